@@ -1,0 +1,38 @@
+# Chat4All — the two commands a newcomer needs are `make up` and `make test`.
+# Everything is installed on demand into one cache directory (CACHE) and is idempotent.
+CACHE ?= $(HOME)/.cache/chat4all
+export CHAT4ALL_CACHE_DIR := $(CACHE)
+VENV := $(CACHE)/venv
+PY := $(VENV)/bin/python
+
+.PHONY: help install up down ps ctl test lint fmt clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinIO, Prometheus, k6)
+	@bash deploy/install.sh
+
+up: install  ## start the whole platform locally (idempotent) and print where it listens
+	@$(PY) -m devstack up
+
+down:  ## stop every service of the local stack
+	@if [ -x $(PY) ]; then $(PY) -m devstack down; else echo "[devstack] nothing installed"; fi
+
+ps: install  ## show process states and readiness
+	@$(PY) -m devstack ps
+
+test: install  ## lint, start what the tests need, run every test, stop what was started
+	@bash scripts/run-tests.sh
+
+lint: install  ## ruff
+	@$(VENV)/bin/ruff check .
+
+fmt: install  ## ruff --fix
+	@$(VENV)/bin/ruff check --fix .
+
+clean: down  ## stop the stack and delete its state (data, logs); keeps the install cache
+	rm -rf state
+
+ctl: install  ## supervisorctl on the local stack, e.g. make ctl ARGS="signal KILL kafka"
+	@$(PY) -m devstack ctl $(ARGS)

@@ -1,0 +1,1 @@
+"""Faust agents: the message flow (router, status applier, channel connectors)."""

@@ -1,0 +1,1 @@
+"""CQL migration files (data, applied by cassandra_schema)."""

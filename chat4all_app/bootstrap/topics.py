@@ -1,0 +1,47 @@
+"""Create Chat4All's Kafka topics with explicit partition counts."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from chat4all_app.settings import Settings
+
+
+class TopicMismatch(RuntimeError):
+    """A topic exists with a partition count other than the configured one."""
+
+
+async def ensure_topics(settings: Settings) -> dict[str, str]:
+    """Create missing topics; return {topic: "created" | "exists"}.
+
+    An existing topic with a different partition count is an error, not something to "fix":
+    adding partitions silently re-maps conversation keys, breaking per-conversation order.
+    """
+    wanted = settings.topic_partition_counts()
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = await _partition_counts(admin, list(wanted))
+        missing = [
+            NewTopic(name, num_partitions=n, replication_factor=settings.kafka_replication_factor)
+            for name, n in wanted.items()
+            if name not in existing
+        ]
+        if missing:
+            await admin.create_topics(missing)
+        wrong = {t: (existing[t], wanted[t]) for t in existing if existing[t] != wanted[t]}
+        if wrong:
+            detail = ", ".join(f"{t} has {have} partitions, want {want}"
+                               for t, (have, want) in wrong.items())
+            raise TopicMismatch(f"topic partition counts differ from the settings: {detail}")
+        return {name: ("exists" if name in existing else "created") for name in wanted}
+    finally:
+        await admin.close()
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    present = set(await admin.list_topics()) & set(names)
+    if not present:
+        return {}
+    described = await admin.describe_topics(sorted(present))
+    return {d["topic"]: len(d["partitions"]) for d in described}

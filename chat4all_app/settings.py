@@ -1,0 +1,145 @@
+"""The one place where Chat4All reads its configuration.
+
+Every setting is an environment variable with a documented default, declared once below as data.
+`Settings.from_env()` parses and validates them; `chat4all settings` prints the table the README
+documents. Nothing else in the code base reads `os.environ` for configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot accept."""
+
+
+def setting(env: str, default: Any, doc: str) -> Any:
+    """Declare a field backed by environment variable `env`."""
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = setting(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)."
+    )
+    kafka_replication_factor: int = setting(
+        "KAFKA_REPLICATION_FACTOR", 1, "Replication factor of the topics Chat4All creates."
+    )
+    topic_messages: str = setting(
+        "KAFKA_TOPIC_MESSAGES", "chat4all.messages", "Accepted messages, keyed by conversation_id."
+    )
+    topic_messages_partitions: int = setting(
+        "KAFKA_TOPIC_MESSAGES_PARTITIONS", 6, "Partitions of the messages topic (>= workers)."
+    )
+    topic_status: str = setting(
+        "KAFKA_TOPIC_STATUS", "chat4all.status", "Delivery-status events, keyed by conversation_id."
+    )
+    topic_channel_prefix: str = setting(
+        "KAFKA_TOPIC_CHANNEL_PREFIX",
+        "chat4all.channel.",
+        "Prefix of the per-channel topics (prefix + channel name).",
+    )
+    topic_partitions: int = setting(
+        "KAFKA_TOPIC_PARTITIONS", 6, "Partitions of the status and channel topics."
+    )
+    channels: tuple[str, ...] = setting(
+        "CHAT4ALL_CHANNELS", ("whatsapp", "instagram"), "External channels (comma-separated)."
+    )
+    # --- Cassandra ---------------------------------------------------------------------------
+    cassandra_hosts: tuple[str, ...] = setting(
+        "CASSANDRA_HOSTS", ("127.0.0.1",), "Cassandra contact points (comma-separated)."
+    )
+    cassandra_port: int = setting("CASSANDRA_PORT", 9042, "Cassandra native (CQL) port.")
+    cassandra_keyspace: str = setting("CASSANDRA_KEYSPACE", "chat4all", "Keyspace of all tables.")
+    cassandra_replication_factor: int = setting(
+        "CASSANDRA_REPLICATION_FACTOR", 1, "SimpleStrategy replication factor of the keyspace."
+    )
+    cassandra_local_dc: str = setting(
+        "CASSANDRA_LOCAL_DC", "datacenter1", "Datacenter the driver treats as local."
+    )
+    # --- S3 ----------------------------------------------------------------------------------
+    s3_endpoint_url: str = setting(
+        "S3_ENDPOINT_URL", "http://127.0.0.1:9000", "S3 API endpoint (MinIO locally)."
+    )
+    s3_access_key: str = setting("S3_ACCESS_KEY", "chat4all", "S3 access key (MinIO root user).")
+    s3_secret_key: str = setting(
+        "S3_SECRET_KEY", "chat4all-secret", "S3 secret key (MinIO root password, >= 8 chars)."
+    )
+    s3_region: str = setting("S3_REGION", "us-east-1", "S3 region used for request signing.")
+    s3_bucket: str = setting("S3_BUCKET", "chat4all-files", "Private bucket holding file binaries.")
+    # --- Observability -----------------------------------------------------------------------
+    prometheus_url: str = setting(
+        "PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus server (queried by tests/reports)."
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None:
+                values[f.name] = _parse(f, raw)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        for name in ("topic_messages_partitions", "topic_partitions", "kafka_replication_factor",
+                     "cassandra_replication_factor"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{_env(name)} must be >= 1, got {getattr(self, name)}")
+        if not self.cassandra_keyspace.isidentifier():
+            raise SettingsError(f"CASSANDRA_KEYSPACE must be an identifier: {self.cassandra_keyspace!r}")
+        if not self.channels:
+            raise SettingsError("CHAT4ALL_CHANNELS must name at least one channel")
+
+    def channel_topic(self, channel: str) -> str:
+        if channel not in self.channels:
+            raise SettingsError(f"unknown channel {channel!r}; configured: {', '.join(self.channels)}")
+        return f"{self.topic_channel_prefix}{channel}"
+
+    def topic_partition_counts(self) -> dict[str, int]:
+        """Every topic Chat4All declares, with its explicit partition count."""
+        counts = {self.topic_messages: self.topic_messages_partitions,
+                  self.topic_status: self.topic_partitions}
+        counts.update({self.channel_topic(c): self.topic_partitions for c in self.channels})
+        return counts
+
+
+def _env(name: str) -> str:
+    return {f.name: f.metadata["env"] for f in dataclasses.fields(Settings)}[name]
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    env = f.metadata["env"]
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{env} must be an integer, got {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise SettingsError(f"{env} must be a boolean (true/false), got {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def documentation() -> list[tuple[str, str, str]]:
+    """(env var, default, description) for every setting, in declaration order."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = ",".join(f.default) if isinstance(f.default, tuple) else str(f.default)
+        rows.append((f.metadata["env"], default, f.metadata["doc"]))
+    return rows

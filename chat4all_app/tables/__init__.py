@@ -1,0 +1,1 @@
+"""RocksDB-backed Faust tables: deduplication and circuit-breaker state."""

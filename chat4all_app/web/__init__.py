@@ -1,0 +1,1 @@
+"""Faust web views: the HTTP API, /health and /metrics."""

@@ -1,0 +1,160 @@
+"""python -m devstack up|down|ps|ctl — drive the local stack (see devstack/__init__.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from chat4all_app.settings import Settings, SettingsError
+from devstack.components import Component, ComponentError, infrastructure
+from devstack.layout import Layout
+from devstack.probes import PROBES
+from devstack.supervisor import Supervisor, program_of, render_config
+
+DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def say(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log yet)"
+
+
+def wait_ready(sup: Supervisor, layout: Layout, settings: Settings,
+               components: list[Component]) -> None:
+    """Poll every component's probe until all answer; fail fast if a process died."""
+    started = time.monotonic()
+    pending = {c.name: c for c in components}
+    with ThreadPoolExecutor(max_workers=len(components)) as pool:
+        while pending:
+            states = sup.states()
+            for name, comp in list(pending.items()):
+                if states.get(name) in DEAD_STATES:
+                    raise StackError(
+                        f"{name} exited during startup (state {states.get(name)}). "
+                        f"Likely cause: {comp.likely_cause}. See {layout.log(name)}; last lines:\n"
+                        + tail(layout.log(name)))
+            answers = dict(zip(pending, pool.map(lambda n: PROBES[n](settings), pending),
+                               strict=True))
+            elapsed = time.monotonic() - started
+            for name, ok in answers.items():
+                comp = pending[name]
+                if ok:
+                    say(f"{name} ready after {elapsed:.1f}s")
+                    del pending[name]
+                elif elapsed > comp.ready_timeout_s:
+                    raise StackError(
+                        f"{name} did not become ready within {comp.ready_timeout_s:.0f}s. "
+                        f"Likely cause: {comp.likely_cause}. See {layout.log(name)}; last lines:\n"
+                        + tail(layout.log(name)))
+            if pending:
+                time.sleep(0.25)
+
+
+def bootstrap(settings: Settings) -> None:
+    from chat4all_app.bootstrap.bucket import ensure_bucket
+    from chat4all_app.bootstrap.cassandra_schema import connect, migrate
+    from chat4all_app.bootstrap.topics import ensure_topics
+
+    topics = asyncio.run(ensure_topics(settings))
+    say("kafka topics: " + ", ".join(f"{t} ({s})" for t, s in topics.items()))
+    cluster, session = connect(settings)
+    try:
+        applied = migrate(settings, session)
+    finally:
+        cluster.shutdown()
+    say(f"cassandra keyspace {settings.cassandra_keyspace}: "
+        + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    say(f"s3 bucket {settings.s3_bucket}: {asyncio.run(ensure_bucket(settings))}")
+
+
+def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
+    layout.make_dirs()
+    components = infrastructure(layout, settings)
+    for comp in components:
+        comp.prepare()
+    sup = Supervisor(layout)
+    sup.config.write_text(render_config(layout, {"infra": map(program_of, components)}))
+    already = sup.running()
+    if already:
+        sup.reload()
+    else:
+        say(f"starting supervisord (logs in {layout.logs})")
+        sup.start()
+    if started_file:
+        started_file.write_text("0" if already else "1")
+    wait_ready(sup, layout, settings, components)
+    bootstrap(settings)
+    say("the stack is up:")
+    for comp in components:
+        say(f"  {comp.name:<11} {comp.url:<28} log {layout.log(comp.name)}")
+    say(f"  {'s3 console':<11} http://127.0.0.1:{components[2].port + 1}")
+
+
+def down(layout: Layout) -> None:
+    sup = Supervisor(layout)
+    if sup.shutdown():
+        say("stopped every service and supervisord")
+    else:
+        say("nothing running")
+
+
+def ps(layout: Layout, settings: Settings) -> int:
+    sup = Supervisor(layout)
+    if not sup.running():
+        say("not running (make up starts it)")
+        return 3
+    print(sup.ctl("status", check=False).stdout, end="")
+    states = sup.states()
+    for name, probe in PROBES.items():
+        if name in states:
+            say(f"{name:<11} probe: {'ready' if probe(settings) else 'NOT READY'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start the stack (idempotent) and bootstrap schemas")
+    p_up.add_argument("--started-file", type=Path,
+                      help="write 1 there if this call started supervisord, else 0")
+    sub.add_parser("down", help="stop every service and supervisord")
+    sub.add_parser("ps", help="process states and readiness probes")
+    p_ctl = sub.add_parser("ctl", help="pass arguments to supervisorctl, e.g. ctl stop kafka")
+    p_ctl.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    layout = Layout.from_env()
+    try:
+        settings = Settings.from_env()
+        if args.command == "up":
+            up(layout, settings, args.started_file)
+        elif args.command == "down":
+            down(layout)
+        elif args.command == "ps":
+            return ps(layout, settings)
+        elif args.command == "ctl":
+            proc = Supervisor(layout).ctl(*args.args, check=False)
+            print(proc.stdout + proc.stderr, end="")
+            return proc.returncode
+    except (StackError, ComponentError, SettingsError) as exc:
+        print(f"[devstack] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

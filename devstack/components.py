@@ -1,0 +1,197 @@
+"""The infrastructure components of the local stack, described as data.
+
+Each component says how it is launched (argv + environment, run by supervisord), which port it
+serves on 127.0.0.1, how long it may take to become ready, and what usually went wrong when it
+did not. Configs are rendered from the templates under deploy/ and monitoring/ into state/conf.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from chat4all_app.settings import Settings
+from devstack.layout import Layout
+
+
+class ComponentError(RuntimeError):
+    """A component cannot be prepared or started; the message names it and its log."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    port: int
+    argv: list[str]
+    env: dict[str, str]
+    ready_timeout_s: float
+    likely_cause: str
+    url: str
+    prepare: Callable[[], None] = field(default=lambda: None)
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if not java:
+        raise ComponentError("java not found on PATH: Kafka and Cassandra need Java 17")
+    return java
+
+
+def _render(template: Path, target: Path, **fields: object) -> Path:
+    target.write_text(Template(template.read_text()).substitute({k: str(v) for k, v in fields.items()}))
+    return target
+
+
+def _lib(layout: Layout, name: str, version_key: str) -> Path:
+    lib = layout.cache / f"{name}-{layout.versions[version_key]}" / "lib"
+    if not (lib / ".complete").exists():
+        raise ComponentError(f"{name} jars missing in {lib}: run `make install` (deploy/install.sh)")
+    return lib
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def kafka(layout: Layout, settings: Settings) -> Component:
+    port = int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    lib = _lib(layout, "kafka", "KAFKA_VERSION")
+    data = layout.data / "kafka"
+    props = layout.conf / "kafka.properties"
+    java = _java()
+
+    def prepare() -> None:
+        _render(layout.repo / "deploy/kafka/server.properties", props,
+                port=port, controller_port=port + 1, data_dir=data)
+        if (data / "meta.properties").exists():
+            return
+        # KRaft storage is formatted once with a fresh cluster id; re-runs keep the data.
+        data.mkdir(parents=True, exist_ok=True)
+        cmd = [java, "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format", "--standalone",
+               "--ignore-formatted", "-t", _cluster_id(), "-c", str(props)]
+        with open(layout.log("kafka-format"), "w") as out:
+            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                raise ComponentError(
+                    f"kafka: formatting KRaft storage failed; see {layout.log('kafka-format')}")
+
+    return Component(
+        name="kafka",
+        port=port,
+        argv=[java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+              "-Djava.awt.headless=true",
+              f"-Dlog4j2.configurationFile={layout.repo / 'deploy/kafka/log4j2.properties'}",
+              f"-Dkafka.logs.dir={layout.logs}",
+              "-cp", f"{lib}/*", "kafka.Kafka", str(props)],
+        env={},
+        ready_timeout_s=90,
+        likely_cause="port 9092/9093 already in use, or a corrupt KRaft log dir (make clean)",
+        url=f"PLAINTEXT://127.0.0.1:{port}",
+        prepare=prepare,
+    )
+
+
+def _cassandra_jvm_options(layout: Layout) -> list[str]:
+    text = (layout.repo / "deploy/cassandra/jvm17-server.options").read_text()
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def cassandra(layout: Layout, settings: Settings) -> Component:
+    lib = _lib(layout, "cassandra", "CASSANDRA_VERSION")
+    jamm = sorted(lib.glob("jamm-*.jar"))
+    if not jamm:
+        raise ComponentError(f"cassandra: jamm agent jar missing in {lib}: run `make install`")
+    storage = layout.data / "cassandra"
+    return Component(
+        name="cassandra",
+        port=settings.cassandra_port,
+        argv=[_java(), *_cassandra_jvm_options(layout),
+              f"-javaagent:{jamm[0]}",
+              f"-Dcassandra.config=file://{layout.repo / 'deploy/cassandra/cassandra.yaml'}",
+              f"-Dcassandra.storagedir={storage}",
+              f"-Dcassandra.logdir={layout.logs}",
+              f"-Dlogback.configurationFile=file://{layout.repo / 'deploy/cassandra/logback.xml'}",
+              "-cp", f"{lib}/*", "org.apache.cassandra.service.CassandraDaemon"],
+        env={},
+        ready_timeout_s=180,
+        likely_cause="ports 7000/9042 in use, too little free memory for a 1 GB heap, "
+                     "or an unknown cassandra.yaml key",
+        url=f"cql://127.0.0.1:{settings.cassandra_port}",
+        prepare=lambda: storage.mkdir(parents=True, exist_ok=True),
+    )
+
+
+def s3(layout: Layout, settings: Settings) -> Component:
+    port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
+    data = layout.data / "s3"
+    minio = layout.cache / "bin" / f"minio-{layout.versions['MINIO_VERSION']}"
+    versitygw = layout.cache / "bin" / f"versitygw-{layout.versions['VERSITYGW_VERSION']}"
+    if minio.exists():
+        argv = [str(minio), "server", str(data), "--address", f"127.0.0.1:{port}",
+                "--console-address", f"127.0.0.1:{port + 1}", "--quiet"]
+        env = {"MINIO_ROOT_USER": settings.s3_access_key,
+               "MINIO_ROOT_PASSWORD": settings.s3_secret_key,
+               "MINIO_PROMETHEUS_AUTH_TYPE": "public",
+               "MINIO_UPDATE": "off"}
+    elif versitygw.exists():  # the fallback when the MinIO build failed at install time
+        argv = [str(versitygw), "--port", f"127.0.0.1:{port}", "--access", settings.s3_access_key,
+                "--secret", settings.s3_secret_key, "posix", str(data)]
+        env = {}
+    else:
+        raise ComponentError("s3: neither MinIO nor versitygw is in the cache: run `make install`")
+    return Component(
+        name="s3",
+        port=port,
+        argv=argv,
+        env=env,
+        ready_timeout_s=60,
+        likely_cause="port 9000/9001 in use, or S3_SECRET_KEY shorter than 8 characters",
+        url=settings.s3_endpoint_url,
+        prepare=lambda: data.mkdir(parents=True, exist_ok=True),
+    )
+
+
+def prometheus(layout: Layout, settings: Settings) -> Component:
+    port = int(settings.prometheus_url.rsplit(":", 1)[1].strip("/"))
+    root = layout.cache / f"prometheus-{layout.versions['PROMETHEUS_DEB_VERSION']}"
+    binary = root / "usr/bin/prometheus"
+    if not binary.exists():
+        raise ComponentError(f"prometheus: {binary} missing: run `make install`")
+    config = layout.conf / "prometheus.yml"
+    s3_port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
+
+    def prepare() -> None:
+        _render(layout.repo / "monitoring/prometheus.yml", config, prometheus_port=port,
+                s3_port=s3_port, targets_dir=layout.state / "prometheus-targets")
+
+    argv = [str(binary), f"--config.file={config}",
+            f"--storage.tsdb.path={layout.data / 'prometheus'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
+            "--storage.tsdb.retention.time=7d"]
+    web = root / "usr/share/prometheus/web"
+    if web.exists():
+        argv += [f"--web.console.templates={web / 'consoles'}",
+                 f"--web.console.libraries={web / 'console_libraries'}"]
+    return Component(
+        name="prometheus",
+        port=port,
+        argv=argv,
+        env={},
+        ready_timeout_s=60,
+        likely_cause="port 9090 in use, or a syntax error in monitoring/prometheus.yml",
+        url=settings.prometheus_url,
+        prepare=prepare,
+    )
+
+
+INFRASTRUCTURE = (kafka, cassandra, s3, prometheus)
+
+
+def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
+    return [factory(layout, settings) for factory in INFRASTRUCTURE]

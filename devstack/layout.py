@@ -1,0 +1,60 @@
+"""Where things are: the repository, the install cache, the state directory, pinned versions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_versions(path: Path = REPO_DIR / "deploy" / "versions.env") -> dict[str, str]:
+    versions = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            versions[key.strip()] = value.strip()
+    return versions
+
+
+@dataclass(frozen=True)
+class Layout:
+    repo: Path
+    cache: Path
+    state: Path
+    versions: dict[str, str]
+
+    @classmethod
+    def from_env(cls) -> Layout:
+        cache = Path(os.environ.get("CHAT4ALL_CACHE_DIR", Path.home() / ".cache" / "chat4all"))
+        state = Path(os.environ.get("CHAT4ALL_STATE_DIR", REPO_DIR / "state"))
+        return cls(REPO_DIR, cache.resolve(), state.resolve(), read_versions())
+
+    @property
+    def conf(self) -> Path:
+        return self.state / "conf"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+    @property
+    def data(self) -> Path:
+        return self.state / "data"
+
+    @property
+    def run(self) -> Path:
+        return self.state / "run"
+
+    @property
+    def venv_bin(self) -> Path:
+        return self.cache / "venv" / "bin"
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def make_dirs(self) -> None:
+        for d in (self.conf, self.logs, self.data, self.run, self.state / "prometheus-targets"):
+            d.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,96 @@
+"""Readiness probes: each asks the real server a real question and never sleeps a fixed time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import urllib.request
+
+from chat4all_app.settings import Settings
+
+
+def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def kafka_ready(settings: Settings) -> bool:
+    """A metadata request succeeds and the broker lists itself."""
+    port = int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    if not port_open(port):  # cheap check first: aiokafka logs every refused connection
+        return False
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+    async def ask() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    request_timeout_ms=3000)
+        try:
+            await admin.start()
+            cluster = await admin.describe_cluster()
+            return bool(cluster.get("brokers"))
+        finally:
+            await admin.close()
+
+    try:
+        return asyncio.run(asyncio.wait_for(ask(), 10))
+    except Exception:
+        return False
+
+
+def cassandra_ready(settings: Settings) -> bool:
+    """`SELECT release_version FROM system.local` answers."""
+    if not port_open(settings.cassandra_port):  # cheap check first: the driver is noisy
+        return False
+    from chat4all_app.bootstrap.cassandra_schema import connect
+
+    logging.getLogger("cassandra").setLevel(logging.CRITICAL)
+    cluster = None
+    try:
+        cluster, session = connect(settings, connect_timeout=3)
+        row = session.execute("SELECT release_version FROM system.local").one()
+        return bool(row and row.release_version)
+    except Exception:
+        return False
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+
+
+def s3_ready(settings: Settings) -> bool:
+    """A signed ListBuckets call succeeds (works for MinIO and versitygw alike)."""
+    port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
+    if not port_open(port):
+        return False
+    from chat4all_app.bootstrap.bucket import s3_client
+
+    async def ask() -> bool:
+        async with s3_client(settings) as s3:
+            await s3.list_buckets()
+            return True
+
+    try:
+        return asyncio.run(asyncio.wait_for(ask(), 10))
+    except Exception:
+        return False
+
+
+def prometheus_ready(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{settings.prometheus_url}/-/ready", timeout=3) as resp:
+            return resp.status == 200
+    except Exception:
+        return False
+
+
+PROBES = {
+    "kafka": kafka_ready,
+    "cassandra": cassandra_ready,
+    "s3": s3_ready,
+    "prometheus": prometheus_ready,
+}

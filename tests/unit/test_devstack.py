@@ -1,0 +1,79 @@
+"""The local-stack tooling: supervisord config, failure messages, versions file."""
+
+from pathlib import Path
+
+import pytest
+from supervisor.options import ServerOptions
+
+from chat4all_app.settings import Settings
+from devstack import __main__ as cli
+from devstack.components import Component
+from devstack.layout import Layout, read_versions
+from devstack.supervisor import Program, render_config
+
+
+def layout(tmp_path: Path) -> Layout:
+    lay = Layout(repo=Path("."), cache=tmp_path / "cache", state=tmp_path / "state",
+                 versions=read_versions())
+    lay.make_dirs()
+    return lay
+
+
+def test_rendered_config_is_accepted_by_supervisord_itself(tmp_path):
+    lay = layout(tmp_path)
+    programs = [Program("kafka", ["java", "-cp", "lib/*", "kafka.Kafka", "x y.properties"],
+                        {"PCT": "100%"}, group="infra")]
+    conf = lay.conf / "supervisord.conf"
+    conf.write_text(render_config(lay, {"infra": programs}))
+    opts = ServerOptions()
+    opts.realize(args=["-c", str(conf)])
+    (group,) = opts.process_group_configs
+    (proc,) = group.process_configs
+    assert group.name == "infra"
+    assert proc.name == "kafka"
+    # argv survives quoting, '%' survives supervisord's own expansion
+    assert proc.command == "java -cp 'lib/*' kafka.Kafka 'x y.properties'"
+    assert proc.environment == {"PCT": "100%"}
+    assert proc.autorestart is False
+    assert proc.stdout_logfile == str(lay.log("kafka"))
+
+
+class DeadSupervisor:
+    def states(self):
+        return {"cassandra": "FATAL"}
+
+
+def test_a_dead_component_fails_fast_naming_itself_its_log_and_the_cause(tmp_path, monkeypatch):
+    lay = layout(tmp_path)
+    lay.log("cassandra").write_text("line 1\nERROR port 9042 in use\n")
+    comp = Component(name="cassandra", port=9042, argv=[], env={}, ready_timeout_s=600,
+                     likely_cause="ports 7000/9042 in use", url="cql://x")
+    monkeypatch.setitem(cli.PROBES, "cassandra", lambda s: False)
+    with pytest.raises(cli.StackError) as err:
+        cli.wait_ready(DeadSupervisor(), lay, Settings.from_env({}), [comp])
+    text = str(err.value)
+    assert "cassandra exited during startup (state FATAL)" in text
+    assert str(lay.log("cassandra")) in text
+    assert "ports 7000/9042 in use" in text
+    assert "ERROR port 9042 in use" in text
+
+
+def test_a_silent_component_times_out_with_the_same_explanation(tmp_path, monkeypatch):
+    lay = layout(tmp_path)
+
+    class Starting:
+        def states(self):
+            return {"kafka": "RUNNING"}
+
+    comp = Component(name="kafka", port=1, argv=[], env={}, ready_timeout_s=0.3,
+                     likely_cause="port busy", url="x")
+    monkeypatch.setitem(cli.PROBES, "kafka", lambda s: False)
+    with pytest.raises(cli.StackError, match=r"kafka did not become ready within 0s.*port busy"):
+        cli.wait_ready(Starting(), lay, Settings.from_env({}), [comp])
+
+
+def test_every_pinned_version_is_exact():
+    versions = read_versions()
+    for key in ("KAFKA_VERSION", "CASSANDRA_VERSION", "MINIO_VERSION", "PROMETHEUS_DEB_VERSION"):
+        assert versions[key] and not any(c in versions[key] for c in "*<>^~"), key
+    assert versions["CASSANDRA_VERSION"].startswith("5.0.")

@@ -1,0 +1,59 @@
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from chat4all_app.settings import Settings, SettingsError, documentation
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_defaults_point_at_the_local_stack():
+    s = Settings.from_env({})
+    assert s.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert s.cassandra_hosts == ("127.0.0.1",)
+    assert s.s3_endpoint_url == "http://127.0.0.1:9000"
+
+
+def test_env_values_are_parsed_to_the_field_types():
+    s = Settings.from_env({
+        "KAFKA_TOPIC_MESSAGES_PARTITIONS": "12",
+        "CASSANDRA_HOSTS": "10.0.0.1, 10.0.0.2,",
+        "CHAT4ALL_CHANNELS": "whatsapp,telegram",
+    })
+    assert s.topic_messages_partitions == 12
+    assert s.cassandra_hosts == ("10.0.0.1", "10.0.0.2")
+    assert s.channel_topic("telegram") == "chat4all.channel.telegram"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"CASSANDRA_PORT": "ninety"}, "CASSANDRA_PORT must be an integer"),
+    ({"KAFKA_TOPIC_PARTITIONS": "0"}, "KAFKA_TOPIC_PARTITIONS must be >= 1"),
+    ({"CASSANDRA_KEYSPACE": "drop table;"}, "CASSANDRA_KEYSPACE must be an identifier"),
+    ({"CHAT4ALL_CHANNELS": " , "}, "at least one channel"),
+])
+def test_bad_values_are_rejected_with_the_variable_name(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_topic_partition_counts_cover_messages_status_and_every_channel():
+    counts = Settings.from_env({}).topic_partition_counts()
+    assert counts == {
+        "chat4all.messages": 6,
+        "chat4all.status": 6,
+        "chat4all.channel.whatsapp": 6,
+        "chat4all.channel.instagram": 6,
+    }
+
+
+def test_unknown_channel_is_an_error():
+    with pytest.raises(SettingsError, match="unknown channel"):
+        Settings.from_env({}).channel_topic("telegram")
+
+
+def test_every_setting_is_documented_in_the_readme():
+    text = README.read_text()
+    assert len(documentation()) == len(dataclasses.fields(Settings))
+    missing = [env for env, _, _ in documentation() if f"`{env}`" not in text]
+    assert not missing, f"README.md does not document: {missing} (chat4all settings --markdown)"
