@@ -42,6 +42,7 @@ maven_copy() {  # maven_copy <component> <pom dir> <dest lib dir> <-Dprops...>
   local name="$1" pom="$2" dest="$3"; shift 3
   [[ -f "$dest/.complete" ]] && return
   command -v mvn >/dev/null || die "$name" "mvn (Maven) not found on PATH"
+  command -v java >/dev/null || die "$name" "java not found on PATH (Kafka and Cassandra need Java 17)"
   say "$name: resolving jars from Maven Central into $dest"
   rm -rf "$dest"; mkdir -p "$dest"
   local log="$CACHE/$name-maven.log"

@@ -12,7 +12,7 @@ from pathlib import Path
 from chat4all_app.settings import Settings, SettingsError
 from devstack.components import Component, ComponentError, infrastructure
 from devstack.layout import Layout
-from devstack.probes import PROBES
+from devstack.probes import PROBES, port_open
 from devstack.supervisor import Supervisor, program_of, render_config
 
 DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
@@ -92,6 +92,13 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     if already:
         sup.reload()
     else:
+        # A port someone else holds would make a probe answer for the wrong server.
+        busy = [c for c in components if port_open(c.port)]
+        if busy:
+            raise StackError("; ".join(
+                f"{c.name}: port {c.port} is already in use by a process this stack did not start "
+                f"(another `make up` from a different checkout? stop it with its `make down`)"
+                for c in busy))
         say(f"starting supervisord (logs in {layout.logs})")
         sup.start()
     if started_file:
