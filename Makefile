@@ -19,7 +19,7 @@ up: install  ## start the whole platform locally (idempotent) and print where it
 down:  ## stop every service of the local stack
 	@if [ -x $(PY) ]; then $(PY) -m devstack down; else echo "[devstack] nothing installed"; fi
 
-ps: install  ## show process states and readiness
+ps: install  ## show process states and readiness (exit 1 if a service is not ready)
 	@$(PY) -m devstack ps
 
 test: install  ## lint, start what the tests need, run every test, stop what was started

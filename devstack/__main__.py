@@ -126,10 +126,14 @@ def ps(layout: Layout, settings: Settings) -> int:
         return 3
     print(sup.ctl("status", check=False).stdout, end="")
     states = sup.states()
+    not_ready = []
     for name, probe in PROBES.items():
         if name in states:
-            say(f"{name:<11} probe: {'ready' if probe(settings) else 'NOT READY'}")
-    return 0
+            ok = probe(settings)
+            say(f"{name:<11} probe: {'ready' if ok else 'NOT READY'}")
+            if not ok:
+                not_ready.append(name)
+    return 1 if not_ready else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,8 +43,8 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
         "[supervisorctl]", f"serverurl=unix://{sock}", "",
     ]
-    for group, programs in groups.items():
-        programs = list(programs)
+    # No [group:] sections: every program is addressed by its bare name (`stop kafka`).
+    for programs in groups.values():
         for p in programs:
             lines += [
                 f"[program:{p.name}]",
@@ -60,8 +60,6 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
                 env = ",".join(f'{k}="{_escape(v)}"' for k, v in p.env.items())
                 lines.append(f"environment={env}")
             lines.append("")
-        if programs:
-            lines += [f"[group:{group}]", f"programs={','.join(p.name for p in programs)}", ""]
     return "\n".join(lines)
 
 
@@ -120,7 +118,7 @@ class Supervisor:
         for line in out.splitlines():
             parts = line.split()
             if len(parts) >= 2:
-                states[parts[0].split(":")[-1]] = parts[1]
+                states[parts[0]] = parts[1]
         return states
 
     def shutdown(self, timeout_s: float = 120) -> bool:

@@ -29,7 +29,7 @@ def test_rendered_config_is_accepted_by_supervisord_itself(tmp_path):
     opts.realize(args=["-c", str(conf)])
     (group,) = opts.process_group_configs
     (proc,) = group.process_configs
-    assert group.name == "infra"
+    assert group.name == "kafka"  # addressable by bare name: `supervisorctl stop kafka`
     assert proc.name == "kafka"
     # argv survives quoting, '%' survives supervisord's own expansion
     assert proc.command == "java -cp 'lib/*' kafka.Kafka 'x y.properties'"
