@@ -79,6 +79,31 @@ class Settings:
         "PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus server (queried by tests/reports)."
     )
 
+    # --- API ---------------------------------------------------------------------------------
+    jwt_secret: str = setting(
+        "JWT_SECRET", "dev-only-insecure-secret-change-me", "HS256 key for access tokens (set it!)."
+    )
+    jwt_ttl_s: int = setting("JWT_TTL_S", 3600, "Access-token lifetime in seconds.")
+    max_content_bytes: int = setting(
+        "MAX_CONTENT_BYTES", 10240, "Largest message content accepted (UTF-8 bytes)."
+    )
+    kafka_publish_timeout_s: float = setting(
+        "KAFKA_PUBLISH_TIMEOUT_S", 10.0, "How long the API waits for Kafka's ack before a 503."
+    )
+    # --- Workers -----------------------------------------------------------------------------
+    router_batch_size: int = setting(
+        "ROUTER_BATCH_SIZE", 500, "Events the router takes per batch (stream.take)."
+    )
+    batch_within_s: float = setting(
+        "BATCH_WITHIN_S", 0.05, "Longest wait to fill a batch before processing it anyway."
+    )
+    broker_session_timeout_s: float = setting(
+        "BROKER_SESSION_TIMEOUT_S", 10.0, "Consumer session timeout: how fast a dead worker is noticed."
+    )
+    broker_heartbeat_interval_s: float = setting(
+        "BROKER_HEARTBEAT_INTERVAL_S", 2.0, "Consumer heartbeat interval."
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
@@ -126,6 +151,11 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise SettingsError(f"{env} must be an integer, got {raw!r}") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{env} must be a number, got {raw!r}") from None
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:

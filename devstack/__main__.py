@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chat4all_app.settings import Settings, SettingsError
-from devstack.components import Component, ComponentError, infrastructure
+from devstack.components import Component, ComponentError, applications, infrastructure
 from devstack.layout import Layout
-from devstack.probes import PROBES, port_open
+from devstack.probes import port_open
 from devstack.supervisor import Supervisor, program_of, render_config
 
 DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
@@ -47,7 +47,7 @@ def wait_ready(sup: Supervisor, layout: Layout, settings: Settings,
                         f"{name} exited during startup (state {states.get(name)}). "
                         f"Likely cause: {comp.likely_cause}. See {layout.log(name)}; last lines:\n"
                         + tail(layout.log(name)))
-            answers = dict(zip(pending, pool.map(lambda n: PROBES[n](settings), pending),
+            answers = dict(zip(pending, pool.map(lambda c: c.probe(settings), pending.values()),
                                strict=True))
             elapsed = time.monotonic() - started
             for name, ok in answers.items():
@@ -84,16 +84,18 @@ def bootstrap(settings: Settings) -> None:
 def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     layout.make_dirs()
     components = infrastructure(layout, settings)
-    for comp in components:
+    apps = applications(layout, settings)
+    for comp in components + apps:
         comp.prepare()
     sup = Supervisor(layout)
-    sup.config.write_text(render_config(layout, {"infra": map(program_of, components)}))
+    sup.config.write_text(render_config(
+        layout, {"infra": map(program_of, components), "app": map(program_of, apps)}))
     already = sup.running()
     if already:
-        sup.reload()
+        sup.reload(c.name for c in components)
     else:
         # A port someone else holds would make a probe answer for the wrong server.
-        busy = [c for c in components if port_open(c.port)]
+        busy = [c for c in components + apps if port_open(c.port)]
         if busy:
             raise StackError("; ".join(
                 f"{c.name}: port {c.port} is already in use by a process this stack did not start "
@@ -105,8 +107,13 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
         started_file.write_text("0" if already else "1")
     wait_ready(sup, layout, settings, components)
     bootstrap(settings)
+    states = sup.states()
+    for app in apps:
+        if states.get(app.name) != "RUNNING":
+            sup.ctl("start", app.name, check=False)
+    wait_ready(sup, layout, settings, apps)
     say("the stack is up:")
-    for comp in components:
+    for comp in components + apps:
         say(f"  {comp.name:<11} {comp.url:<28} log {layout.log(comp.name)}")
     say(f"  {'s3 console':<11} http://127.0.0.1:{components[2].port + 1}")
 
@@ -125,14 +132,12 @@ def ps(layout: Layout, settings: Settings) -> int:
         say("not running (make up starts it)")
         return 3
     print(sup.ctl("status", check=False).stdout, end="")
-    states = sup.states()
     not_ready = []
-    for name, probe in PROBES.items():
-        if name in states:
-            ok = probe(settings)
-            say(f"{name:<11} probe: {'ready' if ok else 'NOT READY'}")
-            if not ok:
-                not_ready.append(name)
+    for comp in infrastructure(layout, settings) + applications(layout, settings):
+        ok = comp.probe(settings)
+        say(f"{comp.name:<11} probe: {'ready' if ok else 'NOT READY'}")
+        if not ok:
+            not_ready.append(comp.name)
     return 1 if not_ready else 0
 
 

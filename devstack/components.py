@@ -17,6 +17,7 @@ from pathlib import Path
 from string import Template
 
 from chat4all_app.settings import Settings
+from devstack import probes
 from devstack.layout import Layout
 
 
@@ -33,7 +34,10 @@ class Component:
     ready_timeout_s: float
     likely_cause: str
     url: str
+    probe: Callable[[Settings], bool]
     prepare: Callable[[], None] = field(default=lambda: None)
+    # Infrastructure starts with supervisord; applications only after the schemas exist.
+    autostart: bool = True
 
 
 def _java() -> str:
@@ -93,6 +97,7 @@ def kafka(layout: Layout, settings: Settings) -> Component:
         ready_timeout_s=90,
         likely_cause="port 9092/9093 already in use, or a corrupt KRaft log dir (make clean)",
         url=f"PLAINTEXT://127.0.0.1:{port}",
+        probe=probes.kafka_ready,
         prepare=prepare,
     )
 
@@ -123,6 +128,7 @@ def cassandra(layout: Layout, settings: Settings) -> Component:
         likely_cause="ports 7000/9042 in use, too little free memory for a 1 GB heap, "
                      "or an unknown cassandra.yaml key",
         url=f"cql://127.0.0.1:{settings.cassandra_port}",
+        probe=probes.cassandra_ready,
         prepare=lambda: storage.mkdir(parents=True, exist_ok=True),
     )
 
@@ -153,6 +159,7 @@ def s3(layout: Layout, settings: Settings) -> Component:
         ready_timeout_s=60,
         likely_cause="port 9000/9001 in use, or S3_SECRET_KEY shorter than 8 characters",
         url=settings.s3_endpoint_url,
+        probe=probes.s3_ready,
         prepare=lambda: data.mkdir(parents=True, exist_ok=True),
     )
 
@@ -186,6 +193,7 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
         ready_timeout_s=60,
         likely_cause="port 9090 in use, or a syntax error in monitoring/prometheus.yml",
         url=settings.prometheus_url,
+        probe=probes.prometheus_ready,
         prepare=prepare,
     )
 
@@ -195,3 +203,33 @@ INFRASTRUCTURE = (kafka, cassandra, s3, prometheus)
 
 def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
     return [factory(layout, settings) for factory in INFRASTRUCTURE]
+
+
+# --- Chat4All's own processes ----------------------------------------------------------------
+# (program name, Faust app module, web port). Each worker gets its own --datadir (RocksDB lock).
+APPLICATIONS = (
+    ("api", "chat4all_app.services.api", 8080),
+    ("router", "chat4all_app.services.router", 8082),
+)
+
+
+def faust_worker(layout: Layout, name: str, module: str, port: int) -> Component:
+    datadir = layout.data / "faust" / name
+    return Component(
+        name=name,
+        port=port,
+        argv=[str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
+              "--loglevel", "info", "worker", "--web-port", str(port), "--web-bind", "127.0.0.1",
+              "--web-host", "127.0.0.1"],
+        env={"PYTHONUNBUFFERED": "1"},
+        ready_timeout_s=90,
+        likely_cause="a Python error at start-up (read the log), or the web port is in use",
+        url=f"http://127.0.0.1:{port}",
+        probe=lambda _settings: probes.http_answers(port),
+        prepare=lambda: datadir.mkdir(parents=True, exist_ok=True),
+        autostart=False,
+    )
+
+
+def applications(layout: Layout, settings: Settings) -> list[Component]:
+    return [faust_worker(layout, name, module, port) for name, module, port in APPLICATIONS]

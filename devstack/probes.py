@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import urllib.error
 import urllib.request
 
 from chat4all_app.settings import Settings
@@ -88,9 +89,14 @@ def prometheus_ready(settings: Settings) -> bool:
         return False
 
 
-PROBES = {
-    "kafka": kafka_ready,
-    "cassandra": cassandra_ready,
-    "s3": s3_ready,
-    "prometheus": prometheus_ready,
-}
+def http_answers(port: int) -> bool:
+    """The process's web server answers HTTP at all (any status): it is up and serving."""
+    if not port_open(port):
+        return False
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except Exception:
+        return False

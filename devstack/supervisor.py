@@ -26,6 +26,7 @@ class Program:
     env: dict[str, str]
     group: str
     stopwaitsecs: int = 30
+    autostart: bool = True
 
 
 def _escape(value: str) -> str:
@@ -51,7 +52,7 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
                 f"command={_escape(shlex.join(p.argv))}",
                 f"directory={layout.state}",
                 # Nothing restarts by itself: failure experiments decide when a process comes back.
-                "autostart=true", "autorestart=false", "startsecs=2", "startretries=0",
+                f"autostart={str(p.autostart).lower()}", "autorestart=false", "startsecs=2", "startretries=0",
                 f"stopwaitsecs={p.stopwaitsecs}", "stopasgroup=true", "killasgroup=true",
                 "redirect_stderr=true", f"stdout_logfile={layout.log(p.name)}",
                 "stdout_logfile_maxbytes=50MB", "stdout_logfile_backups=2",
@@ -64,8 +65,10 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
 
 
 def program_of(component: Component) -> Program:
-    return Program(component.name, component.argv, component.env, group="infra",
-                   stopwaitsecs=60 if component.name == "cassandra" else 30)
+    return Program(component.name, component.argv, component.env,
+                   group="infra" if component.autostart else "app",
+                   stopwaitsecs=60 if component.name == "cassandra" else 30,
+                   autostart=component.autostart)
 
 
 class Supervisor:
@@ -97,11 +100,14 @@ class Supervisor:
                 raise RuntimeError(f"supervisord did not start; see {self.layout.log('supervisord')}")
             time.sleep(0.1)
 
-    def reload(self) -> None:
-        """Apply a changed config and start whatever is not running."""
+    def reload(self, names: Iterable[str]) -> None:
+        """Apply a changed config and start the named programs that are not running."""
         self.ctl("reread")
         self.ctl("update")
-        self.ctl("start", "all", check=False)
+        states = self.states()
+        stopped = [n for n in names if states.get(n) != "RUNNING"]
+        if stopped:
+            self.ctl("start", *stopped, check=False)
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([self._bin("supervisorctl"), "-c", str(self.config), *args],

@@ -43,12 +43,11 @@ class DeadSupervisor:
         return {"cassandra": "FATAL"}
 
 
-def test_a_dead_component_fails_fast_naming_itself_its_log_and_the_cause(tmp_path, monkeypatch):
+def test_a_dead_component_fails_fast_naming_itself_its_log_and_the_cause(tmp_path):
     lay = layout(tmp_path)
     lay.log("cassandra").write_text("line 1\nERROR port 9042 in use\n")
     comp = Component(name="cassandra", port=9042, argv=[], env={}, ready_timeout_s=600,
-                     likely_cause="ports 7000/9042 in use", url="cql://x")
-    monkeypatch.setitem(cli.PROBES, "cassandra", lambda s: False)
+                     likely_cause="ports 7000/9042 in use", url="cql://x", probe=lambda s: False)
     with pytest.raises(cli.StackError) as err:
         cli.wait_ready(DeadSupervisor(), lay, Settings.from_env({}), [comp])
     text = str(err.value)
@@ -58,7 +57,7 @@ def test_a_dead_component_fails_fast_naming_itself_its_log_and_the_cause(tmp_pat
     assert "ERROR port 9042 in use" in text
 
 
-def test_a_silent_component_times_out_with_the_same_explanation(tmp_path, monkeypatch):
+def test_a_silent_component_times_out_with_the_same_explanation(tmp_path):
     lay = layout(tmp_path)
 
     class Starting:
@@ -66,8 +65,7 @@ def test_a_silent_component_times_out_with_the_same_explanation(tmp_path, monkey
             return {"kafka": "RUNNING"}
 
     comp = Component(name="kafka", port=1, argv=[], env={}, ready_timeout_s=0.3,
-                     likely_cause="port busy", url="x")
-    monkeypatch.setitem(cli.PROBES, "kafka", lambda s: False)
+                     likely_cause="port busy", url="x", probe=lambda s: False)
     with pytest.raises(cli.StackError, match=r"kafka did not become ready within 0s.*port busy"):
         cli.wait_ready(Starting(), lay, Settings.from_env({}), [comp])
 

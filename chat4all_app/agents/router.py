@@ -1,0 +1,115 @@
+"""Router: accepted message -> deduplicate -> store in Cassandra -> forward to its channel.
+
+Effectively once: the transport is at-least-once (a crash replays unacked events, a client may
+re-post a message_id), so a message is routed only if its key is not yet in the `routed` table.
+The table entry is written after the row is stored and the forward is acknowledged by Kafka, so
+a crash in between replays the message (idempotent row write; connectors skip ids they sent)
+rather than losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faust
+from faust.types import EventT
+
+from chat4all_app.records import MessageAccepted, OutboundMessage
+from chat4all_app.retry import until_done
+from chat4all_app.settings import Settings
+from chat4all_app.status import Status
+from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.storage.messages import store_message
+from chat4all_app.tables.scope import for_event
+from chat4all_app.tables.state import message_key
+
+
+def channel_of(msg: MessageAccepted, channels: Sequence[str]) -> tuple[str, str] | None:
+    """("whatsapp", "+5511...") for "whatsapp:+5511...", None for an internal message."""
+    if msg.recipient_id:
+        prefix, sep, address = msg.recipient_id.partition(":")
+        if sep and prefix in channels:
+            return prefix, address
+    return None
+
+
+def outbound(msg: MessageAccepted, channel: str, address: str) -> OutboundMessage:
+    return OutboundMessage(
+        message_id=msg.message_id, conversation_id=msg.conversation_id,
+        accepted_id=msg.accepted_id, channel=channel, recipient=address,
+        sender_id=msg.sender_id, content=msg.content, accepted_at=msg.accepted_at,
+        correlation_id=msg.correlation_id)
+
+
+@dataclass
+class Router:
+    settings: Settings
+    store: CassandraStore
+    channel_topics: dict[str, faust.TopicT]
+    routed: faust.Table
+
+    def first_deliveries(self, events: Sequence[EventT]) -> list[EventT]:
+        """Events whose message was never routed, first occurrence only (a batch may repeat one)."""
+        fresh, seen = [], set()
+        for event in events:
+            msg: MessageAccepted = event.value
+            key = message_key(msg.conversation_id, msg.message_id)
+            with for_event(event):
+                if key in seen or key in self.routed:
+                    continue
+            seen.add(key)
+            fresh.append(event)
+        return fresh
+
+    async def persist(self, events: Sequence[EventT]) -> None:
+        async def write(msg: MessageAccepted) -> None:
+            internal = channel_of(msg, self.settings.channels) is None
+            # Internal messages are delivered once stored; external ones wait for their channel.
+            status = Status.DELIVERED if internal else Status.PENDING
+            await store_message(self.store, msg, None if internal else
+                                channel_of(msg, self.settings.channels)[0], status, time.time())
+
+        await until_done(lambda: asyncio.gather(*(write(e.value) for e in events)),
+                         f"storing {len(events)} messages in Cassandra")
+
+    async def forward(self, events: Sequence[EventT]) -> None:
+        """Send to channel topics in acceptance order, then wait for every ack."""
+        pending = []
+        for event in events:
+            msg: MessageAccepted = event.value
+            target = channel_of(msg, self.settings.channels)
+            if target is not None:
+                topic = self.channel_topics[target[0]]
+                pending.append(await topic.send(key=msg.conversation_id,
+                                                value=outbound(msg, *target)))
+        if pending:
+            await asyncio.gather(*pending)
+
+    def mark_routed(self, events: Sequence[EventT]) -> None:
+        for event in events:
+            msg: MessageAccepted = event.value
+            with for_event(event):
+                self.routed[message_key(msg.conversation_id, msg.message_id)] = msg.accepted_id
+
+    async def handle(self, events: Sequence[EventT]) -> int:
+        fresh = self.first_deliveries(events)
+        if fresh:
+            await self.persist(fresh)
+            await self.forward(fresh)
+            self.mark_routed(fresh)
+        return len(fresh)
+
+
+def install(app: faust.App, router: Router, messages: faust.TopicT) -> faust.types.AgentT:
+    settings = router.settings
+
+    @app.agent(messages, name="route-messages")
+    async def route(stream):
+        async for events in stream.take_events(settings.router_batch_size,
+                                               within=settings.batch_within_s):
+            await router.handle(events)
+
+    return route

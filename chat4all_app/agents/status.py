@@ -1,0 +1,80 @@
+"""Status applier: status event -> monotonic transition -> Cassandra.
+
+Events for one message arrive in order on one partition (keyed by conversation), but may be
+repeated or late (at-least-once). The `statuses` table holds the latest applied status, so a
+repeated or backwards event is ignored. Cassandra is written before the table, so a crash
+in between re-applies the transition instead of losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faust
+from faust.types import EventT
+
+from chat4all_app.records import StatusEvent
+from chat4all_app.retry import until_done
+from chat4all_app.settings import Settings
+from chat4all_app.status import Status, can_transition
+from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.storage.messages import set_status
+from chat4all_app.tables.scope import for_event
+from chat4all_app.tables.state import message_key
+
+
+@dataclass
+class StatusApplier:
+    settings: Settings
+    store: CassandraStore
+    statuses: faust.Table
+
+    def transitions(self, events: Sequence[EventT]) -> dict[str, tuple[EventT, list[StatusEvent]]]:
+        """Per message: its last event and the valid transitions, in arrival order."""
+        latest: dict[str, Status | None] = {}
+        out: dict[str, tuple[EventT, list[StatusEvent]]] = {}
+        for event in events:
+            ev: StatusEvent = event.value
+            try:
+                new = Status(ev.status)
+            except ValueError:
+                continue  # not a status we know: nothing to apply
+            key = message_key(ev.conversation_id, ev.message_id)
+            if key not in latest:
+                with for_event(event):
+                    current = self.statuses.get(key)
+                latest[key] = Status(current) if current else None
+            if can_transition(latest[key], new):
+                latest[key] = new
+                _, applied = out.get(key, (event, []))
+                out[key] = (event, [*applied, ev])
+        return out
+
+    async def handle(self, events: Sequence[EventT]) -> int:
+        changes = self.transitions(events)
+
+        async def apply(applied: list[StatusEvent]) -> None:
+            for ev in applied:  # in order: the last write leaves the highest status
+                await set_status(self.store, ev.conversation_id, ev.accepted_id, Status(ev.status),
+                                 ev.at, ev.reason)
+
+        await until_done(lambda: asyncio.gather(*(apply(a) for _, a in changes.values())),
+                         f"applying {len(changes)} status changes")
+        for key, (event, applied) in changes.items():
+            with for_event(event):
+                self.statuses[key] = applied[-1].status
+        return len(changes)
+
+
+def install(app: faust.App, applier: StatusApplier, statuses: faust.TopicT) -> faust.types.AgentT:
+    settings = applier.settings
+
+    @app.agent(statuses, name="apply-status")
+    async def apply_status(stream):
+        async for events in stream.take_events(settings.router_batch_size,
+                                               within=settings.batch_within_s):
+            await applier.handle(events)
+
+    return apply_status

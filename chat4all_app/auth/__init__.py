@@ -1,0 +1,1 @@
+"""Passwords (argon2id) and access tokens (JWT HS256)."""

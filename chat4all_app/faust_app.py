@@ -1,0 +1,34 @@
+"""One factory for every role's Faust app, so they share broker, store and safety settings.
+
+Each role (api, router, connector-<channel>) is its own app id = its own consumer group, so roles
+scale and fail independently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from chat4all_app.settings import Settings
+
+
+def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
+    options: dict[str, Any] = dict(
+        broker="kafka://" + ";".join(settings.kafka_bootstrap_servers.split(",")),
+        store="rocksdb://",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.kafka_replication_factor,
+        # Faust serves every table at /table/... by default: that would leak state.
+        web_tables_enabled=False,
+        web_host="127.0.0.1",
+        web_bind="127.0.0.1",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        # Notice a dead worker in seconds, not Faust's default 60 s.
+        broker_session_timeout=settings.broker_session_timeout_s,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
+        table_standby_replicas=0,
+    )
+    options.update(overrides)
+    return faust.App(f"chat4all-{role}", **options)

@@ -1,0 +1,48 @@
+"""Publishing from the API: a 202 means Kafka acknowledged the event (acks=all, idempotent)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from chat4all_app.settings import Settings
+
+
+class PublishFailed(Exception):
+    """Kafka did not acknowledge the event in time; nothing may be promised to the client."""
+
+
+class Publisher:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            async with self._lock:
+                if self._producer is None:
+                    producer = AIOKafkaProducer(
+                        bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                        acks="all", enable_idempotence=True, linger_ms=1,
+                        request_timeout_ms=int(self.settings.kafka_publish_timeout_s * 1000))
+                    await asyncio.wait_for(producer.start(), self.settings.kafka_publish_timeout_s)
+                    self._producer = producer
+        return self._producer
+
+    async def publish(self, topic: str, key: str, record: faust.Record) -> None:
+        try:
+            producer = await self._started()
+            await asyncio.wait_for(
+                producer.send_and_wait(topic, record.dumps(), key=key.encode()),
+                self.settings.kafka_publish_timeout_s)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None

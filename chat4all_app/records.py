@@ -1,0 +1,51 @@
+"""Typed records at every topic boundary (JSON on the wire).
+
+messages topic  -> MessageAccepted   (API -> router), key = conversation_id
+channel topics  -> OutboundMessage   (router -> connector), key = conversation_id
+status topic    -> StatusEvent       (router/connectors -> router), key = conversation_id
+"""
+
+
+import faust
+
+
+class MessageAccepted(faust.Record, serializer="json"):
+    """A message the API accepted: Kafka acknowledged it before the client got its 202."""
+
+    message_id: str
+    conversation_id: str
+    # Time-UUID assigned at acceptance: the Cassandra clustering key, so order = acceptance order.
+    accepted_id: str
+    sender_id: str
+    content: str
+    accepted_at: float
+    recipient_id: str | None = None
+    file_id: str | None = None
+    correlation_id: str | None = None
+
+
+class OutboundMessage(faust.Record, serializer="json"):
+    """A stored message on its way to an external channel's connector."""
+
+    message_id: str
+    conversation_id: str
+    accepted_id: str
+    channel: str
+    recipient: str  # the address within the channel (recipient_id without "channel:")
+    sender_id: str
+    content: str
+    accepted_at: float
+    correlation_id: str | None = None
+
+
+class StatusEvent(faust.Record, serializer="json"):
+    """A message reached a new status (see chat4all_app.status for the state machine)."""
+
+    message_id: str
+    conversation_id: str
+    accepted_id: str
+    status: str
+    at: float
+    channel: str | None = None
+    reason: str | None = None
+    accepted_at: float | None = None

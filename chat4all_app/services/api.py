@@ -1,0 +1,21 @@
+"""api-service: the HTTP API (Faust web views). Stateless; run as many as you like.
+
+    faust -A chat4all_app.services.api worker --web-port 8080 --datadir state/data/faust-api
+"""
+
+from chat4all_app.faust_app import make_app
+from chat4all_app.settings import Settings
+from chat4all_app.web import auth_views, conversation_views, message_views
+from chat4all_app.web.context import ApiContext
+from chat4all_app.web.errors import json_errors
+
+settings = Settings.from_env()
+app = make_app("api", settings)
+# Web + producer only: the API joins no consumer group, so API processes scale freely.
+app.producer_only = True
+
+ctx = ApiContext.from_settings(settings)
+auth_views.install(app, ctx)
+conversation_views.install(app, ctx)
+message_views.install(app, ctx)
+app.web.web_app.middlewares.append(json_errors)

@@ -1,0 +1,30 @@
+"""router-worker: routes accepted messages and applies status events.
+
+    faust -A chat4all_app.services.router worker --web-port 8082 --datadir state/data/faust-router-1
+"""
+
+from chat4all_app.agents import router as router_agent
+from chat4all_app.agents import status as status_agent
+from chat4all_app.faust_app import make_app
+from chat4all_app.settings import Settings
+from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.tables.state import routed_table, status_table
+from chat4all_app.topics import channel_topic, messages_topic, status_topic
+
+settings = Settings.from_env()
+app = make_app("router", settings)
+store = CassandraStore(settings)
+
+messages = messages_topic(app, settings)
+statuses = status_topic(app, settings)
+channels = {c: channel_topic(app, settings, c) for c in settings.channels}
+
+route = router_agent.install(
+    app,
+    router_agent.Router(settings, store, channels,
+                        routed_table(app, settings.topic_messages_partitions)),
+    messages)
+apply_status = status_agent.install(
+    app,
+    status_agent.StatusApplier(settings, store, status_table(app, settings.topic_partitions)),
+    statuses)

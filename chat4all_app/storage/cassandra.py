@@ -1,0 +1,68 @@
+"""An asyncio face for cassandra-driver: lazy connect, prepared statements, awaitable queries."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from cassandra.cluster import Cluster, ResponseFuture, Session
+
+from chat4all_app.bootstrap.cassandra_schema import connect
+from chat4all_app.settings import Settings
+
+
+class CassandraStore:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._cluster: Cluster | None = None
+        self._session: Session | None = None
+        self._prepared: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+
+    async def session(self) -> Session:
+        if self._session is None:
+            async with self._lock:
+                if self._session is None:
+                    loop = asyncio.get_running_loop()
+                    cluster, session = await loop.run_in_executor(None, connect, self.settings)
+                    session.set_keyspace(self.settings.cassandra_keyspace)
+                    self._cluster, self._session = cluster, session
+        return self._session
+
+    async def execute(self, cql: str, params: tuple | list = ()) -> list[Any]:
+        """Run a (prepared, cached) statement; return its first page of rows."""
+        session = await self.session()
+        statement = self._prepared.get(cql)
+        if statement is None:
+            loop = asyncio.get_running_loop()
+            statement = await loop.run_in_executor(None, session.prepare, cql)
+            self._prepared[cql] = statement
+        return await _wait(session.execute_async(statement, params))
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.shutdown()
+            self._cluster = self._session = None
+
+
+def _wait(future: ResponseFuture) -> asyncio.Future:
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future = loop.create_future()
+
+    def done(rows: Any) -> None:
+        loop.call_soon_threadsafe(_settle, result, list(rows or []), None)
+
+    def failed(exc: BaseException) -> None:
+        loop.call_soon_threadsafe(_settle, result, None, exc)
+
+    future.add_callbacks(done, failed)
+    return result
+
+
+def _settle(result: asyncio.Future, value: Any, exc: BaseException | None) -> None:
+    if result.done():
+        return
+    if exc is not None:
+        result.set_exception(exc)
+    else:
+        result.set_result(value)

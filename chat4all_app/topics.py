@@ -1,0 +1,23 @@
+"""Topic declarations shared by producers and consumers (names/partitions from the settings)."""
+
+from __future__ import annotations
+
+import faust
+
+from chat4all_app.records import MessageAccepted, OutboundMessage, StatusEvent
+from chat4all_app.settings import Settings
+
+
+def messages_topic(app: faust.App, settings: Settings) -> faust.TopicT:
+    return app.topic(settings.topic_messages, key_type=str, value_type=MessageAccepted,
+                     key_serializer="raw", partitions=settings.topic_messages_partitions)
+
+
+def status_topic(app: faust.App, settings: Settings) -> faust.TopicT:
+    return app.topic(settings.topic_status, key_type=str, value_type=StatusEvent,
+                     key_serializer="raw", partitions=settings.topic_partitions)
+
+
+def channel_topic(app: faust.App, settings: Settings, channel: str) -> faust.TopicT:
+    return app.topic(settings.channel_topic(channel), key_type=str, value_type=OutboundMessage,
+                     key_serializer="raw", partitions=settings.topic_partitions)

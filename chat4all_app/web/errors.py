@@ -1,0 +1,44 @@
+"""Every error leaves the API as JSON `{"error": ...}` with the right status, never a traceback."""
+
+from __future__ import annotations
+
+import http
+import logging
+
+from aiohttp import web
+from faust.web.exceptions import WebError
+
+log = logging.getLogger(__name__)
+
+
+class Conflict(WebError):
+    code = http.HTTPStatus.CONFLICT
+    detail = "Conflict."
+
+
+class PayloadTooLarge(WebError):
+    code = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    detail = "Payload too large."
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:
+    """Turn what escapes a view (unknown route, wrong method, bugs) into JSON errors."""
+    try:
+        return await handler(request)
+    except WebError as exc:
+        return json_error(int(exc.code), exc.detail)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_error(exc.status, exc.reason)
+    except KeyError:
+        # Faust's View.dispatch looks the method up in a dict: KeyError = method not allowed.
+        return json_error(405, f"method {request.method} not allowed on {request.path}")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal error")

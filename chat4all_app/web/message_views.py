@@ -1,0 +1,125 @@
+"""POST /v1/messages (202 after Kafka's ack), listings, one message, mark as read."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import faust
+from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+
+from chat4all_app.publisher import PublishFailed
+from chat4all_app.records import MessageAccepted, StatusEvent
+from chat4all_app.status import Status
+from chat4all_app.storage.messages import get_message, list_messages, locate
+from chat4all_app.web.context import ApiContext
+from chat4all_app.web.errors import PayloadTooLarge
+from chat4all_app.web.inputs import int_query, json_body, text, uuid_field, uuid_value
+
+# Time-UUIDs from several API processes on one host must not collide: give each process its own
+# random node id instead of the shared MAC address (uuid1 keeps timestamps increasing within it).
+_NODE = int.from_bytes(os.urandom(6), "big") | (1 << 40)  # multicast bit: not a real MAC
+
+
+def accepted_id() -> uuid.UUID:
+    return uuid.uuid1(node=_NODE)
+
+
+def install(app: faust.App, ctx: ApiContext) -> None:
+    settings = ctx.settings
+
+    def recipient_channel(recipient: str | None, members: frozenset[uuid.UUID]) -> None:
+        if recipient is None:
+            return
+        prefix, sep, address = recipient.partition(":")
+        if sep:
+            if prefix not in settings.channels:
+                raise ValidationError(
+                    f"unknown channel {prefix!r} in recipient_id; use one of: "
+                    + ", ".join(f"{c}:<address>" for c in settings.channels))
+            if not address:
+                raise ValidationError("recipient_id has an empty address after the channel prefix")
+            return
+        if uuid_value(recipient, "recipient_id") not in members:
+            raise ValidationError("recipient_id is not a member of the conversation")
+
+    async def page(request, user_id: uuid.UUID, conversation_id: uuid.UUID) -> dict:
+        await ctx.member_conversation(conversation_id, user_id)
+        limit = int_query(request, "limit", 50, 1, 500)
+        cursor = request.query.get("cursor")
+        after = uuid_value(cursor, "cursor") if cursor else None
+        messages, next_cursor = await list_messages(ctx.store, conversation_id, limit, after)
+        return {"messages": messages, "next_cursor": next_cursor}
+
+    @app.page("/v1/messages")
+    class Messages(faust.web.View):
+        async def post(self, request):
+            user_id = ctx.authenticate(request)
+            body = await json_body(request)
+            conversation_id = uuid_field(body, "conversation_id")
+            content = body.get("content")
+            if not isinstance(content, str) or not content:
+                raise ValidationError("'content' is required and must be a non-empty string")
+            if len(content.encode()) > settings.max_content_bytes:
+                raise PayloadTooLarge(f"'content' exceeds {settings.max_content_bytes} bytes")
+            recipient = text(body, "recipient_id", required=False, max_len=256)
+            message_id = uuid_field(body, "message_id", required=False) or uuid.uuid4()
+            file_id = uuid_field(body, "file_id", required=False)
+            conv = await ctx.member_conversation(conversation_id, user_id)
+            recipient_channel(recipient, conv.participant_ids)
+            event = MessageAccepted(
+                message_id=str(message_id), conversation_id=str(conversation_id),
+                accepted_id=str(accepted_id()), sender_id=str(user_id), content=content,
+                accepted_at=time.time(), recipient_id=recipient,
+                file_id=str(file_id) if file_id else None,
+                correlation_id=request.headers.get("X-Correlation-ID"))
+            try:
+                await ctx.publisher.publish(settings.topic_messages, event.conversation_id, event)
+            except PublishFailed as exc:
+                raise ServiceUnavailable(f"message not accepted, retry later: {exc}") from None
+            return self.json({"message_id": event.message_id, "status": Status.ACCEPTED.value,
+                              "conversation_id": event.conversation_id}, status=202)
+
+        async def get(self, request):
+            user_id = ctx.authenticate(request)
+            raw = request.query.get("conversation_id")
+            if raw is None:
+                raise ValidationError("query parameter 'conversation_id' is required")
+            return self.json(await page(request, user_id, uuid_value(raw, "conversation_id")))
+
+    @app.page("/v1/conversations/{conversation_id}/messages")
+    class ConversationMessages(faust.web.View):
+        async def get(self, request, conversation_id):
+            user_id = ctx.authenticate(request)
+            return self.json(await page(request, user_id,
+                                        uuid_value(conversation_id, "conversation_id")))
+
+    async def visible_message(request, message_id: str) -> tuple[uuid.UUID, dict]:
+        user_id = ctx.authenticate(request)
+        message = await get_message(ctx.store, uuid_value(message_id, "message_id"))
+        if message is None:
+            raise NotFound(f"message {message_id} not found (it may still be in flight)")
+        await ctx.member_conversation(uuid.UUID(message["conversation_id"]), user_id)
+        return user_id, message
+
+    @app.page("/v1/messages/{message_id}")
+    class OneMessage(faust.web.View):
+        async def get(self, request, message_id):
+            _, message = await visible_message(request, message_id)
+            return self.json(message)
+
+    @app.page("/v1/messages/{message_id}/read")
+    class ReadMessage(faust.web.View):
+        async def post(self, request, message_id):
+            user_id, message = await visible_message(request, message_id)
+            if message["sender_id"] == str(user_id):
+                raise PermissionDenied("only a recipient can mark a message as read")
+            conversation_id, accepted = await locate(ctx.store, uuid.UUID(message_id))
+            event = StatusEvent(message_id=message_id, conversation_id=str(conversation_id),
+                                accepted_id=str(accepted), status=Status.READ.value, at=time.time())
+            try:
+                await ctx.publisher.publish(settings.topic_status, event.conversation_id, event)
+            except PublishFailed as exc:
+                raise ServiceUnavailable(f"not recorded, retry later: {exc}") from None
+            return self.json({"message_id": message_id, "status": Status.READ.value}, status=202)
