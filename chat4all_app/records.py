@@ -49,3 +49,13 @@ class StatusEvent(faust.Record, serializer="json"):
     channel: str | None = None
     reason: str | None = None
     accepted_at: float | None = None
+
+
+class BreakerSnapshot(faust.Record, serializer="json"):
+    """A channel's circuit-breaker state, kept in a table so a restarted connector resumes it."""
+
+    channel: str
+    state: str  # CLOSED | OPEN | HALF_OPEN
+    fail_counter: int
+    opened_at: float | None = None  # epoch seconds
+    at: float = 0.0

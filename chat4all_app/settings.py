@@ -104,6 +104,43 @@ class Settings:
         "BROKER_HEARTBEAT_INTERVAL_S", 2.0, "Consumer heartbeat interval."
     )
 
+    # --- Connectors ----------------------------------------------------------------------------
+    provider_whatsapp_url: str = setting(
+        "PROVIDER_WHATSAPP_URL", "http://127.0.0.1:9101", "WhatsApp provider API (the mock locally)."
+    )
+    provider_instagram_url: str = setting(
+        "PROVIDER_INSTAGRAM_URL", "http://127.0.0.1:9102", "Instagram provider API (the mock locally)."
+    )
+    connector_whatsapp_url: str = setting(
+        "CONNECTOR_WHATSAPP_URL", "http://127.0.0.1:8083",
+        "Public base URL of the WhatsApp connector (providers post receipts to it).",
+    )
+    connector_instagram_url: str = setting(
+        "CONNECTOR_INSTAGRAM_URL", "http://127.0.0.1:8084",
+        "Public base URL of the Instagram connector (providers post receipts to it).",
+    )
+    provider_timeout_s: float = setting(
+        "PROVIDER_TIMEOUT_S", 5.0, "Timeout of one provider API call (counts as a failure)."
+    )
+    circuit_fail_max: int = setting(
+        "CIRCUIT_FAIL_MAX", 3, "Consecutive provider failures that open a channel's circuit."
+    )
+    circuit_reset_s: float = setting(
+        "CIRCUIT_RESET_S", 5.0, "Seconds an open circuit waits before a half-open trial call."
+    )
+    connector_batch_size: int = setting(
+        "CONNECTOR_BATCH_SIZE", 200, "Events a connector takes per batch (sent concurrently "
+        "across conversations, in order within one)."
+    )
+
+    def provider_url(self, channel: str) -> str:
+        self.channel_topic(channel)  # validates the channel
+        return getattr(self, f"provider_{channel}_url")
+
+    def connector_url(self, channel: str) -> str:
+        self.channel_topic(channel)
+        return getattr(self, f"connector_{channel}_url")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ

@@ -21,3 +21,11 @@ def status_topic(app: faust.App, settings: Settings) -> faust.TopicT:
 def channel_topic(app: faust.App, settings: Settings, channel: str) -> faust.TopicT:
     return app.topic(settings.channel_topic(channel), key_type=str, value_type=OutboundMessage,
                      key_serializer="raw", partitions=settings.topic_partitions)
+
+
+def breaker_topic(app: faust.App, channel: str) -> faust.TopicT:
+    """Circuit-state changes of one channel; one partition so its table key has one home."""
+    from chat4all_app.records import BreakerSnapshot
+
+    return app.topic(f"chat4all.circuit.{channel}", key_type=str, value_type=BreakerSnapshot,
+                     key_serializer="raw", partitions=1, internal=True)

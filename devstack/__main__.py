@@ -114,8 +114,8 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     wait_ready(sup, layout, settings, apps)
     say("the stack is up:")
     for comp in components + apps:
-        say(f"  {comp.name:<11} {comp.url:<28} log {layout.log(comp.name)}")
-    say(f"  {'s3 console':<11} http://127.0.0.1:{components[2].port + 1}")
+        say(f"  {comp.name:<20} {comp.url:<28} log {layout.log(comp.name)}")
+    say(f"  {'s3 console':<20} http://127.0.0.1:{components[2].port + 1}")
 
 
 def down(layout: Layout) -> None:

@@ -206,14 +206,12 @@ def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------
-# (program name, Faust app module, web port). Each worker gets its own --datadir (RocksDB lock).
-APPLICATIONS = (
-    ("api", "chat4all_app.services.api", 8080),
-    ("router", "chat4all_app.services.router", 8082),
-)
+def _port_of(url: str) -> int:
+    return int(url.rstrip("/").rsplit(":", 1)[1])
 
 
 def faust_worker(layout: Layout, name: str, module: str, port: int) -> Component:
+    """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory)."""
     datadir = layout.data / "faust" / name
     return Component(
         name=name,
@@ -231,5 +229,31 @@ def faust_worker(layout: Layout, name: str, module: str, port: int) -> Component
     )
 
 
+def provider_mock(layout: Layout, channel: str, port: int) -> Component:
+    """The external provider's stand-in: a real HTTP server (chat4all_app.mocks.provider)."""
+    return Component(
+        name=f"mock-{channel}",
+        port=port,
+        argv=[str(layout.venv_bin / "python"), "-m", "chat4all_app.mocks.provider",
+              "--channel", channel, "--port", str(port)],
+        env={"PYTHONUNBUFFERED": "1"},
+        ready_timeout_s=30,
+        likely_cause="the port is in use",
+        url=f"http://127.0.0.1:{port}",
+        probe=lambda _settings: probes.http_answers(port, "/health"),
+        autostart=False,
+    )
+
+
 def applications(layout: Layout, settings: Settings) -> list[Component]:
-    return [faust_worker(layout, name, module, port) for name, module, port in APPLICATIONS]
+    mocks = [provider_mock(layout, c, _port_of(settings.provider_url(c))) for c in settings.channels]
+    workers = [
+        faust_worker(layout, "api", "chat4all_app.services.api", 8080),
+        faust_worker(layout, "router", "chat4all_app.services.router", 8082),
+    ]
+    workers += [
+        faust_worker(layout, f"connector-{c}", f"chat4all_app.services.connector_{c}",
+                     _port_of(settings.connector_url(c)))
+        for c in settings.channels
+    ]
+    return mocks + workers

@@ -89,12 +89,12 @@ def prometheus_ready(settings: Settings) -> bool:
         return False
 
 
-def http_answers(port: int) -> bool:
+def http_answers(port: int, path: str = "/") -> bool:
     """The process's web server answers HTTP at all (any status): it is up and serving."""
     if not port_open(port):
         return False
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=3):
             return True
     except urllib.error.HTTPError:
         return True

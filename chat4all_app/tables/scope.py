@@ -24,3 +24,14 @@ def for_event(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+@contextmanager
+def no_event() -> Iterator[None]:
+    """Read a table outside any event (e.g. a one-partition table from another topic's agent):
+    Faust then looks the key up in every local partition database."""
+    token = _current_event.set(None)
+    try:
+        yield
+    finally:
+        _current_event.reset(token)

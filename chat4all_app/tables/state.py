@@ -32,3 +32,17 @@ def status_table(app: faust.App, partitions: int) -> faust.Table:
     """Latest applied status per message, so transitions stay monotonic without reading Cassandra."""
     return app.Table("message-status", key_type=str, value_type=str, partitions=partitions,
                      options=ROCKSDB_OPTIONS, help="latest status applied per message")
+
+
+def sent_table(app: faust.App, channel: str, partitions: int) -> faust.Table:
+    """Messages the provider accepted (or refused for good): a replay never sends them again."""
+    return app.Table(f"sent-{channel}", key_type=str, value_type=str, partitions=partitions,
+                     options=ROCKSDB_OPTIONS, help=f"message keys already sent to {channel}")
+
+
+def breaker_table(app: faust.App, channel: str) -> faust.Table:
+    """The channel's circuit-breaker snapshot (one key, one partition)."""
+    from chat4all_app.records import BreakerSnapshot
+
+    return app.Table(f"circuit-{channel}", key_type=str, value_type=BreakerSnapshot, partitions=1,
+                     options=ROCKSDB_OPTIONS, help=f"circuit breaker state of {channel}")

@@ -1,0 +1,135 @@
+"""Connector: channel message -> (skip if already sent) -> provider, through the breaker -> status.
+
+Order: a batch is split by conversation; conversations are sent concurrently, the messages of one
+conversation strictly one after another, in topic (= acceptance) order.
+Store-and-forward: a message is only left behind once it is SENT or FAILED. While the provider is
+down or the circuit is open the connector waits and retries — the events stay unacked in Kafka
+and the messages stay PENDING — and resumes in order when the provider recovers.
+Crash safety: `sent` records every message the provider accepted; a replay skips those, and the
+message_id is the provider's idempotency key for the window between the call and the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import faust
+from aiobreaker import CircuitBreaker, CircuitBreakerError
+from faust.types import EventT
+
+from chat4all_app.connectors.breaker import make_breaker, snapshot
+from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
+from chat4all_app.records import BreakerSnapshot, OutboundMessage, StatusEvent
+from chat4all_app.retry import until_done
+from chat4all_app.settings import Settings
+from chat4all_app.status import Status
+from chat4all_app.tables.scope import for_event, no_event
+from chat4all_app.tables.state import message_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Connector:
+    channel: str
+    settings: Settings
+    provider: ProviderClient
+    status_topic: faust.TopicT
+    breaker_topic: faust.TopicT
+    sent: faust.Table
+    breakers: faust.Table
+    breaker: CircuitBreaker | None = None
+    _changes: list[BreakerSnapshot] = field(default_factory=list)
+
+    @property
+    def receipt_url(self) -> str:
+        return f"{self.settings.connector_url(self.channel)}/webhooks/{self.channel}/receipts"
+
+    def circuit(self) -> CircuitBreaker:
+        """The breaker, restored from the table on first use (tables are recovered by then)."""
+        if self.breaker is None:
+            with no_event():
+                restored = self.breakers.get(self.channel)
+            self.breaker = make_breaker(self.channel, self.settings.circuit_fail_max,
+                                        self.settings.circuit_reset_s, restored, self._on_change)
+            if restored:
+                log.info("circuit %s restored as %s", self.channel, restored.state)
+        return self.breaker
+
+    def _on_change(self, channel: str, old: str, new: str) -> None:
+        log.warning("circuit %s: %s -> %s", channel, old, new)
+        self._changes.append(snapshot(channel, self.breaker, new))
+
+    async def publish_breaker_changes(self) -> None:
+        while self._changes:
+            change = self._changes.pop(0)
+            await until_done(lambda c=change: self.breaker_topic.send(key=self.channel, value=c),
+                             "recording the circuit state")
+
+    async def deliver(self, msg: OutboundMessage) -> tuple[Status, str | None]:
+        """Call the provider until it accepts (SENT) or refuses for good (FAILED)."""
+        delay = 0.1
+        while True:
+            try:
+                await self.circuit().call_async(self.provider.send, msg, self.receipt_url)
+                return Status.SENT, None
+            except PermanentError as exc:
+                return Status.FAILED, str(exc)
+            except CircuitBreakerError:
+                await asyncio.sleep(min(self.settings.circuit_reset_s, 0.5))
+            except TransientError as exc:
+                log.info("%s: %s not sent yet (%s); retrying in %.1fs", self.channel,
+                         msg.message_id, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            finally:
+                await self.publish_breaker_changes()
+
+    async def emit(self, msg: OutboundMessage, status: Status, reason: str | None) -> None:
+        event = StatusEvent(message_id=msg.message_id, conversation_id=msg.conversation_id,
+                            accepted_id=msg.accepted_id, status=status.value, at=time.time(),
+                            channel=self.channel, reason=reason, accepted_at=msg.accepted_at)
+
+        async def send_and_wait() -> None:
+            await (await self.status_topic.send(key=msg.conversation_id, value=event))
+
+        await until_done(send_and_wait, f"emitting {status} for {msg.message_id}")
+
+    async def send_conversation(self, events: Sequence[EventT]) -> None:
+        for event in events:
+            msg: OutboundMessage = event.value
+            key = message_key(msg.conversation_id, msg.message_id)
+            with for_event(event):
+                if key in self.sent:
+                    continue  # a replay after a crash: the provider already has it
+            status, reason = await self.deliver(msg)
+            await self.emit(msg, status, reason)
+            with for_event(event):
+                self.sent[key] = status.value
+
+    async def handle(self, events: Sequence[EventT]) -> None:
+        by_conversation: OrderedDict[str, list[EventT]] = OrderedDict()
+        for event in events:
+            by_conversation.setdefault(event.value.conversation_id, []).append(event)
+        await asyncio.gather(*(self.send_conversation(evs) for evs in by_conversation.values()))
+
+
+def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -> None:
+    settings = connector.settings
+
+    @app.agent(channel_topic, name=f"send-{connector.channel}")
+    async def send(stream):
+        async for events in stream.take_events(settings.connector_batch_size,
+                                               within=settings.batch_within_s):
+            await connector.handle(events)
+
+    @app.agent(connector.breaker_topic, name=f"remember-circuit-{connector.channel}")
+    async def remember_circuit(stream):
+        # The breaker topic has one partition, so the table key lives in one place.
+        async for channel, state in stream.items():
+            connector.breakers[channel] = state

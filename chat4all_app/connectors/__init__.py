@@ -1,0 +1,1 @@
+"""Channel connectors: the provider API client and the circuit breaker around it."""

@@ -1,0 +1,1 @@
+"""Stand-ins for the external providers (real HTTP servers, used by the local stack and tests)."""

@@ -1,0 +1,30 @@
+"""connector-<channel>: one Faust app per external channel (own consumer group, own web port)."""
+
+from __future__ import annotations
+
+import faust
+
+from chat4all_app.agents import connector as connector_agent
+from chat4all_app.connectors.provider_client import ProviderClient
+from chat4all_app.faust_app import make_app
+from chat4all_app.settings import Settings
+from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.tables.state import breaker_table, sent_table
+from chat4all_app.topics import breaker_topic, channel_topic, status_topic
+from chat4all_app.web import receipt_views
+from chat4all_app.web.errors import json_errors
+
+
+def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.Connector]:
+    app = make_app(f"connector-{channel}", settings)
+    statuses = status_topic(app, settings)
+    connector = connector_agent.Connector(
+        channel=channel, settings=settings,
+        provider=ProviderClient(settings.provider_url(channel), settings.provider_timeout_s),
+        status_topic=statuses, breaker_topic=breaker_topic(app, channel),
+        sent=sent_table(app, channel, settings.topic_partitions),
+        breakers=breaker_table(app, channel))
+    connector_agent.install(app, connector, channel_topic(app, settings, channel))
+    receipt_views.install(app, channel, CassandraStore(settings), statuses)
+    app.web.web_app.middlewares.append(json_errors)
+    return app, connector

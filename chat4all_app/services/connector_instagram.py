@@ -1,0 +1,9 @@
+"""connector-instagram (web :8084).
+
+    faust -A chat4all_app.services.connector_instagram worker --web-port 8084 --datadir ...
+"""
+
+from chat4all_app.services.connector import build
+from chat4all_app.settings import Settings
+
+app, connector = build("instagram", Settings.from_env())

@@ -1,0 +1,45 @@
+"""Drive the running local stack from tests: supervisord programs and the provider mocks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import aiohttp
+
+from devstack.layout import REPO_DIR
+
+MOCK_URLS = {"whatsapp": "http://127.0.0.1:9101", "instagram": "http://127.0.0.1:9102"}
+
+
+def ctl(*args: str) -> str:
+    """supervisorctl on the stack `make test` started, e.g. ctl("signal", "KILL", "router")."""
+    proc = subprocess.run([sys.executable, "-m", "devstack", "ctl", *args], cwd=REPO_DIR,
+                          capture_output=True, text=True, timeout=120)
+    return proc.stdout + proc.stderr
+
+
+def wait_http(port: int, path: str = "/", timeout: float = 90) -> None:
+    import time
+
+    from devstack.probes import http_answers
+
+    deadline = time.monotonic() + timeout
+    while not http_answers(port, path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"port {port} did not answer within {timeout}s")
+        time.sleep(0.2)
+
+
+class Mock:
+    def __init__(self, http: aiohttp.ClientSession, channel: str):
+        self.http, self.base = http, MOCK_URLS[channel]
+
+    async def configure(self, **config) -> dict:
+        async with self.http.post(f"{self.base}/admin/config", json=config) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+    async def ledger(self) -> dict:
+        async with self.http.get(f"{self.base}/admin/ledger") as resp:
+            return await resp.json()

@@ -1,0 +1,201 @@
+"""Delivery to external channels on the real stack: effectively once, in order, through provider
+outages (circuit breaker), stopped connectors (store-and-forward) and SIGKILLed workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from devstack.layout import Layout
+from tests.integration.stack_control import Mock, ctl, wait_http
+
+pytestmark = pytest.mark.integration
+CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
+
+
+@pytest.fixture
+async def mocks(api):
+    whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
+    yield {"whatsapp": whatsapp, "instagram": instagram}
+    for mock in (whatsapp, instagram):  # leave the providers healthy for the next test
+        await mock.configure(mode="up", failure_rate=0.0, latency_ms={"min": 1, "max": 5})
+
+
+async def statuses(api, user, conv) -> dict[str, str]:
+    return {m["message_id"]: m["status"] for m in await api.all_messages(user, conv)}
+
+
+async def wait_all(api, user, convs, want: str, count: int, timeout: float = 120) -> bool:
+    async def done() -> bool:
+        seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
+        return len(seen) >= count and all(s == want for s in seen)
+
+    return await api.wait_for(done, timeout=timeout, interval=0.3)
+
+
+async def post_in_order(api, user, conv, recipient, n, sent: list[str], repost_every=0) -> None:
+    for i in range(n):
+        mid = str(uuid.uuid4())
+        await api.send(user, conv, f"#{i}", recipient_id=recipient, message_id=mid)
+        sent.append(mid)
+        if repost_every and i % repost_every == 0:
+            await api.send(user, conv, f"#{i}", recipient_id=recipient, message_id=mid)
+
+
+async def test_thousand_external_messages_delivered_once_each_in_order(api, mocks):
+    alice, bob = await api.user(), await api.user()
+    plan = []  # (conversation, recipient): one recipient per conversation, both channels
+    for i in range(10):
+        channel = "whatsapp" if i % 2 == 0 else "instagram"
+        plan.append((await api.conversation(alice, bob), f"{channel}:r-{uuid.uuid4().hex[:10]}"))
+    sent: dict[str, list[str]] = {conv: [] for conv, _ in plan}
+    started = time.monotonic()
+    await asyncio.gather(*(post_in_order(api, alice, conv, rcpt, 100, sent[conv], repost_every=10)
+                           for conv, rcpt in plan))
+    assert await wait_all(api, bob, [c for c, _ in plan], "DELIVERED", 1000)
+    elapsed = time.monotonic() - started
+    print(f"\n1000 external messages (+100 re-posts) DELIVERED in {elapsed:.2f}s "
+          f"= {1000 / elapsed:.0f} msg/s end to end")
+    ledgers = {c: await m.ledger() for c, m in mocks.items()}
+    for conv, recipient in plan:
+        channel, address = recipient.split(":", 1)
+        ledger = ledgers[channel]
+        assert all(ledger["received"].get(mid) == 1 for mid in sent[conv])
+        assert ledger["order"][address] == sent[conv]  # provider order == acceptance order
+        stored = await api.all_messages(bob, conv)
+        assert [m["message_id"] for m in stored] == sent[conv]
+        assert list(stored[0]["timestamps"]) == ["ACCEPTED", "PENDING", "SENT", "DELIVERED"]
+
+
+async def test_provider_4xx_marks_the_message_failed_and_the_next_one_still_goes(api, mocks):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    bad = (await api.send(alice, conv, "x", recipient_id="whatsapp:invalid-number"))["message_id"]
+    good = (await api.send(alice, conv, "y", recipient_id="whatsapp:+5511"))["message_id"]
+
+    async def settled():
+        s = await statuses(api, bob, conv)
+        return s.get(bad) == "FAILED" and s.get(good) == "DELIVERED"
+
+    assert await api.wait_for(settled, timeout=60)
+    _, failed = await api.call("GET", f"/v1/messages/{bad}", bob)
+    assert "invalid recipient" in failed["status_reason"]
+
+
+async def circuit_states(settings, channel: str, stop_when, timeout: float = 60) -> list[str]:
+    """Follow the connector's circuit-state topic (what its breaker table is built from)."""
+    consumer = AIOKafkaConsumer(f"chat4all.circuit.{channel}",
+                                bootstrap_servers=settings.kafka_bootstrap_servers,
+                                group_id=f"it-{uuid.uuid4().hex}", auto_offset_reset="latest")
+    await consumer.start()
+    states: list[str] = []
+    try:
+        await consumer.seek_to_end()
+        deadline = time.monotonic() + timeout
+        while not stop_when(states) and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                states += [json.loads(r.value)["state"] for r in records]
+    finally:
+        await consumer.stop()
+    return states
+
+
+async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_after(api, mocks,
+                                                                                    settings):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    await mocks["instagram"].configure(mode="error")
+    watcher = asyncio.create_task(circuit_states(settings, "instagram",
+                                                 lambda s: "OPEN" in s, timeout=60))
+    await asyncio.sleep(0.5)  # let the watcher reach the end of the topic
+    sent: list[str] = []
+    address = f"ig-{uuid.uuid4().hex[:10]}"
+    await post_in_order(api, alice, conv, f"instagram:{address}", 20, sent)
+    opened = await watcher
+    assert "OPEN" in opened, opened
+    ledger = await mocks["instagram"].ledger()
+    attempts_while_open = sum(ledger["attempts"].get(m, 0) for m in sent)
+    assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}  # held, not dropped
+    # While open the breaker fails fast: only trial calls reach the provider.
+    await asyncio.sleep(settings.circuit_reset_s * 2)
+    ledger = await mocks["instagram"].ledger()
+    later = sum(ledger["attempts"].get(m, 0) for m in sent)
+    assert later - attempts_while_open <= 4, (attempts_while_open, later)
+
+    closing = asyncio.create_task(circuit_states(settings, "instagram",
+                                                 lambda s: "CLOSED" in s, timeout=60))
+    await mocks["instagram"].configure(mode="up")
+    assert await wait_all(api, bob, [conv], "DELIVERED", len(sent), timeout=60)
+    assert "CLOSED" in await closing
+    ledger = await mocks["instagram"].ledger()
+    assert ledger["order"][address] == sent
+    assert all(ledger["received"][m] == 1 for m in sent)
+
+
+async def test_store_and_forward_while_a_connector_is_stopped(api, mocks):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    address = f"+55{uuid.uuid4().int % 10**11}"
+    assert "stopped" in ctl("stop", "connector-whatsapp")
+    try:
+        sent: list[str] = []
+        await post_in_order(api, alice, conv, f"whatsapp:{address}", 30, sent, repost_every=7)
+        await asyncio.sleep(1)
+        assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}
+    finally:
+        assert "started" in ctl("start", "connector-whatsapp")
+    assert await wait_all(api, bob, [conv], "DELIVERED", 30, timeout=120)
+    ledger = await mocks["whatsapp"].ledger()
+    assert ledger["order"][address] == sent
+    assert all(ledger["received"][m] == 1 for m in sent)
+
+
+@pytest.mark.parametrize("victim", ["router", "connector-whatsapp"])
+async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, mocks, victim):
+    alice, bob = await api.user(), await api.user()
+    convs = [await api.conversation(alice, bob) for _ in range(4)]
+    await mocks["whatsapp"].configure(latency_ms={"min": 5, "max": 15})
+    sent: dict[str, list[str]] = {c: [] for c in convs}
+    recipients = {c: f"whatsapp:kill-{uuid.uuid4().hex[:8]}" for c in convs}
+    posting = asyncio.gather(*(post_in_order(api, alice, c, recipients[c], 150, sent[c])
+                               for c in convs))
+    await asyncio.sleep(1.0)  # mid-stream
+    assert "signalled" in ctl("signal", "KILL", victim)
+    await posting  # the API keeps accepting while the worker is dead
+    assert "started" in ctl("start", victim)
+    wait_http(8082 if victim == "router" else CHANNEL_PORTS["whatsapp"])
+    assert await wait_all(api, bob, convs, "DELIVERED", 600, timeout=180)
+    ledger = await mocks["whatsapp"].ledger()
+    for conv in convs:
+        address = recipients[conv].split(":", 1)[1]
+        assert ledger["order"][address] == sent[conv]
+        assert all(ledger["received"][m] == 1 for m in sent[conv])
+        assert [m["message_id"] for m in await api.all_messages(bob, conv)] == sent[conv]
+
+
+async def test_a_restarted_connector_resumes_its_open_circuit(api, mocks, settings):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    await mocks["instagram"].configure(mode="error")
+    watcher = asyncio.create_task(circuit_states(settings, "instagram",
+                                                 lambda s: "OPEN" in s, timeout=60))
+    await asyncio.sleep(0.5)
+    mid = (await api.send(alice, conv, "held", recipient_id="instagram:resume"))["message_id"]
+    assert "OPEN" in await watcher
+    log = Layout.from_env().log("connector-instagram")
+    offset = log.stat().st_size
+    assert "started" in ctl("restart", "connector-instagram")
+    wait_http(CHANNEL_PORTS["instagram"])
+
+    async def restored() -> bool:
+        return "circuit instagram restored as OPEN" in log.read_text(errors="replace")[offset:]
+
+    assert await api.wait_for(restored, timeout=60)
+    await mocks["instagram"].configure(mode="up")
+    assert await wait_all(api, bob, [conv], "DELIVERED", 1, timeout=60)
+    assert (await mocks["instagram"].ledger())["received"][mid] == 1
