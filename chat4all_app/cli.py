@@ -62,5 +62,112 @@ def migrate(only: tuple[str, ...]) -> None:
         click.echo(f"s3 bucket {cfg.s3_bucket}: {asyncio.run(ensure_bucket(cfg))}")
 
 
+# --- the API client ----------------------------------------------------------------------------
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _client(authenticated: bool = True):
+    from chat4all_app.client.http import Client, TokenStore
+
+    cfg = _settings()
+    saved = TokenStore(cfg.cli_config_dir).load() if authenticated else None
+    if authenticated and not saved:
+        raise click.ClickException("not logged in: run `chat4all login USERNAME` first")
+    return Client(saved.get("api_url", cfg.api_url) if saved else cfg.api_url,
+                  saved["access_token"] if saved else None)
+
+
+def _call(client, method: str, path: str, body=None, params=None):
+    from chat4all_app.client.http import ApiError
+
+    try:
+        return client.call(method, path, body, params)
+    except ApiError as exc:
+        raise click.ClickException(f"{exc.message} (HTTP {exc.status})") from None
+
+
+def _show(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("username")
+@click.password_option()
+@click.option("--email", default=None)
+def register(username: str, password: str, email: str | None) -> None:
+    """Create an account."""
+    _show(_call(_client(False), "POST", "/auth/register",
+                {"username": username, "password": password, "email": email}))
+
+
+@main.command()
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True)
+def login(username: str, password: str) -> None:
+    """Log in and keep the access token for the other commands."""
+    import jwt
+
+    from chat4all_app.client.http import TokenStore
+
+    cfg = _settings()
+    token = _call(_client(False), "POST", "/auth/token",
+                  {"username": username, "password": password})["access_token"]
+    user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+    TokenStore(cfg.cli_config_dir).save({"access_token": token, "user_id": user_id,
+                                         "username": username, "api_url": cfg.api_url})
+    click.echo(f"logged in as {username} ({user_id})")
+
+
+@main.command()
+@click.option("--create", "participants", multiple=True, metavar="USER_ID",
+              help="Create a conversation with these users (repeatable) instead of listing.")
+@click.option("--name", default=None, help="Name of the new conversation.")
+def conversations(participants: tuple[str, ...], name: str | None) -> None:
+    """List your conversations, or create one with --create USER_ID."""
+    client = _client()
+    if participants:
+        _show(_call(client, "POST", "/v1/conversations",
+                    {"participant_ids": list(participants), "name": name}))
+    else:
+        _show(_call(client, "GET", "/v1/conversations"))
+
+
+@main.command()
+@click.argument("conversation_id")
+@click.argument("content")
+@click.option("--to", "recipient_id", default=None,
+              help="whatsapp:<number>, instagram:<user> or a member's user id.")
+@click.option("--message-id", default=None, help="Idempotency key (UUID) to retry safely.")
+def send(conversation_id: str, content: str, recipient_id: str | None, message_id: str | None) -> None:
+    """Send a message (prints the 202 answer)."""
+    body = {"conversation_id": conversation_id, "content": content}
+    body |= {k: v for k, v in {"recipient_id": recipient_id, "message_id": message_id}.items() if v}
+    _show(_call(_client(), "POST", "/v1/messages", body))
+
+
+@main.command()
+@click.argument("conversation_id")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--cursor", default=None)
+def messages(conversation_id: str, limit: int, cursor: str | None) -> None:
+    """List a conversation's messages in order, with their status."""
+    _show(_call(_client(), "GET", f"/v1/conversations/{conversation_id}/messages",
+                params={"limit": limit, "cursor": cursor}))
+
+
+@main.command()
+@click.argument("message_id")
+def status(message_id: str) -> None:
+    """Show one message and its status history."""
+    _show(_call(_client(), "GET", f"/v1/messages/{message_id}"))
+
+
 if __name__ == "__main__":
     sys.exit(main())

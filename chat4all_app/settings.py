@@ -141,6 +141,12 @@ class Settings:
         self.channel_topic(channel)
         return getattr(self, f"connector_{channel}_url")
 
+    # --- Command line (chat4all) --------------------------------------------------------------
+    api_url: str = setting("CHAT4ALL_API_URL", "http://127.0.0.1:8080", "API the `chat4all` CLI talks to.")
+    cli_config_dir: str = setting(
+        "CHAT4ALL_CONFIG_DIR", "~/.config/chat4all", "Where `chat4all login` keeps the access token."
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import faust
+from faust.cli import option
 
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.connectors.provider_client import ProviderClient
 from chat4all_app.faust_app import make_app
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.tables import inspect
 from chat4all_app.tables.state import breaker_table, sent_table
 from chat4all_app.topics import breaker_topic, channel_topic, status_topic
 from chat4all_app.web import receipt_views
@@ -16,7 +18,7 @@ from chat4all_app.web.errors import json_errors
 
 
 def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.Connector]:
-    app = make_app(f"connector-{channel}", settings)
+    app = make_app(f"connector-{channel}", settings, origin=f"chat4all_app.services.connector_{channel}")
     statuses = status_topic(app, settings)
     connector = connector_agent.Connector(
         channel=channel, settings=settings,
@@ -28,3 +30,18 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
     receipt_views.install(app, channel, CassandraStore(settings), statuses)
     app.web.web_app.middlewares.append(json_errors)
     return app, connector
+
+
+def inspect_command(app: faust.App, channel: str):
+    """`faust -A chat4all_app.services.connector_<channel> inspect-tables`."""
+    tables = [f"circuit-{channel}", f"sent-{channel}"]
+
+    @app.command(option("--table", type=str, default=None, help=" or ".join(tables)),
+                 option("--key", type=str, default=None, help="show only this key"),
+                 option("--limit", type=int, default=20, show_default=True))
+    async def inspect_tables(self, table: str | None, key: str | None, limit: int) -> None:
+        """Show the connector's circuit-breaker and sent tables (read-only)."""
+        for name in [table] if table else tables:
+            self.say("\n".join(inspect.report(app.conf.tabledir, name, limit, key)))
+
+    return inspect_tables

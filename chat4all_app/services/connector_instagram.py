@@ -3,7 +3,8 @@
     faust -A chat4all_app.services.connector_instagram worker --web-port 8084 --datadir ...
 """
 
-from chat4all_app.services.connector import build
+from chat4all_app.services.connector import build, inspect_command
 from chat4all_app.settings import Settings
 
 app, connector = build("instagram", Settings.from_env())
+inspect_tables = inspect_command(app, "instagram")

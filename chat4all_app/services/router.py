@@ -3,16 +3,19 @@
     faust -A chat4all_app.services.router worker --web-port 8082 --datadir state/data/faust-router-1
 """
 
+from faust.cli import option
+
 from chat4all_app.agents import router as router_agent
 from chat4all_app.agents import status as status_agent
 from chat4all_app.faust_app import make_app
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.tables import inspect
 from chat4all_app.tables.state import routed_table, status_table
 from chat4all_app.topics import channel_topic, messages_topic, status_topic
 
 settings = Settings.from_env()
-app = make_app("router", settings)
+app = make_app("router", settings, origin=__name__)
 store = CassandraStore(settings)
 
 messages = messages_topic(app, settings)
@@ -28,3 +31,12 @@ apply_status = status_agent.install(
     app,
     status_agent.StatusApplier(settings, store, status_table(app, settings.topic_partitions)),
     statuses)
+
+
+@app.command(option("--table", type=str, default=None, help="routed-messages or message-status"),
+             option("--key", type=str, default=None, help="show only this key"),
+             option("--limit", type=int, default=20, show_default=True))
+async def inspect_tables(self, table: str | None, key: str | None, limit: int) -> None:
+    """Show the router's dedup and status tables (read-only; works while the worker runs)."""
+    for name in [table] if table else ["routed-messages", "message-status"]:
+        self.say("\n".join(inspect.report(app.conf.tabledir, name, limit, key)))

@@ -1,0 +1,1 @@
+"""The people-facing command line client of the HTTP API."""

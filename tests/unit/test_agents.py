@@ -1,0 +1,131 @@
+"""Agents driven with Faust's test_context() (memory store, no Kafka); side effects recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from unittest import mock
+
+import faust
+import pytest
+
+from chat4all_app.agents import connector as connector_agent
+from chat4all_app.agents import router as router_agent
+from chat4all_app.connectors.provider_client import PermanentError, TransientError
+from chat4all_app.records import MessageAccepted, OutboundMessage
+from chat4all_app.settings import Settings
+
+SETTINGS = Settings.from_env({"BATCH_WITHIN_S": "0.01", "CIRCUIT_RESET_S": "0.2"})
+
+
+class RecordingStore:
+    """Stands in for Cassandra: records every statement."""
+
+    def __init__(self):
+        self.statements: list[tuple[str, tuple]] = []
+
+    async def execute(self, cql, params=()):
+        self.statements.append((cql, params))
+        return []
+
+
+def done_future():
+    fut = asyncio.get_running_loop().create_future()
+    fut.set_result(None)
+    return fut
+
+
+@pytest.fixture
+def app():
+    app = faust.App(f"test-{uuid.uuid4().hex[:6]}", store="memory://", broker="kafka://127.0.0.1:1")
+    app.flow_control.resume()
+    return app
+
+
+def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
+    return MessageAccepted(message_id=mid, conversation_id=conv, accepted_id=str(uuid.uuid1()),
+                           sender_id=str(uuid.uuid4()), content="hi", accepted_at=time.time(),
+                           recipient_id=recipient)
+
+
+async def test_router_stores_forwards_and_deduplicates(app):
+    store = RecordingStore()
+    whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
+    forwarded = []
+
+    async def fake_send(key, value):
+        forwarded.append((key, value))
+        return done_future()
+
+    whatsapp.send = fake_send
+    routed = app.Table("routed", key_type=str, value_type=str, partitions=1)
+    messages = app.topic("messages", key_type=str, value_type=MessageAccepted)
+    router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed)
+    agent = router_agent.install(app, router, messages)
+    conv, first, internal = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    async with agent.test_context() as test_agent:
+        await test_agent.put(key=conv, value=accepted(conv, first, "whatsapp:+55"))
+        await test_agent.put(key=conv, value=accepted(conv, first, "whatsapp:+55"))  # re-post
+        await test_agent.put(key=conv, value=accepted(conv, internal))
+        await until(lambda: sum(c.startswith("INSERT INTO messages ") for c, _ in store.statements) >= 2)
+    assert [(k, v.message_id, v.recipient) for k, v in forwarded] == [(conv, first, "+55")]
+    message_rows = [p for cql, p in store.statements if cql.startswith("INSERT INTO messages ")]
+    assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
+
+
+async def until(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the agent did not get there in time"
+        await asyncio.sleep(0.01)
+
+
+def outbound(conv: str, n: int) -> OutboundMessage:
+    return OutboundMessage(message_id=str(uuid.uuid4()), conversation_id=conv,
+                           accepted_id=str(uuid.uuid1()), channel="whatsapp", recipient=f"r{n}",
+                           sender_id=str(uuid.uuid4()), content=f"#{n}", accepted_at=time.time())
+
+
+async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):
+    calls: list[str] = []
+    outcomes = {"#1": [TransientError("503"), TransientError("503")], "#2": [PermanentError("400")]}
+
+    async def send(msg, callback_url):
+        calls.append(msg.content)
+        queue = outcomes.get(msg.content, [])
+        if queue:
+            raise queue.pop(0)
+        return "provider-id"
+
+    emitted = []
+
+    async def emit_status(key, value):
+        emitted.append((value.message_id, value.status, value.reason))
+        return done_future()
+
+    statuses = app.topic("status")
+    statuses.send = emit_status
+    breaker_topic = app.topic("circuit")
+    breaker_topic.send = mock.AsyncMock()
+    channel = app.topic("channel", key_type=str, value_type=OutboundMessage)
+    connector = connector_agent.Connector(
+        channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
+        status_topic=statuses, breaker_topic=breaker_topic,
+        sent=app.Table("sent", key_type=str, value_type=str, partitions=1),
+        breakers=app.Table("circuit", partitions=1))
+    connector_agent.install(app, connector, channel)
+    agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
+    conv = str(uuid.uuid4())
+    msgs = [outbound(conv, n) for n in range(4)]
+    async with agent.test_context() as test_agent:
+        for m in msgs:
+            await test_agent.put(key=conv, value=m)
+        await test_agent.put(key=conv, value=msgs[0])  # replay of an already-sent message
+        await until(lambda: len(emitted) >= 4 and len(calls) >= 6)
+        await asyncio.sleep(0.1)  # would expose a (wrong) second send of the replayed message
+    assert calls == ["#0", "#1", "#1", "#1", "#2", "#3"]  # retried in place, order kept
+    assert [(mid, s) for mid, s, _ in emitted] == [
+        (msgs[0].message_id, "SENT"), (msgs[1].message_id, "SENT"),
+        (msgs[2].message_id, "FAILED"), (msgs[3].message_id, "SENT")]
+    assert emitted[2][2] == "400"
