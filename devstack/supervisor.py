@@ -52,6 +52,8 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
                 f"command={_escape(shlex.join(p.argv))}",
                 f"directory={layout.state}",
                 # Nothing restarts by itself: failure experiments decide when a process comes back.
+                # Lower priority starts first and stops last: infrastructure outlives the apps.
+                f"priority={100 if p.group == 'infra' else 500}",
                 f"autostart={str(p.autostart).lower()}", "autorestart=false", "startsecs=2", "startretries=0",
                 f"stopwaitsecs={p.stopwaitsecs}", "stopasgroup=true", "killasgroup=true",
                 "redirect_stderr=true", f"stdout_logfile={layout.log(p.name)}",

@@ -43,3 +43,23 @@ class Mock:
     async def ledger(self) -> dict:
         async with self.http.get(f"{self.base}/admin/ledger") as resp:
             return await resp.json()
+
+
+async def group_lag(bootstrap: str, group: str) -> dict[str, int]:
+    """{"topic[partition]": highwater - committed} for a consumer group (diagnostics)."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        tps = [tp for tp in committed if tp.topic.startswith("chat4all.")]
+        ends = await consumer.end_offsets(tps)
+        return {f"{tp.topic}[{tp.partition}]": ends[tp] - committed[tp].offset for tp in tps
+                if ends[tp] - committed[tp].offset}
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from devstack.layout import Layout
-from tests.integration.stack_control import Mock, ctl, wait_http
+from tests.integration.stack_control import Mock, ctl, group_lag, wait_http
 
 pytestmark = pytest.mark.integration
 CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
@@ -156,7 +156,8 @@ async def test_store_and_forward_while_a_connector_is_stopped(api, mocks):
 
 
 @pytest.mark.parametrize("victim", ["router", "connector-whatsapp"])
-async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, mocks, victim):
+async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, mocks, victim,
+                                                                         settings):
     alice, bob = await api.user(), await api.user()
     convs = [await api.conversation(alice, bob) for _ in range(4)]
     await mocks["whatsapp"].configure(latency_ms={"min": 5, "max": 15})
@@ -169,8 +170,15 @@ async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, 
     await posting  # the API keeps accepting while the worker is dead
     assert "started" in ctl("start", victim)
     wait_http(8082 if victim == "router" else CHANNEL_PORTS["whatsapp"])
-    assert await wait_all(api, bob, convs, "DELIVERED", 600, timeout=180)
+    delivered = await wait_all(api, bob, convs, "DELIVERED", 600, timeout=180)
     ledger = await mocks["whatsapp"].ledger()
+    if not delivered:  # say where it got stuck
+        stuck = [(m["message_id"], m["status"], list(m["timestamps"]))
+                 for c in convs for m in await api.all_messages(bob, c) if m["status"] != "DELIVERED"]
+        lag = {g: await group_lag(settings.kafka_bootstrap_servers, f"chat4all-{g}")
+               for g in ("router", "connector-whatsapp")}
+        pytest.fail(f"{len(stuck)} not DELIVERED, e.g. {stuck[:3]}; provider received "
+                    f"{[ledger['received'].get(s[0]) for s in stuck[:3]]}; consumer lag {lag}")
     for conv in convs:
         address = recipients[conv].split(":", 1)[1]
         assert ledger["order"][address] == sent[conv]

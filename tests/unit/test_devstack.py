@@ -35,6 +35,7 @@ def test_rendered_config_is_accepted_by_supervisord_itself(tmp_path):
     assert proc.command == "java -cp 'lib/*' kafka.Kafka 'x y.properties'"
     assert proc.environment == {"PCT": "100%"}
     assert proc.autorestart is False
+    assert proc.priority == 100  # infrastructure starts first and stops last
     assert proc.stdout_logfile == str(lay.log("kafka"))
 
 
