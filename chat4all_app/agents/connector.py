@@ -22,6 +22,7 @@ import faust
 from aiobreaker import CircuitBreaker, CircuitBreakerError
 from faust.types import EventT
 
+from chat4all_app.agents.batching import batch_agent
 from chat4all_app.connectors.breaker import make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
 from chat4all_app.records import BreakerSnapshot, OutboundMessage, StatusEvent
@@ -121,12 +122,8 @@ class Connector:
 
 def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -> None:
     settings = connector.settings
-
-    @app.agent(channel_topic, name=f"send-{connector.channel}")
-    async def send(stream):
-        async for events in stream.take_events(settings.connector_batch_size,
-                                               within=settings.batch_within_s):
-            await connector.handle(events)
+    batch_agent(app, channel_topic, f"send-{connector.channel}", settings.connector_batch_size,
+                settings.batch_within_s, connector.handle)
 
     @app.agent(connector.breaker_topic, name=f"remember-circuit-{connector.channel}")
     async def remember_circuit(stream):

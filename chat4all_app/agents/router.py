@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import faust
 from faust.types import EventT
 
+from chat4all_app.agents.batching import batch_agent
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
@@ -104,12 +105,5 @@ class Router:
 
 
 def install(app: faust.App, router: Router, messages: faust.TopicT) -> faust.types.AgentT:
-    settings = router.settings
-
-    @app.agent(messages, name="route-messages")
-    async def route(stream):
-        async for events in stream.take_events(settings.router_batch_size,
-                                               within=settings.batch_within_s):
-            await router.handle(events)
-
-    return route
+    return batch_agent(app, messages, "route-messages", router.settings.router_batch_size,
+                       router.settings.batch_within_s, router.handle)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import faust
 from faust.types import EventT
 
+from chat4all_app.agents.batching import batch_agent
 from chat4all_app.records import StatusEvent
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
@@ -69,12 +70,5 @@ class StatusApplier:
 
 
 def install(app: faust.App, applier: StatusApplier, statuses: faust.TopicT) -> faust.types.AgentT:
-    settings = applier.settings
-
-    @app.agent(statuses, name="apply-status")
-    async def apply_status(stream):
-        async for events in stream.take_events(settings.router_batch_size,
-                                               within=settings.batch_within_s):
-            await applier.handle(events)
-
-    return apply_status
+    return batch_agent(app, statuses, "apply-status", applier.settings.router_batch_size,
+                       applier.settings.batch_within_s, applier.handle)
