@@ -30,6 +30,13 @@ async def statuses(api, user, conv) -> dict[str, str]:
     return {m["message_id"]: m["status"] for m in await api.all_messages(user, conv)}
 
 
+async def stored_count(api, user, conv, count: int) -> bool:
+    async def enough() -> bool:
+        return len(await statuses(api, user, conv)) >= count
+
+    return await api.wait_for(enough, timeout=60)
+
+
 async def wait_all(api, user, convs, want: str, count: int, timeout: float = 120) -> bool:
     async def done() -> bool:
         seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
@@ -69,7 +76,12 @@ async def test_thousand_external_messages_delivered_once_each_in_order(api, mock
         assert ledger["order"][address] == sent[conv]  # provider order == acceptance order
         stored = await api.all_messages(bob, conv)
         assert [m["message_id"] for m in stored] == sent[conv]
-        assert list(stored[0]["timestamps"]) == ["ACCEPTED", "PENDING", "SENT", "DELIVERED"]
+        # Every message records when it reached each status. SENT is stamped by the connector and
+        # DELIVERED by the provider's receipt, two clocks racing, so their order is not asserted
+        # (and SENT may be skipped if the receipt is applied first: statuses never go back).
+        for m in stored:
+            assert m["status"] == "DELIVERED"
+            assert {"ACCEPTED", "PENDING", "DELIVERED"} <= set(m["timestamps"]), m
 
 
 async def test_provider_4xx_marks_the_message_failed_and_the_next_one_still_goes(api, mocks):
@@ -120,6 +132,7 @@ async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_a
     assert "OPEN" in opened, opened
     ledger = await mocks["instagram"].ledger()
     attempts_while_open = sum(ledger["attempts"].get(m, 0) for m in sent)
+    assert await stored_count(api, bob, conv, len(sent))
     assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}  # held, not dropped
     # While open the breaker fails fast: only trial calls reach the provider.
     await asyncio.sleep(settings.circuit_reset_s * 2)
@@ -145,7 +158,7 @@ async def test_store_and_forward_while_a_connector_is_stopped(api, mocks):
     try:
         sent: list[str] = []
         await post_in_order(api, alice, conv, f"whatsapp:{address}", 30, sent, repost_every=7)
-        await asyncio.sleep(1)
+        assert await stored_count(api, bob, conv, len(sent))
         assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}
     finally:
         assert "started" in ctl("start", "connector-whatsapp")
