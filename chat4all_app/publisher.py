@@ -41,8 +41,3 @@ class Publisher:
                 self.settings.kafka_publish_timeout_s)
         except (KafkaError, TimeoutError, OSError) as exc:
             raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc
-
-    async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from chat4all_app.records import MessageAccepted, OutboundMessage, StatusEvent
+from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessage, StatusEvent
 from chat4all_app.settings import Settings
 
 
@@ -25,7 +25,5 @@ def channel_topic(app: faust.App, settings: Settings, channel: str) -> faust.Top
 
 def breaker_topic(app: faust.App, channel: str) -> faust.TopicT:
     """Circuit-state changes of one channel; one partition so its table key has one home."""
-    from chat4all_app.records import BreakerSnapshot
-
     return app.topic(f"chat4all.circuit.{channel}", key_type=str, value_type=BreakerSnapshot,
                      key_serializer="raw", partitions=1, internal=True)

@@ -18,7 +18,7 @@ from string import Template
 
 from chat4all_app.settings import Settings
 from devstack import probes
-from devstack.layout import Layout
+from devstack.layout import Layout, port_of
 
 
 class ComponentError(RuntimeError):
@@ -65,7 +65,7 @@ def _cluster_id() -> str:
 
 
 def kafka(layout: Layout, settings: Settings) -> Component:
-    port = int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
+    port = port_of(settings.kafka_bootstrap_servers)
     lib = _lib(layout, "kafka", "KAFKA_VERSION")
     data = layout.data / "kafka"
     props = layout.conf / "kafka.properties"
@@ -134,7 +134,7 @@ def cassandra(layout: Layout, settings: Settings) -> Component:
 
 
 def s3(layout: Layout, settings: Settings) -> Component:
-    port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
+    port = port_of(settings.s3_endpoint_url)
     data = layout.data / "s3"
     minio = layout.cache / "bin" / f"minio-{layout.versions['MINIO_VERSION']}"
     versitygw = layout.cache / "bin" / f"versitygw-{layout.versions['VERSITYGW_VERSION']}"
@@ -165,13 +165,13 @@ def s3(layout: Layout, settings: Settings) -> Component:
 
 
 def prometheus(layout: Layout, settings: Settings) -> Component:
-    port = int(settings.prometheus_url.rsplit(":", 1)[1].strip("/"))
+    port = port_of(settings.prometheus_url)
     root = layout.cache / f"prometheus-{layout.versions['PROMETHEUS_DEB_VERSION']}"
     binary = root / "usr/bin/prometheus"
     if not binary.exists():
         raise ComponentError(f"prometheus: {binary} missing: run `make install`")
     config = layout.conf / "prometheus.yml"
-    s3_port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
+    s3_port = port_of(settings.s3_endpoint_url)
 
     def prepare() -> None:
         _render(layout.repo / "monitoring/prometheus.yml", config, prometheus_port=port,
@@ -206,10 +206,6 @@ def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------
-def _port_of(url: str) -> int:
-    return int(url.rstrip("/").rsplit(":", 1)[1])
-
-
 def faust_worker(layout: Layout, name: str, module: str, port: int) -> Component:
     """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory)."""
     datadir = layout.data / "faust" / name
@@ -246,14 +242,14 @@ def provider_mock(layout: Layout, channel: str, port: int) -> Component:
 
 
 def applications(layout: Layout, settings: Settings) -> list[Component]:
-    mocks = [provider_mock(layout, c, _port_of(settings.provider_url(c))) for c in settings.channels]
+    mocks = [provider_mock(layout, c, port_of(settings.provider_url(c))) for c in settings.channels]
     workers = [
         faust_worker(layout, "api", "chat4all_app.services.api", 8080),
         faust_worker(layout, "router", "chat4all_app.services.router", 8082),
     ]
     workers += [
         faust_worker(layout, f"connector-{c}", f"chat4all_app.services.connector_{c}",
-                     _port_of(settings.connector_url(c)))
+                     port_of(settings.connector_url(c)))
         for c in settings.channels
     ]
     return mocks + workers

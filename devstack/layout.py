@@ -9,6 +9,11 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
+def port_of(address: str) -> int:
+    """The port of "host:port", "http://host:port/" or the first of "h1:p1,h2:p2"."""
+    return int(address.split(",")[0].rstrip("/").rsplit(":", 1)[1])
+
+
 def read_versions(path: Path = REPO_DIR / "deploy" / "versions.env") -> dict[str, str]:
     versions = {}
     for line in path.read_text().splitlines():

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 from chat4all_app.settings import Settings
+from devstack.layout import port_of
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
@@ -21,8 +22,8 @@ def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
 
 def kafka_ready(settings: Settings) -> bool:
     """A metadata request succeeds and the broker lists itself."""
-    port = int(settings.kafka_bootstrap_servers.split(",")[0].rsplit(":", 1)[1])
-    if not port_open(port):  # cheap check first: aiokafka logs every refused connection
+    # Cheap check first: aiokafka logs every refused connection.
+    if not port_open(port_of(settings.kafka_bootstrap_servers)):
         return False
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -65,8 +66,7 @@ def cassandra_ready(settings: Settings) -> bool:
 
 def s3_ready(settings: Settings) -> bool:
     """A signed ListBuckets call succeeds (works for MinIO and versitygw alike)."""
-    port = int(settings.s3_endpoint_url.rsplit(":", 1)[1].strip("/"))
-    if not port_open(port):
+    if not port_open(port_of(settings.s3_endpoint_url)):
         return False
     from chat4all_app.bootstrap.bucket import s3_client
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,7 +113,7 @@ class Connector:
                 self.sent[key] = status.value
 
     async def handle(self, events: Sequence[EventT]) -> None:
-        by_conversation: OrderedDict[str, list[EventT]] = OrderedDict()
+        by_conversation: dict[str, list[EventT]] = {}
         for event in events:
             by_conversation.setdefault(event.value.conversation_id, []).append(event)
         await asyncio.gather(*(self.send_conversation(evs) for evs in by_conversation.values()))

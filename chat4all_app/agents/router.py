@@ -67,11 +67,10 @@ class Router:
 
     async def persist(self, events: Sequence[EventT]) -> None:
         async def write(msg: MessageAccepted) -> None:
-            internal = channel_of(msg, self.settings.channels) is None
+            target = channel_of(msg, self.settings.channels)
             # Internal messages are delivered once stored; external ones wait for their channel.
-            status = Status.DELIVERED if internal else Status.PENDING
-            await store_message(self.store, msg, None if internal else
-                                channel_of(msg, self.settings.channels)[0], status, time.time())
+            status = Status.DELIVERED if target is None else Status.PENDING
+            await store_message(self.store, msg, target and target[0], status, time.time())
 
         await until_done(lambda: asyncio.gather(*(write(e.value) for e in events)),
                          f"storing {len(events)} messages in Cassandra")

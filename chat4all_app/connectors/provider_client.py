@@ -46,7 +46,3 @@ class ProviderClient:
                 raise PermanentError(reason)
         except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()

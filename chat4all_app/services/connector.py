@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import faust
-from faust.cli import option
 
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.connectors.provider_client import ProviderClient
@@ -34,14 +33,4 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
 
 def inspect_command(app: faust.App, channel: str):
     """`faust -A chat4all_app.services.connector_<channel> inspect-tables`."""
-    tables = [f"circuit-{channel}", f"sent-{channel}"]
-
-    @app.command(option("--table", type=str, default=None, help=" or ".join(tables)),
-                 option("--key", type=str, default=None, help="show only this key"),
-                 option("--limit", type=int, default=20, show_default=True))
-    async def inspect_tables(self, table: str | None, key: str | None, limit: int) -> None:
-        """Show the connector's circuit-breaker and sent tables (read-only)."""
-        for name in [table] if table else tables:
-            self.say("\n".join(inspect.report(app.conf.tabledir, name, limit, key)))
-
-    return inspect_tables
+    return inspect.command(app, [f"circuit-{channel}", f"sent-{channel}"])

@@ -3,8 +3,6 @@
     faust -A chat4all_app.services.router worker --web-port 8082 --datadir state/data/faust-router-1
 """
 
-from faust.cli import option
-
 from chat4all_app.agents import router as router_agent
 from chat4all_app.agents import status as status_agent
 from chat4all_app.faust_app import make_app
@@ -31,12 +29,4 @@ apply_status = status_agent.install(
     app,
     status_agent.StatusApplier(settings, store, status_table(app, settings.topic_partitions)),
     statuses)
-
-
-@app.command(option("--table", type=str, default=None, help="routed-messages or message-status"),
-             option("--key", type=str, default=None, help="show only this key"),
-             option("--limit", type=int, default=20, show_default=True))
-async def inspect_tables(self, table: str | None, key: str | None, limit: int) -> None:
-    """Show the router's dedup and status tables (read-only; works while the worker runs)."""
-    for name in [table] if table else ["routed-messages", "message-status"]:
-        self.say("\n".join(inspect.report(app.conf.tabledir, name, limit, key)))
+inspect_tables = inspect.command(app, ["routed-messages", "message-status"])

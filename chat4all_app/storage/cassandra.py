@@ -39,11 +39,6 @@ class CassandraStore:
             self._prepared[cql] = statement
         return await _wait(session.execute_async(statement, params))
 
-    def close(self) -> None:
-        if self._cluster is not None:
-            self._cluster.shutdown()
-            self._cluster = self._session = None
-
 
 def _wait(future: ResponseFuture) -> asyncio.Future:
     loop = asyncio.get_running_loop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,10 +36,11 @@ async def create_conversation(store: CassandraStore, creator: uuid.UUID,
         "INSERT INTO conversations (conversation_id, name, participant_ids, created_by, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (conv.conversation_id, name, set(conv.participant_ids), creator, conv.created_at))
-    for member in conv.participant_ids:
-        await store.execute(
+    await asyncio.gather(*(
+        store.execute(
             "INSERT INTO conversations_by_user (user_id, conversation_id, name, created_at) "
             "VALUES (?, ?, ?, ?)", (member, conv.conversation_id, name, conv.created_at))
+        for member in conv.participant_ids))
     return conv
 
 
@@ -56,5 +58,5 @@ async def get_conversation(store: CassandraStore, conversation_id: uuid.UUID) ->
 async def conversations_of(store: CassandraStore, user_id: uuid.UUID) -> list[Conversation]:
     rows = await store.execute(
         "SELECT conversation_id FROM conversations_by_user WHERE user_id = ?", (user_id,))
-    found = [await get_conversation(store, r.conversation_id) for r in rows]
+    found = await asyncio.gather(*(get_conversation(store, r.conversation_id) for r in rows))
     return [c for c in found if c is not None]

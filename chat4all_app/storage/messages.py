@@ -88,10 +88,8 @@ async def locate(store: CassandraStore, message_id: uuid.UUID) -> tuple[uuid.UUI
     return (rows[0].conversation_id, rows[0].accepted_id) if rows else None
 
 
-async def get_message(store: CassandraStore, message_id: uuid.UUID) -> dict | None:
-    where = await locate(store, message_id)
-    if where is None:
-        return None
+async def message_at(store: CassandraStore, where: tuple[uuid.UUID, uuid.UUID]) -> dict | None:
+    """The message at (conversation_id, accepted_id), as `locate` found it."""
     rows = await store.execute(
         f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND accepted_id = ?", where)
     return message_json(rows[0]) if rows else None

@@ -10,6 +10,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import faust
+from faust.cli import option
 from rocksdict import AccessType, Options, Rdict
 
 OFFSET_KEY = b"__faust\x00offset__"
@@ -48,3 +50,20 @@ def report(tabledir: Path, table: str, limit: int, key: str | None) -> list[str]
     if count > limit:
         lines.append(f"  ... {count - limit} more (use --limit)")
     return [header, *lines]
+
+
+def command(app: faust.App, tables: list[str]):
+    """Add `faust -A <app module> --datadir <dir> inspect-tables` for these tables.
+
+    Assign the result to a name in the app's module so Faust's command discovery finds it.
+    """
+
+    @app.command(option("--table", type=str, default=None, help=" or ".join(tables)),
+                 option("--key", type=str, default=None, help="show only this key"),
+                 option("--limit", type=int, default=20, show_default=True))
+    async def inspect_tables(self, table: str | None, key: str | None, limit: int) -> None:
+        """Show this worker's tables (read-only; works while the worker runs)."""
+        for name in [table] if table else tables:
+            self.say("\n".join(report(app.conf.tabledir, name, limit, key)))
+
+    return inspect_tables

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import faust
 
+from chat4all_app.records import BreakerSnapshot
+
 # Faust's RocksDB defaults are sized for big servers (2 GiB block cache per partition database);
 # these keep a worker with 6 partitions per table in tens of MB.
 ROCKSDB_OPTIONS = {
@@ -42,7 +44,5 @@ def sent_table(app: faust.App, channel: str, partitions: int) -> faust.Table:
 
 def breaker_table(app: faust.App, channel: str) -> faust.Table:
     """The channel's circuit-breaker snapshot (one key, one partition)."""
-    from chat4all_app.records import BreakerSnapshot
-
     return app.Table(f"circuit-{channel}", key_type=str, value_type=BreakerSnapshot, partitions=1,
                      options=ROCKSDB_OPTIONS, help=f"circuit breaker state of {channel}")

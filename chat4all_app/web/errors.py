@@ -36,9 +36,6 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return json_error(exc.status, exc.reason)
-    except KeyError:
-        # Faust's View.dispatch looks the method up in a dict: KeyError = method not allowed.
-        return json_error(405, f"method {request.method} not allowed on {request.path}")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error")

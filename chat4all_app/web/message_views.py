@@ -12,7 +12,7 @@ from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable,
 from chat4all_app.publisher import PublishFailed
 from chat4all_app.records import MessageAccepted, StatusEvent
 from chat4all_app.status import Status
-from chat4all_app.storage.messages import get_message, list_messages, locate
+from chat4all_app.storage.messages import list_messages, locate, message_at
 from chat4all_app.web.context import ApiContext
 from chat4all_app.web.errors import PayloadTooLarge
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_field, uuid_value
@@ -95,27 +95,28 @@ def install(app: faust.App, ctx: ApiContext) -> None:
             return self.json(await page(request, user_id,
                                         uuid_value(conversation_id, "conversation_id")))
 
-    async def visible_message(request, message_id: str) -> tuple[uuid.UUID, dict]:
+    async def visible_message(request, message_id: str):
+        """(caller, message, (conversation_id, accepted_id)) if the caller may see it."""
         user_id = ctx.authenticate(request)
-        message = await get_message(ctx.store, uuid_value(message_id, "message_id"))
+        where = await locate(ctx.store, uuid_value(message_id, "message_id"))
+        message = await message_at(ctx.store, where) if where else None
         if message is None:
             raise NotFound(f"message {message_id} not found (it may still be in flight)")
-        await ctx.member_conversation(uuid.UUID(message["conversation_id"]), user_id)
-        return user_id, message
+        await ctx.member_conversation(where[0], user_id)
+        return user_id, message, where
 
     @app.page("/v1/messages/{message_id}")
     class OneMessage(faust.web.View):
         async def get(self, request, message_id):
-            _, message = await visible_message(request, message_id)
+            _, message, _ = await visible_message(request, message_id)
             return self.json(message)
 
     @app.page("/v1/messages/{message_id}/read")
     class ReadMessage(faust.web.View):
         async def post(self, request, message_id):
-            user_id, message = await visible_message(request, message_id)
+            user_id, message, (conversation_id, accepted) = await visible_message(request, message_id)
             if message["sender_id"] == str(user_id):
                 raise PermissionDenied("only a recipient can mark a message as read")
-            conversation_id, accepted = await locate(ctx.store, uuid.UUID(message_id))
             event = StatusEvent(message_id=message_id, conversation_id=str(conversation_id),
                                 accepted_id=str(accepted), status=Status.READ.value, at=time.time())
             try:

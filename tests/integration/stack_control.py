@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import aiohttp
 
 from devstack.layout import REPO_DIR
+from devstack.probes import http_answers
 
 MOCK_URLS = {"whatsapp": "http://127.0.0.1:9101", "instagram": "http://127.0.0.1:9102"}
 
@@ -20,10 +22,6 @@ def ctl(*args: str) -> str:
 
 
 def wait_http(port: int, path: str = "/", timeout: float = 90) -> None:
-    import time
-
-    from devstack.probes import http_answers
-
     deadline = time.monotonic() + timeout
     while not http_answers(port, path):
         if time.monotonic() > deadline:
