@@ -145,10 +145,13 @@ def conversations(participants: tuple[str, ...], name: str | None) -> None:
 @click.option("--to", "recipient_id", default=None,
               help="whatsapp:<number>, instagram:<user> or a member's user id.")
 @click.option("--message-id", default=None, help="Idempotency key (UUID) to retry safely.")
-def send(conversation_id: str, content: str, recipient_id: str | None, message_id: str | None) -> None:
+@click.option("--file", "file_id", default=None, help="Attach a file_id uploaded to this conversation.")
+def send(conversation_id: str, content: str, recipient_id: str | None, message_id: str | None,
+         file_id: str | None) -> None:
     """Send a message (prints the 202 answer)."""
     body = {"conversation_id": conversation_id, "content": content}
-    body |= {k: v for k, v in {"recipient_id": recipient_id, "message_id": message_id}.items() if v}
+    body |= {k: v for k, v in {"recipient_id": recipient_id, "message_id": message_id,
+                               "file_id": file_id}.items() if v}
     _show(_call(_client(), "POST", "/v1/messages", body))
 
 
@@ -167,6 +170,46 @@ def messages(conversation_id: str, limit: int, cursor: str | None) -> None:
 def status(message_id: str) -> None:
     """Show one message and its status history."""
     _show(_call(_client(), "GET", f"/v1/messages/{message_id}"))
+
+
+@main.command()
+@click.argument("conversation_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--resumable-from", default="64MiB", show_default=True,
+              help="Files at least this large go through the resumable (presigned multipart) path.")
+def upload(conversation_id: str, path: str, resumable_from: str) -> None:
+    """Upload a file; a large one resumes where it stopped when run again."""
+    from pathlib import Path
+
+    from chat4all_app.client.http import ApiError
+    from chat4all_app.client.uploads import UploadJournal
+    from chat4all_app.client.uploads import upload as do_upload
+
+    threshold = _bytes(resumable_from)
+    try:
+        _show(do_upload(_client(), UploadJournal(_settings().cli_config_dir), conversation_id,
+                        Path(path), threshold, report=lambda line: click.echo(line, err=True)))
+    except ApiError as exc:
+        raise click.ClickException(f"{exc.message} (HTTP {exc.status})") from None
+
+
+@main.command(name="file")
+@click.argument("file_id")
+@click.option("--expires-in", default=None, type=int, help="URL lifetime in seconds.")
+def file_info(file_id: str, expires_in: int | None) -> None:
+    """Show a file's metadata and a presigned download URL."""
+    _show(_call(_client(), "GET", f"/v1/files/{file_id}", params={"expires_in": expires_in}))
+
+
+def _bytes(text: str) -> int:
+    units = {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "b": 1}
+    lowered = text.strip().lower()
+    for unit, factor in units.items():
+        if lowered.endswith(unit) and lowered[: -len(unit)].strip().isdigit():
+            return int(lowered[: -len(unit)]) * factor
+    if lowered.isdigit():
+        return int(lowered)
+    raise click.BadParameter(f"not a size: {text!r} (e.g. 64MiB, 500000)")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,18 @@ class Settings:
     )
     s3_region: str = setting("S3_REGION", "us-east-1", "S3 region used for request signing.")
     s3_bucket: str = setting("S3_BUCKET", "chat4all-files", "Private bucket holding file binaries.")
+    s3_public_url: str = setting(
+        "S3_PUBLIC_URL", "", "S3 endpoint as clients reach it, for presigned URLs (empty: S3_ENDPOINT_URL)."
+    )
+    file_max_bytes: int = setting(
+        "FILE_MAX_BYTES", 2 * 1024**3, "Largest file accepted, streamed or resumable (413 beyond)."
+    )
+    file_part_bytes: int = setting(
+        "FILE_PART_BYTES", 8 * 1024**2, "S3 multipart part size (>= 5 MiB): the API's buffer per upload."
+    )
+    file_url_ttl_s: int = setting(
+        "FILE_URL_TTL_S", 3600, "Lifetime of presigned download and part-upload URLs (seconds)."
+    )
     # --- Observability -----------------------------------------------------------------------
     prometheus_url: str = setting(
         "PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus server (queried by tests/reports)."
@@ -102,6 +114,12 @@ class Settings:
     )
     broker_heartbeat_interval_s: float = setting(
         "BROKER_HEARTBEAT_INTERVAL_S", 2.0, "Consumer heartbeat interval."
+    )
+    stall_check_interval_s: float = setting(
+        "STALL_CHECK_INTERVAL_S", 5.0, "How often a worker compares its partitions' lag and progress."
+    )
+    stall_after_s: float = setting(
+        "STALL_AFTER_S", 20.0, "A partition with lag and no progress for this long restarts the worker."
     )
 
     # --- Connectors ----------------------------------------------------------------------------
@@ -168,6 +186,10 @@ class Settings:
             raise SettingsError(f"CASSANDRA_KEYSPACE must be an identifier: {self.cassandra_keyspace!r}")
         if not self.channels:
             raise SettingsError("CHAT4ALL_CHANNELS must name at least one channel")
+        if not 5 * 1024**2 <= self.file_part_bytes <= 5 * 1024**3:
+            raise SettingsError(f"FILE_PART_BYTES must be 5 MiB..5 GiB, got {self.file_part_bytes}")
+        if self.file_max_bytes > self.file_part_bytes * 10_000:
+            raise SettingsError("FILE_MAX_BYTES needs more than 10000 parts of FILE_PART_BYTES (S3 limit)")
 
     def channel_topic(self, channel: str) -> str:
         if channel not in self.channels:

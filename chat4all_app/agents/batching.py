@@ -7,18 +7,43 @@ events themselves so it can pin table access to each event's partition.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
 from faust.types import EventT
 
+from chat4all_app.agents import stall_watch
+from chat4all_app.agents.continuity import OffsetContinuity
+from chat4all_app.agents.restart import restart_in_place
+from chat4all_app.settings import Settings
 
-def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int, within: float,
-                handle: Callable[[Sequence[EventT]], Awaitable[Any]]) -> faust.types.AgentT:
+
+def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
+                handle: Callable[[Sequence[EventT]], Awaitable[Any]],
+                settings: Settings) -> faust.types.AgentT:
+    activity = stall_watch.BatchActivity()
+    continuity = OffsetContinuity()
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender, revoked, **kwargs) -> None:
+        continuity.forget(revoked)
+
     async def process(stream):
-        async for events in stream.take_events(size, within=within):
-            await handle(events)
+        async for events in stream.take_events(size, within=settings.batch_within_s):
+            holes = continuity.holes(events)
+            if holes:
+                restart_in_place(f"{name}: offsets missing before {holes} (lost between Kafka and the "
+                                 "stream); not processing past them")
+            activity.batch_started({e.message.tp for e in events}, time.monotonic())
+            try:
+                await handle(events)
+            finally:
+                activity.batch_done()
 
     process.__name__ = name.replace("-", "_")
+    for topic_name in topic.topics:
+        stall_watch.install(app, topic_name, activity, settings.stall_check_interval_s,
+                            settings.stall_after_s)
     return app.agent(topic, name=name)(process)

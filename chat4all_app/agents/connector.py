@@ -122,7 +122,7 @@ class Connector:
 def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -> None:
     settings = connector.settings
     batch_agent(app, channel_topic, f"send-{connector.channel}", settings.connector_batch_size,
-                settings.batch_within_s, connector.handle)
+                connector.handle, settings)
 
     @app.agent(connector.breaker_topic, name=f"remember-circuit-{connector.channel}")
     async def remember_circuit(stream):

@@ -105,4 +105,4 @@ class Router:
 
 def install(app: faust.App, router: Router, messages: faust.TopicT) -> faust.types.AgentT:
     return batch_agent(app, messages, "route-messages", router.settings.router_batch_size,
-                       router.settings.batch_within_s, router.handle)
+                       router.handle, router.settings)

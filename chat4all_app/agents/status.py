@@ -71,4 +71,4 @@ class StatusApplier:
 
 def install(app: faust.App, applier: StatusApplier, statuses: faust.TopicT) -> faust.types.AgentT:
     return batch_agent(app, statuses, "apply-status", applier.settings.router_batch_size,
-                       applier.settings.batch_within_s, applier.handle)
+                       applier.handle, applier.settings)

@@ -9,11 +9,11 @@ from botocore.exceptions import ClientError
 from chat4all_app.settings import Settings
 
 
-def s3_client(settings: Settings):
+def s3_client(settings: Settings, endpoint_url: str | None = None):
     """An aiobotocore S3 client context manager configured from the settings."""
     return get_session().create_client(
         "s3",
-        endpoint_url=settings.s3_endpoint_url,
+        endpoint_url=endpoint_url or settings.s3_endpoint_url,
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key,
         aws_secret_access_key=settings.s3_secret_key,

@@ -7,6 +7,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,17 @@ class Client:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        return self._send(request)
+
+    def send_body(self, method: str, path: str, chunks: Iterable[bytes], length: int,
+                  content_type: str) -> Any:
+        """Send a body produced chunk by chunk (a file is never read whole)."""
+        request = urllib.request.Request(self.base_url + path, data=chunks, method=method)
+        request.add_header("Content-Type", content_type)
+        request.add_header("Content-Length", str(length))
+        return self._send(request)
+
+    def _send(self, request: urllib.request.Request) -> Any:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:

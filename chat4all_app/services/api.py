@@ -4,8 +4,9 @@
 """
 
 from chat4all_app.faust_app import make_app
+from chat4all_app.files.objects import ObjectStore
 from chat4all_app.settings import Settings
-from chat4all_app.web import auth_views, conversation_views, message_views
+from chat4all_app.web import auth_views, conversation_views, file_views, message_views, metrics_view
 from chat4all_app.web.context import ApiContext
 from chat4all_app.web.errors import json_errors
 
@@ -18,4 +19,8 @@ ctx = ApiContext.from_settings(settings)
 auth_views.install(app, ctx)
 conversation_views.install(app, ctx)
 message_views.install(app, ctx)
+objects = ObjectStore(settings)
+file_views.install(app, ctx, objects)
+app.task(objects.open)
+metrics_view.install(app)
 app.web.web_app.middlewares.append(json_errors)

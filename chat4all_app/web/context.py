@@ -14,8 +14,9 @@ from chat4all_app.publisher import Publisher
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.conversations import Conversation, get_conversation
+from chat4all_app.storage.files import FileRecord, get_file
 
-_CONVERSATION_CACHE = 10_000
+_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -26,6 +27,8 @@ class ApiContext:
     tokens: TokenIssuer
     # Membership never changes after creation, so conversations are safe to cache.
     _conversations: OrderedDict[uuid.UUID, Conversation] = field(default_factory=OrderedDict)
+    # A stored file's metadata never changes either.
+    _files: OrderedDict[uuid.UUID, FileRecord] = field(default_factory=OrderedDict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
@@ -49,7 +52,7 @@ class ApiContext:
             if conv is None:
                 raise NotFound(f"conversation {conversation_id} not found")
             self._conversations[conversation_id] = conv
-            if len(self._conversations) > _CONVERSATION_CACHE:
+            if len(self._conversations) > _CACHE_SIZE:
                 self._conversations.popitem(last=False)
         return conv
 
@@ -58,3 +61,13 @@ class ApiContext:
         if user_id not in conv.participant_ids:
             raise PermissionDenied("you are not a member of this conversation")
         return conv
+
+    async def file(self, file_id: uuid.UUID) -> FileRecord | None:
+        found = self._files.get(file_id)
+        if found is None:
+            found = await get_file(self.store, file_id)
+            if found is not None:
+                self._files[file_id] = found
+                if len(self._files) > _CACHE_SIZE:
+                    self._files.popitem(last=False)
+        return found

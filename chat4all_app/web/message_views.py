@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -50,7 +51,25 @@ def install(app: faust.App, ctx: ApiContext) -> None:
         cursor = request.query.get("cursor")
         after = uuid_value(cursor, "cursor") if cursor else None
         messages, next_cursor = await list_messages(ctx.store, conversation_id, limit, after)
+        await attach_files(messages)
         return {"messages": messages, "next_cursor": next_cursor}
+
+    async def attach_files(messages: list[dict]) -> None:
+        """Show each referenced file's metadata next to its file_id."""
+        ids = {m["file_id"] for m in messages if m.get("file_id")}
+        found = dict(zip(ids, await asyncio.gather(*(ctx.file(uuid.UUID(i)) for i in ids)), strict=True))
+        for m in messages:
+            if m.get("file_id"):
+                f = found.get(m["file_id"])
+                m["file"] = f and {k: v for k, v in f.public().items()
+                                   if k in ("filename", "content_type", "size_bytes", "checksum")}
+
+    async def file_of(file_id: uuid.UUID | None, conversation_id: uuid.UUID) -> None:
+        if file_id is None:
+            return
+        f = await ctx.file(file_id)
+        if f is None or f.conversation_id != conversation_id:
+            raise ValidationError(f"file_id {file_id} is not a file of this conversation")
 
     @app.page("/v1/messages")
     class Messages(faust.web.View):
@@ -68,6 +87,7 @@ def install(app: faust.App, ctx: ApiContext) -> None:
             file_id = uuid_field(body, "file_id", required=False)
             conv = await ctx.member_conversation(conversation_id, user_id)
             recipient_channel(recipient, conv.participant_ids)
+            await file_of(file_id, conversation_id)
             event = MessageAccepted(
                 message_id=str(message_id), conversation_id=str(conversation_id),
                 accepted_id=str(accepted_id()), sender_id=str(user_id), content=content,
@@ -109,6 +129,7 @@ def install(app: faust.App, ctx: ApiContext) -> None:
     class OneMessage(faust.web.View):
         async def get(self, request, message_id):
             _, message, _ = await visible_message(request, message_id)
+            await attach_files([message])
             return self.json(message)
 
     @app.page("/v1/messages/{message_id}/read")

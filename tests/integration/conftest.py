@@ -8,3 +8,31 @@ from tests.integration.api_client import Api
 async def api():
     async with aiohttp.ClientSession() as http:
         yield Api(http)
+
+
+@pytest.fixture(scope="session")
+def limited_api(tmp_path_factory):
+    """A second api-service (it is stateless) with small file limits: 20 MiB max, 5 MiB parts.
+
+    Proving "413 and the partial S3 upload aborted" this way takes megabytes, not 2 GB."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.integration.stack_control import wait_http
+
+    port, mib = 18091, 1024 * 1024
+    datadir = tmp_path_factory.mktemp("limited-api")
+    env = os.environ | {"FILE_MAX_BYTES": str(20 * mib), "FILE_PART_BYTES": str(5 * mib)}
+    with open(datadir / "api.log", "w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "faust"), "-A", "chat4all_app.services.api",
+             "--datadir", str(datadir), "worker", "--web-port", str(port), "--web-bind", "127.0.0.1"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(port, "/metrics", timeout=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -7,10 +7,12 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from chat4all_app.settings import Settings
 from devstack.layout import Layout
 from tests.integration.stack_control import Mock, ctl, group_lag, wait_http
 
@@ -21,8 +23,11 @@ CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
 @pytest.fixture
 async def mocks(api):
     whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
+    # Healthy providers before (an interrupted run may have left one down) and after each test.
+    for mock in (whatsapp, instagram):
+        await mock.configure(mode="up", failure_rate=0.0, latency_ms={"min": 1, "max": 5})
     yield {"whatsapp": whatsapp, "instagram": instagram}
-    for mock in (whatsapp, instagram):  # leave the providers healthy for the next test
+    for mock in (whatsapp, instagram):
         await mock.configure(mode="up", failure_rate=0.0, latency_ms={"min": 1, "max": 5})
 
 
@@ -42,7 +47,15 @@ async def wait_all(api, user, convs, want: str, count: int, timeout: float = 120
         seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
         return len(seen) >= count and all(s == want for s in seen)
 
-    return await api.wait_for(done, timeout=timeout, interval=0.3)
+    if await api.wait_for(done, timeout=timeout, interval=0.3):
+        return True
+    # Say where it got stuck: which statuses, and which consumer group has lag where.
+    seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
+    settings = Settings.from_env()
+    lag = {g: await group_lag(settings.kafka_bootstrap_servers, f"chat4all-{g}")
+           for g in ("router", *(f"connector-{c}" for c in settings.channels))}
+    print(f"\nwait_all: {len(seen)}/{count} stored, statuses {Counter(seen)}, consumer lag {lag}")
+    return False
 
 
 async def post_in_order(api, user, conv, recipient, n, sent: list[str], repost_every=0) -> None:

@@ -1,0 +1,124 @@
+"""Notice a partition that has work but is never handed to its agent.
+
+Faust can leave an assigned partition unfetched, or drop records it fetched (faust-streaming
+#175, #629, #640): the worker looks healthy, its lag never drains and messages stay PENDING.
+Every `STALL_CHECK_INTERVAL_S` the watch compares, per assigned partition of the agent's topic,
+the broker's highwater with this consumer's committed offset. A partition is *stalled* when it has
+lag, its committed offset has not moved for `STALL_AFTER_S`, no event of it reached the agent in
+that time, and the agent is not simply busy with one long batch (an open circuit holds a batch on
+purpose: that is store-and-forward, not a stall). A stall restarts the worker in place
+(`restart.py`); the log line says where the events stopped, for the bug report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.types import TP
+
+from chat4all_app.agents.restart import restart_in_place
+
+
+@dataclass
+class BatchActivity:
+    """What the agent's batch loop reports: when a batch started, and the last event per partition."""
+
+    busy_since: float | None = None
+    last_event_at: dict[TP, float] = field(default_factory=dict)
+
+    def batch_started(self, tps: Iterable[TP], now: float) -> None:
+        self.busy_since = now
+        for tp in tps:
+            self.last_event_at[tp] = now
+
+    def batch_done(self) -> None:
+        self.busy_since = None
+
+
+@dataclass
+class StallDetector:
+    """Pure bookkeeping over samples, so the rule is testable without Kafka."""
+
+    stall_after_s: float
+    _last_move: dict[TP, tuple[int | None, float]] = field(default_factory=dict)
+
+    def stalled(self, now: float, committed: Mapping[TP, int | None], highwater: Mapping[TP, int],
+                activity: BatchActivity) -> list[TP]:
+        if activity.busy_since is not None and now - activity.busy_since >= self.stall_after_s:
+            return []  # one long batch (e.g. waiting on an open circuit) is not a stall
+        found = []
+        for tp, end in highwater.items():
+            offset = committed.get(tp)
+            previous = self._last_move.get(tp)
+            if previous is None or previous[0] != offset:
+                self._last_move[tp] = (offset, now)
+                continue
+            has_lag = end is not None and end > (offset or 0)
+            quiet_since = max(previous[1], activity.last_event_at.get(tp, 0.0))
+            if has_lag and now - quiet_since >= self.stall_after_s:
+                found.append(tp)
+        for tp in set(self._last_move) - set(highwater):
+            del self._last_move[tp]  # revoked
+        return found
+
+
+
+def consumer_state(app: faust.App, tps: Iterable[TP]) -> dict:
+    """Where the events stop, for the log line (Faust/aiokafka private state: diagnostics only)."""
+    consumer, tps = app.consumer, set(tps)
+    pick = lambda name: sorted(str(tp) for tp in (getattr(consumer, name, None) or ()) if tp in tps)  # noqa: E731
+    state = {"active": pick("_active_partitions"), "paused": pick("_paused_partitions"),
+             "buffered": pick("_buffered_partitions"), "flow_active": consumer.flow_active,
+             "read_offset": {str(tp): consumer._read_offset.get(tp) for tp in tps},
+             "stream_inbound_s_ago": {str(tp): round(time.monotonic() - t, 1) if t else None
+                                      for tp in tps
+                                      for t in [app.monitor.stream_inbound_time.get(tp)]}}
+    try:  # aiokafka's own view: fetch position and whether it considers the partition paused
+        assignment = consumer._thread._ensure_consumer()._fetcher._subscriptions.subscription.assignment
+        for tp in tps:
+            tp_state = assignment.state_value(tp)
+            state.setdefault("aiokafka", {})[str(tp)] = (
+                tp_state and {"position": tp_state.position, "paused": tp_state.paused,
+                              "highwater": tp_state.highwater})
+    except Exception as exc:  # diagnostics must never break the watch
+        state["aiokafka"] = repr(exc)
+    return state
+
+
+def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s: float,
+            stall_after_s: float) -> None:
+    detector = StallDetector(stall_after_s)
+    # Highwaters from a client of our own (no group): the watch must not touch the consumer it
+    # watches — Faust's consumer thread is exactly what we suspect when a partition stalls.
+    client: list[AIOKafkaConsumer] = []  # created on first use, inside the worker's event loop
+
+    async def broker_highwaters(tps: list[TP]) -> dict[TP, int]:
+        if not client:
+            offsets = AIOKafkaConsumer(
+                bootstrap_servers=[f"{u.host}:{u.port or 9092}" for u in app.conf.broker],
+                client_id=f"{app.conf.id}-stall-watch")
+            await offsets.start()
+            client.append(offsets)
+        ends = await client[0].end_offsets([TopicPartition(tp.topic, tp.partition) for tp in tps])
+        return {TP(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+    @app.timer(interval_s, name=f"stall-watch-{topic_name}")
+    async def watch() -> None:
+        if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
+            return
+        consumer = app.consumer
+        tps = [tp for tp in consumer.assignment() if tp.topic == topic_name]
+        if not tps:
+            return
+        highwater = await broker_highwaters(tps)
+        committed = {tp: consumer._committed_offset.get(tp) for tp in tps}
+        stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
+        if stalled:
+            restart_in_place(
+                f"partitions {[str(tp) for tp in stalled]} have lag but no progress for {stall_after_s:.0f}s "
+                f"(highwater { {str(tp): highwater.get(tp) for tp in stalled} }, committed "
+                f"{ {str(tp): committed.get(tp) for tp in stalled} }, {consumer_state(app, stalled)})")

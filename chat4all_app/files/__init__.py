@@ -1,0 +1,1 @@
+"""Files: binaries in S3 (streamed or presigned multipart), metadata in Cassandra."""

@@ -1,0 +1,229 @@
+"""The S3 side of files: streamed multipart writes, presigned multipart, presigned reads.
+
+One long-lived aiobotocore client per process (opened on first use). Presigned URLs are computed
+locally with a second client whose endpoint is the one *clients* reach (`S3_PUBLIC_URL`), since
+the host is part of the signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from chat4all_app.bootstrap.bucket import s3_client
+from chat4all_app.settings import Settings
+
+READ_CHUNK = 1024 * 1024
+
+
+class TooLarge(Exception):
+    """The stream went past the size limit; the partial upload has been aborted."""
+
+
+class UploadRejected(Exception):
+    """S3 refused to assemble the parts (unknown part, wrong ETag, part too small, ...)."""
+
+
+class NoSuchUpload(Exception):
+    """The multipart upload does not exist (completed, aborted or never started)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    part_number: int
+    etag: str
+    size_bytes: int
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+@dataclass
+class ObjectStore:
+    settings: Settings
+    _clients: dict = field(default_factory=dict)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.s3_bucket
+
+    async def _client(self, public: bool = False):
+        name = "public" if public else "private"
+        if name not in self._clients:
+            async with self._lock:
+                if name not in self._clients:
+                    endpoint = (self.settings.s3_public_url or None) if public else None
+                    self._clients[name] = await self._stack.enter_async_context(
+                        s3_client(self.settings, endpoint_url=endpoint))
+        return self._clients[name]
+
+    async def open(self) -> None:
+        """Create both clients up front (botocore loads its S3 model once, not mid-upload)."""
+        await self._client()
+        await self._client(public=True)
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        self._clients.clear()
+
+    # --- streamed upload (the API relays the bytes) --------------------------------------------
+
+    async def stream_upload(self, key: str, content_type: str, chunks: AsyncIterator[bytes],
+                            max_bytes: int) -> Stored:
+        """Write `chunks` to `key`, hashing on the fly, holding at most ~two parts in memory.
+
+        Small files (one part or less) are a single PUT; larger ones a multipart upload with one
+        part in flight while the next one is read. Any failure — including going past
+        `max_bytes` — aborts the multipart upload, so no orphaned parts are left behind.
+        """
+        s3 = await self._client()
+        part_size = self.settings.file_part_bytes
+        digest, size, buffer = hashlib.sha256(), 0, bytearray()
+        upload_id: str | None = None
+        parts: list[dict] = []
+        in_flight: asyncio.Task | None = None
+        numbered = 0
+
+        async def send_part(number: int, body: bytes) -> None:
+            resp = await s3.upload_part(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                        PartNumber=number, Body=body)
+            parts.append({"PartNumber": number, "ETag": resp["ETag"]})
+
+        try:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"file exceeds {max_bytes} bytes")
+                digest.update(chunk)
+                buffer += chunk
+                while len(buffer) >= part_size:
+                    if upload_id is None:
+                        upload_id = (await s3.create_multipart_upload(
+                            Bucket=self.bucket, Key=key, ContentType=content_type))["UploadId"]
+                    with memoryview(buffer) as view:  # one copy of the part, not two
+                        body = bytes(view[:part_size])
+                    del buffer[:part_size]
+                    if in_flight is not None:
+                        await in_flight
+                    numbered += 1
+                    in_flight = asyncio.ensure_future(send_part(numbered, body))
+            if in_flight is not None:
+                await in_flight
+                in_flight = None
+            if upload_id is None:
+                await s3.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer),
+                                    ContentType=content_type)
+            else:
+                if buffer:
+                    await send_part(numbered + 1, bytes(buffer))
+                parts.sort(key=lambda p: p["PartNumber"])
+                await s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                   MultipartUpload={"Parts": parts})
+                upload_id = None
+        finally:
+            if in_flight is not None:
+                in_flight.cancel()
+                with contextlib.suppress(BaseException):
+                    await in_flight
+            if upload_id is not None:
+                # Shielded: a client that hung up cancels the handler, the abort must still happen.
+                await asyncio.shield(self._abort_quietly(key, upload_id))
+        return Stored(size, digest.hexdigest())
+
+    async def _abort_quietly(self, key: str, upload_id: str) -> None:
+        with contextlib.suppress(ClientError):
+            await (await self._client()).abort_multipart_upload(Bucket=self.bucket, Key=key,
+                                                                UploadId=upload_id)
+
+    # --- presigned multipart (the client sends the bytes to S3 itself) -------------------------
+
+    async def start_multipart(self, key: str, content_type: str) -> str:
+        s3 = await self._client()
+        resp = await s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
+        return resp["UploadId"]
+
+    async def part_urls(self, key: str, upload_id: str, numbers: Sequence[int], ttl_s: int) -> list[dict]:
+        s3 = await self._client(public=True)
+        return [{"part_number": n,
+                 "url": await s3.generate_presigned_url(
+                     "upload_part", ExpiresIn=ttl_s,
+                     Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id,
+                             "PartNumber": n})}
+                for n in numbers]
+
+    async def stored_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        s3 = await self._client()
+        found, marker = [], 0
+        while True:
+            try:
+                resp = await s3.list_parts(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                           PartNumberMarker=marker)
+            except ClientError as exc:
+                if error_code(exc) == "NoSuchUpload":
+                    raise NoSuchUpload(upload_id) from None
+                raise
+            found += [StoredPart(p["PartNumber"], p["ETag"], p["Size"]) for p in resp.get("Parts", [])]
+            if not resp.get("IsTruncated"):
+                return found
+            marker = resp["NextPartNumberMarker"]
+
+    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> int:
+        """Assemble the parts; return the object's size."""
+        s3 = await self._client()
+        try:
+            await s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag} for n, etag in parts]})
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "NoSuchUpload":
+                raise NoSuchUpload(upload_id) from None
+            if code in {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest",
+                        "MalformedXML", "InvalidArgument"}:
+                raise UploadRejected(exc.response["Error"].get("Message") or code) from None
+            raise
+        return (await s3.head_object(Bucket=self.bucket, Key=key))["ContentLength"]
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        s3 = await self._client()
+        try:
+            await s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchUpload":
+                raise
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def sha256(self, key: str) -> str:
+        """Hash an object by streaming it (resumable uploads: the API never saw the bytes)."""
+        s3 = await self._client()
+        digest = hashlib.sha256()
+        resp = await s3.get_object(Bucket=self.bucket, Key=key)
+        async with resp["Body"] as body:
+            while chunk := await body.read(READ_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    async def delete(self, key: str) -> None:
+        await (await self._client()).delete_object(Bucket=self.bucket, Key=key)
+
+    async def download_url(self, key: str, filename: str, ttl_s: int) -> str:
+        s3 = await self._client(public=True)
+        return await s3.generate_presigned_url(
+            "get_object", ExpiresIn=ttl_s,
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"'})

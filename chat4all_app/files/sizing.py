@@ -1,0 +1,26 @@
+"""Pure arithmetic about file sizes: multipart plans and the metric's size buckets."""
+
+from __future__ import annotations
+
+import math
+
+MAX_PARTS = 10_000  # S3's limit per multipart upload
+
+# files_uploaded_total{size_bucket}: upper bounds in bytes, readable labels.
+SIZE_BUCKETS = ((100 * 1024, "le_100KiB"), (1024**2, "le_1MiB"), (10 * 1024**2, "le_10MiB"),
+                (100 * 1024**2, "le_100MiB"), (1024**3, "le_1GiB"))
+
+
+def size_bucket(size_bytes: int) -> str:
+    for bound, label in SIZE_BUCKETS:
+        if size_bytes <= bound:
+            return label
+    return "gt_1GiB"
+
+
+def part_plan(size_bytes: int, min_part_bytes: int) -> tuple[int, int]:
+    """(part_size, part_count) for a resumable upload: the configured part size, larger if the
+    file would otherwise need more than S3's 10,000 parts. An empty file is one empty part."""
+    part_size = max(min_part_bytes, math.ceil(size_bytes / MAX_PARTS))
+    return part_size, max(1, math.ceil(size_bytes / part_size))
+

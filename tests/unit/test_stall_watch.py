@@ -1,0 +1,55 @@
+"""The stall rule: lag + no committed progress + no event reaching the agent, unless one batch is busy."""
+
+from faust.types import TP
+
+from chat4all_app.agents.stall_watch import BatchActivity, StallDetector
+
+A, B = TP("chat4all.messages", 0), TP("chat4all.messages", 1)
+
+
+def sample(detector, now, committed, highwater, activity=None):
+    return detector.stalled(now, committed, highwater, activity or BatchActivity())
+
+
+def test_a_partition_with_lag_and_no_progress_is_stalled_after_the_delay():
+    d = StallDetector(stall_after_s=20)
+    assert sample(d, 0, {A: 5, B: 7}, {A: 9, B: 7}) == []
+    assert sample(d, 19, {A: 5, B: 7}, {A: 9, B: 7}) == []
+    assert sample(d, 20, {A: 5, B: 7}, {A: 9, B: 7}) == [A]  # B has no lag
+
+
+def test_progress_restarts_the_clock():
+    d = StallDetector(stall_after_s=20)
+    sample(d, 0, {A: 5}, {A: 9})
+    assert sample(d, 15, {A: 6}, {A: 9}) == []
+    assert sample(d, 30, {A: 6}, {A: 9}) == []
+    assert sample(d, 35, {A: 6}, {A: 9}) == [A]
+
+
+def test_events_reaching_the_agent_are_progress_even_before_a_commit():
+    d = StallDetector(stall_after_s=20)
+    activity = BatchActivity()
+    sample(d, 0, {A: 5}, {A: 9}, activity)
+    activity.batch_started([A], now=10)
+    activity.batch_done()
+    assert sample(d, 25, {A: 5}, {A: 9}, activity) == []
+    assert sample(d, 30, {A: 5}, {A: 9}, activity) == [A]
+
+
+def test_one_long_batch_is_store_and_forward_not_a_stall():
+    d = StallDetector(stall_after_s=20)
+    activity = BatchActivity()
+    sample(d, 0, {A: 5}, {A: 9}, activity)
+    activity.batch_started([B], now=1)  # e.g. waiting on an open circuit
+    assert sample(d, 60, {A: 5}, {A: 9}, activity) == []
+    activity.batch_done()
+    assert sample(d, 61, {A: 5}, {A: 9}, activity) == [A]
+
+
+def test_a_partition_never_committed_by_this_consumer_counts_from_zero():
+    d = StallDetector(stall_after_s=20)
+    sample(d, 0, {A: None}, {A: 3})
+    assert sample(d, 20, {A: None}, {A: 3}) == [A]
+    d2 = StallDetector(stall_after_s=20)
+    sample(d2, 0, {A: None}, {A: 0})
+    assert sample(d2, 20, {A: None}, {A: 0}) == []
