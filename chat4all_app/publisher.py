@@ -8,6 +8,7 @@ import faust
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from chat4all_app.observability.metrics import KAFKA_PUBLISH_DURATION
 from chat4all_app.settings import Settings
 
 
@@ -36,8 +37,9 @@ class Publisher:
     async def publish(self, topic: str, key: str, record: faust.Record) -> None:
         try:
             producer = await self._started()
-            await asyncio.wait_for(
-                producer.send_and_wait(topic, record.dumps(), key=key.encode()),
-                self.settings.kafka_publish_timeout_s)
+            with KAFKA_PUBLISH_DURATION.time():
+                await asyncio.wait_for(
+                    producer.send_and_wait(topic, record.dumps(), key=key.encode()),
+                    self.settings.kafka_publish_timeout_s)
         except (KafkaError, TimeoutError, OSError) as exc:
             raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc

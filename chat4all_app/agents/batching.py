@@ -17,6 +17,7 @@ from faust.types import EventT
 from chat4all_app.agents import stall_watch
 from chat4all_app.agents.continuity import OffsetContinuity
 from chat4all_app.agents.restart import restart_in_place
+from chat4all_app.observability.metrics import MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
 
 
@@ -36,9 +37,12 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
             if holes:
                 restart_in_place(f"{name}: offsets missing before {holes} (lost between Kafka and the "
                                  "stream); not processing past them")
+            for event in events:
+                MESSAGES_CONSUMED.labels(event.message.topic, str(event.message.partition)).inc()
             activity.batch_started({e.message.tp for e in events}, time.monotonic())
             try:
-                await handle(events)
+                with PROCESSING_DURATION.labels(name).time():
+                    await handle(events)
             finally:
                 activity.batch_done()
 

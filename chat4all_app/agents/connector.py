@@ -22,8 +22,15 @@ from aiobreaker import CircuitBreaker, CircuitBreakerError
 from faust.types import EventT
 
 from chat4all_app.agents.batching import batch_agent
-from chat4all_app.connectors.breaker import make_breaker, snapshot
+from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
+from chat4all_app.observability.metrics import (
+    CIRCUIT_STATE,
+    CIRCUIT_TRANSITIONS,
+    CONNECTOR_API_DURATION,
+    MESSAGES_FAILED,
+    MESSAGES_SENT,
+)
 from chat4all_app.records import BreakerSnapshot, OutboundMessage, StatusEvent
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
@@ -59,36 +66,45 @@ class Connector:
                                         self.settings.circuit_reset_s, restored, self._on_change)
             if restored:
                 log.info("circuit %s restored as %s", self.channel, restored.state)
+            CIRCUIT_STATE.labels(self.channel).set(STATE_VALUE[restored.state if restored else "CLOSED"])
         return self.breaker
 
     def _on_change(self, channel: str, old: str, new: str) -> None:
         log.warning("circuit %s: %s -> %s", channel, old, new)
+        CIRCUIT_STATE.labels(channel).set(STATE_VALUE.get(new, -1))
+        CIRCUIT_TRANSITIONS.labels(channel, old, new).inc()
         self._changes.append(snapshot(channel, self.breaker, new))
 
     async def publish_breaker_changes(self) -> None:
         while self._changes:
             change = self._changes.pop(0)
             await until_done(lambda c=change: self.breaker_topic.send(key=self.channel, value=c),
-                             "recording the circuit state")
+                             "recording the circuit state", reason="kafka")
 
     async def deliver(self, msg: OutboundMessage) -> tuple[Status, str | None]:
         """Call the provider until it accepts (SENT) or refuses for good (FAILED)."""
         delay = 0.1
         while True:
             try:
-                await self.circuit().call_async(self.provider.send, msg, self.receipt_url)
+                await self.circuit().call_async(self.timed_send, msg)
                 return Status.SENT, None
             except PermanentError as exc:
                 return Status.FAILED, str(exc)
             except CircuitBreakerError:
+                MESSAGES_FAILED.labels("circuit_open").inc()
                 await asyncio.sleep(min(self.settings.circuit_reset_s, 0.5))
             except TransientError as exc:
+                MESSAGES_FAILED.labels("provider").inc()
                 log.info("%s: %s not sent yet (%s); retrying in %.1fs", self.channel,
                          msg.message_id, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             finally:
                 await self.publish_breaker_changes()
+
+    async def timed_send(self, msg: OutboundMessage) -> None:
+        with CONNECTOR_API_DURATION.labels(self.channel).time():
+            await self.provider.send(msg, self.receipt_url)
 
     async def emit(self, msg: OutboundMessage, status: Status, reason: str | None) -> None:
         event = StatusEvent(message_id=msg.message_id, conversation_id=msg.conversation_id,
@@ -98,7 +114,7 @@ class Connector:
         async def send_and_wait() -> None:
             await (await self.status_topic.send(key=msg.conversation_id, value=event))
 
-        await until_done(send_and_wait, f"emitting {status} for {msg.message_id}")
+        await until_done(send_and_wait, f"emitting {status} for {msg.message_id}", reason="kafka")
 
     async def send_conversation(self, events: Sequence[EventT]) -> None:
         for event in events:
@@ -108,6 +124,7 @@ class Connector:
                 if key in self.sent:
                     continue  # a replay after a crash: the provider already has it
             status, reason = await self.deliver(msg)
+            MESSAGES_SENT.labels(self.channel, status.value).inc()
             await self.emit(msg, status, reason)
             with for_event(event):
                 self.sent[key] = status.value

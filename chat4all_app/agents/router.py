@@ -18,6 +18,7 @@ import faust
 from faust.types import EventT
 
 from chat4all_app.agents.batching import batch_agent
+from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
@@ -70,10 +71,13 @@ class Router:
             target = channel_of(msg, self.settings.channels)
             # Internal messages are delivered once stored; external ones wait for their channel.
             status = Status.DELIVERED if target is None else Status.PENDING
-            await store_message(self.store, msg, target and target[0], status, time.time())
+            with CASSANDRA_WRITE_DURATION.time():
+                await store_message(self.store, msg, target and target[0], status, time.time())
+            if target is None:
+                DELIVERY_LATENCY.labels("internal").observe(max(0.0, time.time() - msg.accepted_at))
 
         await until_done(lambda: asyncio.gather(*(write(e.value) for e in events)),
-                         f"storing {len(events)} messages in Cassandra")
+                         f"storing {len(events)} messages in Cassandra", reason="cassandra")
 
     async def forward(self, events: Sequence[EventT]) -> None:
         """Send to channel topics in acceptance order, then wait for every ack."""
@@ -100,6 +104,8 @@ class Router:
             await self.persist(fresh)
             await self.forward(fresh)
             self.mark_routed(fresh)
+        MESSAGES_PROCESSED.labels("routed").inc(len(fresh))
+        MESSAGES_PROCESSED.labels("duplicate").inc(len(events) - len(fresh))
         return len(fresh)
 
 

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.types import TP
 
 from chat4all_app.agents.restart import restart_in_place
+from chat4all_app.observability.metrics import CONSUMER_LAG
 
 
 @dataclass
@@ -116,6 +117,9 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
             return
         highwater = await broker_highwaters(tps)
         committed = {tp: consumer._committed_offset.get(tp) for tp in tps}
+        for tp in tps:
+            if highwater.get(tp) is not None and committed.get(tp) is not None:
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater[tp] - committed[tp]))
         stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
         if stalled:
             restart_in_place(

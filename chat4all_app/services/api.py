@@ -9,6 +9,7 @@ from chat4all_app.settings import Settings
 from chat4all_app.web import auth_views, conversation_views, file_views, message_views, metrics_view
 from chat4all_app.web.context import ApiContext
 from chat4all_app.web.errors import json_errors
+from chat4all_app.web.http_metrics import http_metrics
 
 settings = Settings.from_env()
 app = make_app("api", settings)
@@ -23,4 +24,5 @@ objects = ObjectStore(settings)
 file_views.install(app, ctx, objects)
 app.task(objects.open)
 metrics_view.install(app)
-app.web.web_app.middlewares.append(json_errors)
+# Outermost first: metrics see the status json_errors produced.
+app.web.web_app.middlewares.extend([http_metrics, json_errors])

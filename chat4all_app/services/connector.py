@@ -12,7 +12,7 @@ from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
 from chat4all_app.tables.state import breaker_table, sent_table
 from chat4all_app.topics import breaker_topic, channel_topic, status_topic
-from chat4all_app.web import receipt_views
+from chat4all_app.web import metrics_view, receipt_views
 from chat4all_app.web.errors import json_errors
 
 
@@ -27,6 +27,7 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
         breakers=breaker_table(app, channel))
     connector_agent.install(app, connector, channel_topic(app, settings, channel))
     receipt_views.install(app, channel, CassandraStore(settings), statuses)
+    metrics_view.install(app)
     app.web.web_app.middlewares.append(json_errors)
     return app, connector
 

@@ -11,6 +11,7 @@ from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
 from chat4all_app.tables.state import routed_table, status_table
 from chat4all_app.topics import channel_topic, messages_topic, status_topic
+from chat4all_app.web import metrics_view
 
 settings = Settings.from_env()
 app = make_app("router", settings, origin=__name__)
@@ -30,3 +31,4 @@ apply_status = status_agent.install(
     status_agent.StatusApplier(settings, store, status_table(app, settings.topic_partitions)),
     statuses)
 inspect_tables = inspect.command(app, ["routed-messages", "message-status"])
+metrics_view.install(app)

@@ -10,6 +10,7 @@ import uuid
 import faust
 from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
+from chat4all_app.observability.metrics import MESSAGES_ACCEPTED
 from chat4all_app.publisher import PublishFailed
 from chat4all_app.records import MessageAccepted, StatusEvent
 from chat4all_app.status import Status
@@ -98,6 +99,7 @@ def install(app: faust.App, ctx: ApiContext) -> None:
                 await ctx.publisher.publish(settings.topic_messages, event.conversation_id, event)
             except PublishFailed as exc:
                 raise ServiceUnavailable(f"message not accepted, retry later: {exc}") from None
+            MESSAGES_ACCEPTED.inc()
             return self.json({"message_id": event.message_id, "status": Status.ACCEPTED.value,
                               "conversation_id": event.conversation_id}, status=202)
 

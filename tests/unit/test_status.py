@@ -22,3 +22,14 @@ S = Status
 ])
 def test_transitions_are_monotonic(current, new, allowed):
     assert can_transition(current, new) is allowed
+
+
+def test_acceptance_time_is_read_back_from_the_time_uuid():
+    import time
+
+    from chat4all_app.agents.status import accepted_epoch
+    from chat4all_app.web.message_views import accepted_id
+
+    before = time.time()
+    minted = str(accepted_id())
+    assert before - 0.01 <= accepted_epoch(minted) <= time.time() + 0.01
