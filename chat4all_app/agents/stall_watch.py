@@ -97,15 +97,17 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
     # watches — Faust's consumer thread is exactly what we suspect when a partition stalls.
     client: list[AIOKafkaConsumer] = []  # created on first use, inside the worker's event loop
 
-    async def broker_highwaters(tps: list[TP]) -> dict[TP, int]:
+    async def broker_offsets(tps: list[TP], end: bool = True) -> dict[TP, int]:
+        """Highwaters (or, `end=False`, log start offsets) straight from the broker."""
         if not client:
             offsets = AIOKafkaConsumer(
                 bootstrap_servers=[f"{u.host}:{u.port or 9092}" for u in app.conf.broker],
                 client_id=f"{app.conf.id}-stall-watch")
             await offsets.start()
             client.append(offsets)
-        ends = await client[0].end_offsets([TopicPartition(tp.topic, tp.partition) for tp in tps])
-        return {TP(tp.topic, tp.partition): end for tp, end in ends.items()}
+        query = client[0].end_offsets if end else client[0].beginning_offsets
+        found = await query([TopicPartition(tp.topic, tp.partition) for tp in tps])
+        return {TP(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
     async def watch() -> None:
@@ -115,8 +117,11 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
         tps = [tp for tp in consumer.assignment() if tp.topic == topic_name]
         if not tps:
             return
-        highwater = await broker_highwaters(tps)
+        highwater = await broker_offsets(tps)
         committed = {tp: consumer._committed_offset.get(tp) for tp in tps}
+        never = [tp for tp, offset in committed.items() if offset is None]
+        if never:  # never committed by this group: it reads from the start of the log
+            committed.update(await broker_offsets(never, end=False))
         for tp in tps:
             if highwater.get(tp) is not None and committed.get(tp) is not None:
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater[tp] - committed[tp]))
