@@ -67,7 +67,6 @@ class StallDetector:
         return found
 
 
-
 def consumer_state(app: faust.App, tps: Iterable[TP]) -> dict:
     """Where the events stop, for the log line (Faust/aiokafka private state: diagnostics only)."""
     consumer, tps = app.consumer, set(tps)

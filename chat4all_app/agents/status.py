@@ -9,7 +9,6 @@ in between re-applies the transition instead of losing it.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import faust
 from faust.types import EventT
 
 from chat4all_app.agents.batching import batch_agent
+from chat4all_app.ids import accepted_epoch
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import StatusEvent
 from chat4all_app.retry import until_done
@@ -26,14 +26,6 @@ from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.messages import set_status
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
-
-_UUID_EPOCH = 0x01B21DD213814000  # 1582-10-15 -> 1970-01-01 in 100 ns ticks
-
-
-def accepted_epoch(accepted_id: str) -> float:
-    """When the API accepted the message: accepted_id is a time-UUID minted at that moment
-    (webhook receipts carry only the ids, so this is where delivery latency starts)."""
-    return (uuid.UUID(accepted_id).time - _UUID_EPOCH) / 1e7
 
 
 @dataclass
@@ -77,9 +69,9 @@ class StatusApplier:
         for _, applied in changes.values():
             for ev in applied:
                 MESSAGES_PROCESSED.labels(ev.status).inc()
-                if ev.status == Status.DELIVERED.value:
-                    accepted = ev.accepted_at or accepted_epoch(ev.accepted_id)
-                    DELIVERY_LATENCY.labels(ev.channel or "unknown").observe(max(0.0, ev.at - accepted))
+                if ev.status == Status.DELIVERED.value:  # receipts carry only the accepted_id
+                    DELIVERY_LATENCY.labels(ev.channel or "unknown").observe(
+                        max(0.0, ev.at - accepted_epoch(ev.accepted_id)))
         for key, (event, applied) in changes.items():
             with for_event(event):
                 self.statuses[key] = applied[-1].status

@@ -54,6 +54,7 @@ def error_code(exc: ClientError) -> str:
 class ObjectStore:
     settings: Settings
     _clients: dict = field(default_factory=dict)
+    # Clients live as long as the process (no close: the API exits with its clients).
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -75,10 +76,6 @@ class ObjectStore:
         """Create both clients up front (botocore loads its S3 model once, not mid-upload)."""
         await self._client()
         await self._client(public=True)
-
-    async def close(self) -> None:
-        await self._stack.aclose()
-        self._clients.clear()
 
     # --- streamed upload (the API relays the bytes) --------------------------------------------
 
@@ -112,8 +109,7 @@ class ObjectStore:
                 buffer += chunk
                 while len(buffer) >= part_size:
                     if upload_id is None:
-                        upload_id = (await s3.create_multipart_upload(
-                            Bucket=self.bucket, Key=key, ContentType=content_type))["UploadId"]
+                        upload_id = await self.start_multipart(key, content_type)
                     with memoryview(buffer) as view:  # one copy of the part, not two
                         body = bytes(view[:part_size])
                     del buffer[:part_size]
@@ -128,9 +124,8 @@ class ObjectStore:
                 await s3.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer),
                                     ContentType=content_type)
             else:
-                if buffer:
+                if buffer:  # parts are appended in order: one in flight at a time
                     await send_part(numbered + 1, bytes(buffer))
-                parts.sort(key=lambda p: p["PartNumber"])
                 await s3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
                                                    MultipartUpload={"Parts": parts})
                 upload_id = None
@@ -141,13 +136,9 @@ class ObjectStore:
                     await in_flight
             if upload_id is not None:
                 # Shielded: a client that hung up cancels the handler, the abort must still happen.
-                await asyncio.shield(self._abort_quietly(key, upload_id))
+                with contextlib.suppress(ClientError):  # the original error is the one to report
+                    await asyncio.shield(self.abort_multipart(key, upload_id))
         return Stored(size, digest.hexdigest())
-
-    async def _abort_quietly(self, key: str, upload_id: str) -> None:
-        with contextlib.suppress(ClientError):
-            await (await self._client()).abort_multipart_upload(Bucket=self.bucket, Key=key,
-                                                                UploadId=upload_id)
 
     # --- presigned multipart (the client sends the bytes to S3 itself) -------------------------
 

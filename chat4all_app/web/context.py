@@ -46,14 +46,10 @@ class ApiContext:
             raise AuthenticationFailed(str(exc)) from None
 
     async def conversation(self, conversation_id: uuid.UUID) -> Conversation:
-        conv = self._conversations.get(conversation_id)
+        conv = await _cached(self._conversations, conversation_id,
+                             lambda: get_conversation(self.store, conversation_id))
         if conv is None:
-            conv = await get_conversation(self.store, conversation_id)
-            if conv is None:
-                raise NotFound(f"conversation {conversation_id} not found")
-            self._conversations[conversation_id] = conv
-            if len(self._conversations) > _CACHE_SIZE:
-                self._conversations.popitem(last=False)
+            raise NotFound(f"conversation {conversation_id} not found")
         return conv
 
     async def member_conversation(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> Conversation:
@@ -63,11 +59,16 @@ class ApiContext:
         return conv
 
     async def file(self, file_id: uuid.UUID) -> FileRecord | None:
-        found = self._files.get(file_id)
-        if found is None:
-            found = await get_file(self.store, file_id)
-            if found is not None:
-                self._files[file_id] = found
-                if len(self._files) > _CACHE_SIZE:
-                    self._files.popitem(last=False)
-        return found
+        return await _cached(self._files, file_id, lambda: get_file(self.store, file_id))
+
+
+async def _cached(cache: OrderedDict, key, load):
+    """`cache[key]`, loaded on a miss; a miss that finds nothing is not cached (it may appear)."""
+    found = cache.get(key)
+    if found is None:
+        found = await load()
+        if found is not None:
+            cache[key] = found
+            if len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
+    return found

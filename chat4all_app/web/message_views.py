@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 
 import faust
 from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
+from chat4all_app.ids import accepted_id
 from chat4all_app.observability.metrics import MESSAGES_ACCEPTED
 from chat4all_app.publisher import PublishFailed
 from chat4all_app.records import MessageAccepted, StatusEvent
@@ -18,14 +18,6 @@ from chat4all_app.storage.messages import list_messages, locate, message_at
 from chat4all_app.web.context import ApiContext
 from chat4all_app.web.errors import PayloadTooLarge
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_field, uuid_value
-
-# Time-UUIDs from several API processes on one host must not collide: give each process its own
-# random node id instead of the shared MAC address (uuid1 keeps timestamps increasing within it).
-_NODE = int.from_bytes(os.urandom(6), "big") | (1 << 40)  # multicast bit: not a real MAC
-
-
-def accepted_id() -> uuid.UUID:
-    return uuid.uuid1(node=_NODE)
 
 
 def install(app: faust.App, ctx: ApiContext) -> None:

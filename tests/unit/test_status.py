@@ -27,8 +27,7 @@ def test_transitions_are_monotonic(current, new, allowed):
 def test_acceptance_time_is_read_back_from_the_time_uuid():
     import time
 
-    from chat4all_app.agents.status import accepted_epoch
-    from chat4all_app.web.message_views import accepted_id
+    from chat4all_app.ids import accepted_epoch, accepted_id
 
     before = time.time()
     minted = str(accepted_id())
