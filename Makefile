@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test lint fmt clean
+.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,3 +36,12 @@ clean: down  ## stop the stack and delete its state (data, logs); keeps the inst
 
 ctl: install  ## supervisorctl on the local stack, e.g. make ctl ARGS="signal KILL kafka"
 	@$(PY) -m devstack ctl $(ARGS)
+
+dashboards: install  ## regenerate monitoring/grafana/dashboards/*.json from monitoring/dashboards.py
+	@$(PY) -m monitoring.dashboards
+
+render-dashboards: install  ## every dashboard panel as PNG from Prometheus data (results/dashboards), e.g. MINUTES=30
+	@$(PY) scripts/render_dashboards.py --minutes $(or $(MINUTES),15)
+
+monitor:  ## follow the services' heartbeats; alert on one silent for more than 60 s
+	@bash scripts/monitor-heartbeats.sh

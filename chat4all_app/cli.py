@@ -82,11 +82,11 @@ def _client(authenticated: bool = True):
                   saved["access_token"] if saved else None)
 
 
-def _call(client, method: str, path: str, body=None, params=None):
+def _call(client, method: str, path: str, body=None, params=None, headers=None):
     from chat4all_app.client.http import ApiError
 
     try:
-        return client.call(method, path, body, params)
+        return client.call(method, path, body, params, headers)
     except ApiError as exc:
         raise click.ClickException(f"{exc.message} (HTTP {exc.status})") from None
 
@@ -146,13 +146,16 @@ def conversations(participants: tuple[str, ...], name: str | None) -> None:
               help="whatsapp:<number>, instagram:<user> or a member's user id.")
 @click.option("--message-id", default=None, help="Idempotency key (UUID) to retry safely.")
 @click.option("--file", "file_id", default=None, help="Attach a file_id uploaded to this conversation.")
+@click.option("--correlation-id", default=None,
+              help="X-Correlation-ID to find this message in every service's log.")
 def send(conversation_id: str, content: str, recipient_id: str | None, message_id: str | None,
-         file_id: str | None) -> None:
+         file_id: str | None, correlation_id: str | None) -> None:
     """Send a message (prints the 202 answer)."""
     body = {"conversation_id": conversation_id, "content": content}
     body |= {k: v for k, v in {"recipient_id": recipient_id, "message_id": message_id,
                                "file_id": file_id}.items() if v}
-    _show(_call(_client(), "POST", "/v1/messages", body))
+    headers = {"X-Correlation-ID": correlation_id} if correlation_id else None
+    _show(_call(_client(), "POST", "/v1/messages", body, headers=headers))
 
 
 @main.command()

@@ -10,10 +10,13 @@ from typing import Any
 
 import faust
 
+from chat4all_app.observability import logs
 from chat4all_app.settings import Settings
 
 
 def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
+    instance_id = settings.instance_id or logs.default_instance_id()
+    logs.configure(role, instance_id, settings.log_level)
     options: dict[str, Any] = dict(
         broker="kafka://" + ";".join(settings.kafka_bootstrap_servers.split(",")),
         store="rocksdb://",
@@ -29,6 +32,7 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
         table_standby_replicas=0,
+        logging_config=logs.logging_config(role, instance_id, settings.log_level),
     )
     options.update(overrides)
     return faust.App(f"chat4all-{role}", **options)

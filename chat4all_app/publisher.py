@@ -34,12 +34,13 @@ class Publisher:
                     self._producer = producer
         return self._producer
 
-    async def publish(self, topic: str, key: str, record: faust.Record) -> None:
+    async def publish(self, topic: str, key: str, record: faust.Record,
+                      headers: list[tuple[str, bytes]] | None = None) -> None:
         try:
             producer = await self._started()
             with KAFKA_PUBLISH_DURATION.time():
                 await asyncio.wait_for(
-                    producer.send_and_wait(topic, record.dumps(), key=key.encode()),
+                    producer.send_and_wait(topic, record.dumps(), key=key.encode(), headers=headers),
                     self.settings.kafka_publish_timeout_s)
         except (KafkaError, TimeoutError, OSError) as exc:
             raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc

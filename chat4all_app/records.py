@@ -49,6 +49,7 @@ class StatusEvent(faust.Record, serializer="json"):
     channel: str | None = None
     reason: str | None = None
     accepted_at: float | None = None
+    correlation_id: str | None = None
 
 
 class BreakerSnapshot(faust.Record, serializer="json"):

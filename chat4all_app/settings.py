@@ -90,6 +90,20 @@ class Settings:
     prometheus_url: str = setting(
         "PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus server (queried by tests/reports)."
     )
+    prometheus_scrape_interval: str = setting(
+        "PROMETHEUS_SCRAPE_INTERVAL", "5s",
+        "Scrape interval of the local stack's Prometheus (monitoring/prometheus.compose.yml uses 15s).",
+    )
+    log_level: str = setting("LOG_LEVEL", "INFO", "Lowest level written to the JSON logs.")
+    instance_id: str = setting(
+        "INSTANCE_ID", "", "This process's name in logs and heartbeats (empty: <hostname>-<pid>)."
+    )
+    heartbeat_interval_s: float = setting(
+        "HEARTBEAT_INTERVAL_S", 30.0, "How often every service logs its heartbeat record."
+    )
+    health_timeout_s: float = setting(
+        "HEALTH_TIMEOUT_S", 2.0, "Longest a /health probe of one dependency may take before it counts DOWN."
+    )
 
     # --- API ---------------------------------------------------------------------------------
     jwt_secret: str = setting(
@@ -184,6 +198,9 @@ class Settings:
                 raise SettingsError(f"{_env(name)} must be >= 1, got {getattr(self, name)}")
         if not self.cassandra_keyspace.isidentifier():
             raise SettingsError(f"CASSANDRA_KEYSPACE must be an identifier: {self.cassandra_keyspace!r}")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError(
+                f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {self.log_level!r}")
         if not self.channels:
             raise SettingsError("CHAT4ALL_CHANNELS must name at least one channel")
         if not 5 * 1024**2 <= self.file_part_bytes <= 5 * 1024**3:

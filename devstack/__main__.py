@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chat4all_app.settings import Settings, SettingsError
-from devstack.components import Component, ComponentError, applications, infrastructure
+from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
 from devstack.probes import port_open
 from devstack.supervisor import Supervisor, program_of, render_config
@@ -106,7 +108,12 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     if started_file:
         started_file.write_text("0" if already else "1")
     wait_ready(sup, layout, settings, components)
+    if already:  # a running Prometheus reads its (re-rendered) config only when told to
+        urllib.request.urlopen(urllib.request.Request(
+            settings.prometheus_url.rstrip("/") + "/-/reload", method="POST"), timeout=10).close()
     bootstrap(settings)
+    (layout.state / "prometheus-targets" / "chat4all.json").write_text(
+        json.dumps(prometheus_targets(apps), indent=2))
     states = sup.states()
     for app in apps:
         if states.get(app.name) != "RUNNING":

@@ -38,6 +38,8 @@ class Component:
     prepare: Callable[[], None] = field(default=lambda: None)
     # Infrastructure starts with supervisord; applications only after the schemas exist.
     autostart: bool = True
+    # Chat4All services Prometheus scrapes (their /metrics), labelled with this service name.
+    scrape_as: str | None = None
 
 
 def _java() -> str:
@@ -175,7 +177,8 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
 
     def prepare() -> None:
         _render(layout.repo / "monitoring/prometheus.yml", config, prometheus_port=port,
-                s3_port=s3_port, targets_dir=layout.state / "prometheus-targets")
+                s3_port=s3_port, targets_dir=layout.state / "prometheus-targets",
+                scrape_interval=settings.prometheus_scrape_interval)
 
     argv = [str(binary), f"--config.file={config}",
             f"--storage.tsdb.path={layout.data / 'prometheus'}",
@@ -206,22 +209,24 @@ def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------
-def faust_worker(layout: Layout, name: str, module: str, port: int) -> Component:
+def faust_worker(layout: Layout, name: str, module: str, port: int, service: str) -> Component:
     """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory)."""
     datadir = layout.data / "faust" / name
     return Component(
         name=name,
         port=port,
+        # --quiet: no console banner; everything else is a JSON log line (observability.logs).
         argv=[str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
-              "--loglevel", "info", "worker", "--web-port", str(port), "--web-bind", "127.0.0.1",
+              "--loglevel", "info", "--quiet", "worker", "--web-port", str(port), "--web-bind", "127.0.0.1",
               "--web-host", "127.0.0.1"],
-        env={"PYTHONUNBUFFERED": "1"},
+        env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": name},
         ready_timeout_s=90,
         likely_cause="a Python error at start-up (read the log), or the web port is in use",
         url=f"http://127.0.0.1:{port}",
         probe=lambda _settings: probes.http_answers(port),
         prepare=lambda: datadir.mkdir(parents=True, exist_ok=True),
         autostart=False,
+        scrape_as=service,
     )
 
 
@@ -244,12 +249,18 @@ def provider_mock(layout: Layout, channel: str, port: int) -> Component:
 def applications(layout: Layout, settings: Settings) -> list[Component]:
     mocks = [provider_mock(layout, c, port_of(settings.provider_url(c))) for c in settings.channels]
     workers = [
-        faust_worker(layout, "api", "chat4all_app.services.api", 8080),
-        faust_worker(layout, "router", "chat4all_app.services.router", 8082),
+        faust_worker(layout, "api", "chat4all_app.services.api", 8080, "api"),
+        faust_worker(layout, "router", "chat4all_app.services.router", 8082, "router"),
     ]
     workers += [
         faust_worker(layout, f"connector-{c}", f"chat4all_app.services.connector_{c}",
-                     port_of(settings.connector_url(c)))
+                     port_of(settings.connector_url(c)), f"connector-{c}")
         for c in settings.channels
     ]
     return mocks + workers
+
+
+def prometheus_targets(apps: list[Component]) -> list[dict]:
+    """file_sd entries for Prometheus: one per scraped process (`instance` = its address)."""
+    return [{"targets": [f"127.0.0.1:{c.port}"], "labels": {"service": c.scrape_as, "process": c.name}}
+            for c in apps if c.scrape_as]

@@ -7,6 +7,7 @@ events themselves so it can pin table access to each event's partition.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -17,7 +18,8 @@ from faust.types import EventT
 from chat4all_app.agents import stall_watch
 from chat4all_app.agents.continuity import OffsetContinuity
 from chat4all_app.agents.restart import restart_in_place
-from chat4all_app.observability.metrics import MESSAGES_CONSUMED, PROCESSING_DURATION
+from chat4all_app.observability.activity import PROCESSED
+from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
 
 
@@ -27,9 +29,20 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
     activity = stall_watch.BatchActivity()
     continuity = OffsetContinuity()
 
+    @app.on_partitions_assigned.connect
+    async def count_from_zero(sender, assigned, **kwargs) -> None:
+        # A series that exists before its first event lets rate() see that event too.
+        for tp in assigned:
+            if tp.topic in topic.topics:
+                MESSAGES_CONSUMED.labels(tp.topic, str(tp.partition))
+
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender, revoked, **kwargs) -> None:
         continuity.forget(revoked)
+        for tp in revoked:  # another worker reports these partitions' lag now
+            if tp.topic in topic.topics:
+                with contextlib.suppress(KeyError):
+                    CONSUMER_LAG.remove(tp.topic, str(tp.partition))
 
     async def process(stream):
         async for events in stream.take_events(size, within=settings.batch_within_s):
@@ -43,6 +56,7 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
             try:
                 with PROCESSING_DURATION.labels(name).time():
                     await handle(events)
+                PROCESSED.add(len(events))
             finally:
                 activity.batch_done()
 

@@ -12,7 +12,6 @@ message_id is the provider's idempotency key for the window between the call and
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from faust.types import EventT
 from chat4all_app.agents.batching import batch_agent
 from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
+from chat4all_app.observability import correlation
+from chat4all_app.observability.logs import correlation_scope, get_logger
 from chat4all_app.observability.metrics import (
     CIRCUIT_STATE,
     CIRCUIT_TRANSITIONS,
@@ -38,7 +39,7 @@ from chat4all_app.status import Status
 from chat4all_app.tables.scope import for_event, no_event
 from chat4all_app.tables.state import message_key
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Connector:
     sent: faust.Table
     breakers: faust.Table
     breaker: CircuitBreaker | None = None
+    last_sent_at: float | None = None  # epoch of the last message the provider accepted
     _changes: list[BreakerSnapshot] = field(default_factory=list)
 
     @property
@@ -65,12 +67,17 @@ class Connector:
             self.breaker = make_breaker(self.channel, self.settings.circuit_fail_max,
                                         self.settings.circuit_reset_s, restored, self._on_change)
             if restored:
-                log.info("circuit %s restored as %s", self.channel, restored.state)
+                log.info(f"circuit {self.channel} restored as {restored.state}", channel=self.channel,
+                         circuit_breaker=restored.state)
             CIRCUIT_STATE.labels(self.channel).set(STATE_VALUE[restored.state if restored else "CLOSED"])
         return self.breaker
 
+    def circuit_state(self) -> str:
+        """CLOSED | OPEN | HALF_OPEN (CLOSED until the first batch restores the breaker)."""
+        return self.breaker.current_state.name if self.breaker else "CLOSED"
+
     def _on_change(self, channel: str, old: str, new: str) -> None:
-        log.warning("circuit %s: %s -> %s", channel, old, new)
+        log.warning("circuit changed", channel=channel, old=old, new=new)
         CIRCUIT_STATE.labels(channel).set(STATE_VALUE.get(new, -1))
         CIRCUIT_TRANSITIONS.labels(channel, old, new).inc()
         self._changes.append(snapshot(channel, self.breaker, new))
@@ -95,8 +102,8 @@ class Connector:
                 await asyncio.sleep(min(self.settings.circuit_reset_s, 0.5))
             except TransientError as exc:
                 MESSAGES_FAILED.labels("provider").inc()
-                log.info("%s: %s not sent yet (%s); retrying in %.1fs", self.channel,
-                         msg.message_id, exc, delay)
+                log.info("not sent yet, retrying", channel=self.channel, message_id=msg.message_id,
+                         error=str(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             finally:
@@ -109,10 +116,12 @@ class Connector:
     async def emit(self, msg: OutboundMessage, status: Status, reason: str | None) -> None:
         event = StatusEvent(message_id=msg.message_id, conversation_id=msg.conversation_id,
                             accepted_id=msg.accepted_id, status=status.value, at=time.time(),
-                            channel=self.channel, reason=reason, accepted_at=msg.accepted_at)
+                            channel=self.channel, reason=reason, accepted_at=msg.accepted_at,
+                            correlation_id=msg.correlation_id)
 
         async def send_and_wait() -> None:
-            await (await self.status_topic.send(key=msg.conversation_id, value=event))
+            await (await self.status_topic.send(key=msg.conversation_id, value=event,
+                                                headers=correlation.kafka_headers(msg.correlation_id)))
 
         await until_done(send_and_wait, f"emitting {status} for {msg.message_id}", reason="kafka")
 
@@ -123,9 +132,16 @@ class Connector:
             with for_event(event):
                 if key in self.sent:
                     continue  # a replay after a crash: the provider already has it
-            status, reason = await self.deliver(msg)
-            MESSAGES_SENT.labels(self.channel, status.value).inc()
-            await self.emit(msg, status, reason)
+            with correlation_scope(correlation.of_event(event) or msg.correlation_id):
+                started = time.perf_counter()
+                status, reason = await self.deliver(msg)
+                MESSAGES_SENT.labels(self.channel, status.value).inc()
+                if status is Status.SENT:
+                    self.last_sent_at = time.time()
+                log.info("message sent" if status is Status.SENT else "message failed",
+                         channel=self.channel, message_id=msg.message_id, status=status.value,
+                         reason=reason, duration_ms=round((time.perf_counter() - started) * 1000, 2))
+                await self.emit(msg, status, reason)
             with for_event(event):
                 self.sent[key] = status.value
 
@@ -140,6 +156,11 @@ def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -
     settings = connector.settings
     batch_agent(app, channel_topic, f"send-{connector.channel}", settings.connector_batch_size,
                 connector.handle, settings)
+
+    @app.task
+    async def restore_circuit() -> None:
+        # Tasks start once tables are recovered: the state gauge is right before the first send.
+        connector.circuit()
 
     @app.agent(connector.breaker_topic, name=f"remember-circuit-{connector.channel}")
     async def remember_circuit(stream):

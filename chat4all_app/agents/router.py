@@ -18,6 +18,8 @@ import faust
 from faust.types import EventT
 
 from chat4all_app.agents.batching import batch_agent
+from chat4all_app.observability import correlation
+from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import until_done
@@ -27,6 +29,8 @@ from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.messages import store_message
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
+
+log = get_logger(__name__)
 
 
 def channel_of(msg: MessageAccepted, channels: Sequence[str]) -> tuple[str, str] | None:
@@ -38,12 +42,12 @@ def channel_of(msg: MessageAccepted, channels: Sequence[str]) -> tuple[str, str]
     return None
 
 
-def outbound(msg: MessageAccepted, channel: str, address: str) -> OutboundMessage:
+def outbound(msg: MessageAccepted, channel: str, address: str, correlation_id: str | None) -> OutboundMessage:
     return OutboundMessage(
         message_id=msg.message_id, conversation_id=msg.conversation_id,
         accepted_id=msg.accepted_id, channel=channel, recipient=address,
         sender_id=msg.sender_id, content=msg.content, accepted_at=msg.accepted_at,
-        correlation_id=msg.correlation_id)
+        correlation_id=correlation_id)
 
 
 @dataclass
@@ -86,9 +90,11 @@ class Router:
             msg: MessageAccepted = event.value
             target = channel_of(msg, self.settings.channels)
             if target is not None:
+                cid = correlation.of_event(event)
                 topic = self.channel_topics[target[0]]
                 pending.append(await topic.send(key=msg.conversation_id,
-                                                value=outbound(msg, *target)))
+                                                value=outbound(msg, *target, cid),
+                                                headers=correlation.kafka_headers(cid)))
         if pending:
             await asyncio.gather(*pending)
 
@@ -97,6 +103,11 @@ class Router:
             msg: MessageAccepted = event.value
             with for_event(event):
                 self.routed[message_key(msg.conversation_id, msg.message_id)] = msg.accepted_id
+            target = channel_of(msg, self.settings.channels)
+            log.info("message routed", correlation_id=correlation.of_event(event),
+                     message_id=msg.message_id, conversation_id=msg.conversation_id,
+                     channel=target[0] if target else "internal",
+                     queued_ms=round((time.time() - msg.accepted_at) * 1000, 1))
 
     async def handle(self, events: Sequence[EventT]) -> int:
         fresh = self.first_deliveries(events)

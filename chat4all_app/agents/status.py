@@ -17,6 +17,7 @@ from faust.types import EventT
 
 from chat4all_app.agents.batching import batch_agent
 from chat4all_app.ids import accepted_epoch
+from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import StatusEvent
 from chat4all_app.retry import until_done
@@ -26,6 +27,8 @@ from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.messages import set_status
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class StatusApplier:
         for _, applied in changes.values():
             for ev in applied:
                 MESSAGES_PROCESSED.labels(ev.status).inc()
+                log.info("status applied", correlation_id=ev.correlation_id, message_id=ev.message_id,
+                         status=ev.status, channel=ev.channel, reason=ev.reason)
                 if ev.status == Status.DELIVERED.value:  # receipts carry only the accepted_id
                     DELIVERY_LATENCY.labels(ev.channel or "unknown").observe(
                         max(0.0, ev.at - accepted_epoch(ev.accepted_id)))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from importlib import resources
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import DCAwareRoundRobinPolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy
 
 from chat4all_app.settings import Settings
 
@@ -65,6 +65,9 @@ def connect(settings: Settings, connect_timeout: float = 10) -> tuple[Cluster, S
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
         protocol_version=5,
         connect_timeout=connect_timeout,
+        # Retry a lost node every <= 5 s (driver default backs off to 10 min): a restarted
+        # Cassandra is used again within seconds, without restarting our workers.
+        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
     )
     return cluster, cluster.connect()
 

@@ -22,13 +22,16 @@ class Client:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 30):
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
 
-    def call(self, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
+    def call(self, method: str, path: str, body: Any = None, params: dict | None = None,
+             headers: dict[str, str] | None = None) -> Any:
         url = self.base_url + path
         if params:
             url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         return self._send(request)
 
     def send_body(self, method: str, path: str, chunks: Iterable[bytes], length: int,

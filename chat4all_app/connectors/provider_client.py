@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from chat4all_app.observability.correlation import HTTP_HEADER
 from chat4all_app.records import OutboundMessage
 
 
@@ -30,13 +31,20 @@ class ProviderClient:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
         return self._http
 
+    @staticmethod
+    def _headers(msg: OutboundMessage) -> dict[str, str]:
+        headers = {"Idempotency-Key": msg.message_id}
+        if msg.correlation_id:  # the provider echoes it on its receipt webhook
+            headers[HTTP_HEADER] = msg.correlation_id
+        return headers
+
     async def send(self, msg: OutboundMessage, callback_url: str) -> str:
         """Send one message; the message_id is the idempotency key. Returns the provider's id."""
         payload = {"message_id": msg.message_id, "to": msg.recipient, "content": msg.content,
                    "callback_url": callback_url}
         try:
             async with self._session().post(f"{self.base_url}/v1/messages", json=payload,
-                                             headers={"Idempotency-Key": msg.message_id}) as resp:
+                                             headers=self._headers(msg)) as resp:
                 body = await resp.json(content_type=None) if resp.content_length != 0 else {}
                 if resp.status < 300:
                     return str((body or {}).get("provider_message_id", ""))

@@ -77,6 +77,10 @@ class ObjectStore:
         await self._client()
         await self._client(public=True)
 
+    async def ping(self) -> None:
+        """The bucket answers (health check)."""
+        await (await self._client()).head_bucket(Bucket=self.bucket)
+
     # --- streamed upload (the API relays the bytes) --------------------------------------------
 
     async def stream_upload(self, key: str, content_type: str, chunks: AsyncIterator[bytes],

@@ -91,18 +91,21 @@ class Provider:
         self.ledger.received[message_id] += 1
         self.ledger.order[to].append(message_id)
         if callback:
-            task = asyncio.create_task(self.receipt(callback, message_id))
+            # Like real providers' webhooks, echo the caller's correlation id.
+            echo = {k: v for k, v in request.headers.items() if k.lower() == "x-correlation-id"}
+            task = asyncio.create_task(self.receipt(callback, message_id, echo))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
         return web.json_response(result)
 
-    async def receipt(self, url: str, message_id: str) -> None:
+    async def receipt(self, url: str, message_id: str, headers: dict[str, str]) -> None:
         await asyncio.sleep(self.config.receipt_delay_ms / 1000)
         delay = 0.2
         for _ in range(60):  # a real provider retries its webhooks for a while
             try:
                 async with self.http.post(url, json={"message_id": message_id, "status": "DELIVERED",
-                                                     "at": time.time()}) as resp:
+                                                     "at": time.time()},
+                                      headers=headers) as resp:
                     if resp.status < 300 or resp.status in (400, 404):
                         return
             except Exception:

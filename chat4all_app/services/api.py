@@ -5,9 +5,19 @@
 
 from chat4all_app.faust_app import make_app
 from chat4all_app.files.objects import ObjectStore
+from chat4all_app.observability import heartbeat
+from chat4all_app.observability.reports import api_report
 from chat4all_app.settings import Settings
-from chat4all_app.web import auth_views, conversation_views, file_views, message_views, metrics_view
+from chat4all_app.web import (
+    auth_views,
+    conversation_views,
+    file_views,
+    health_view,
+    message_views,
+    metrics_view,
+)
 from chat4all_app.web.context import ApiContext
+from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.http_metrics import http_metrics
 
@@ -24,5 +34,8 @@ objects = ObjectStore(settings)
 file_views.install(app, ctx, objects)
 app.task(objects.open)
 metrics_view.install(app)
-# Outermost first: metrics see the status json_errors produced.
-app.web.web_app.middlewares.extend([http_metrics, json_errors])
+health = api_report(settings, ctx.store, objects)
+health_view.install(app, health)
+heartbeat.install(app, settings, health)
+# Outermost first: metrics see the final status; every response (errors too) carries its id.
+app.web.web_app.middlewares.extend([http_metrics, correlation_ids, json_errors])

@@ -7,13 +7,17 @@ import faust
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.connectors.provider_client import ProviderClient
 from chat4all_app.faust_app import make_app
+from chat4all_app.observability import heartbeat
+from chat4all_app.observability.reports import connector_report
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
 from chat4all_app.tables.state import breaker_table, sent_table
 from chat4all_app.topics import breaker_topic, channel_topic, status_topic
-from chat4all_app.web import metrics_view, receipt_views
+from chat4all_app.web import health_view, metrics_view, receipt_views
+from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
+from chat4all_app.web.http_metrics import http_metrics
 
 
 def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.Connector]:
@@ -26,9 +30,13 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
         sent=sent_table(app, channel, settings.topic_partitions),
         breakers=breaker_table(app, channel))
     connector_agent.install(app, connector, channel_topic(app, settings, channel))
-    receipt_views.install(app, channel, CassandraStore(settings), statuses)
+    store = CassandraStore(settings)
+    receipt_views.install(app, channel, store, statuses)
     metrics_view.install(app)
-    app.web.web_app.middlewares.append(json_errors)
+    health = connector_report(settings, store, connector)
+    health_view.install(app, health)
+    heartbeat.install(app, settings, health)
+    app.web.web_app.middlewares.extend([http_metrics, correlation_ids, json_errors])
     return app, connector
 
 

@@ -6,12 +6,14 @@
 from chat4all_app.agents import router as router_agent
 from chat4all_app.agents import status as status_agent
 from chat4all_app.faust_app import make_app
+from chat4all_app.observability import heartbeat
+from chat4all_app.observability.reports import router_report
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
 from chat4all_app.tables.state import routed_table, status_table
 from chat4all_app.topics import channel_topic, messages_topic, status_topic
-from chat4all_app.web import metrics_view
+from chat4all_app.web import health_view, metrics_view
 
 settings = Settings.from_env()
 app = make_app("router", settings, origin=__name__)
@@ -32,3 +34,6 @@ apply_status = status_agent.install(
     statuses)
 inspect_tables = inspect.command(app, ["routed-messages", "message-status"])
 metrics_view.install(app)
+health = router_report(settings, store)
+health_view.install(app, health)
+heartbeat.install(app, settings, health)

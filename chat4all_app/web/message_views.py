@@ -10,14 +10,20 @@ import faust
 from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
 from chat4all_app.ids import accepted_id
+from chat4all_app.observability.activity import PROCESSED
+from chat4all_app.observability.correlation import kafka_headers
+from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import MESSAGES_ACCEPTED
 from chat4all_app.publisher import PublishFailed
 from chat4all_app.records import MessageAccepted, StatusEvent
 from chat4all_app.status import Status
 from chat4all_app.storage.messages import list_messages, locate, message_at
 from chat4all_app.web.context import ApiContext
+from chat4all_app.web.correlation import of_request
 from chat4all_app.web.errors import PayloadTooLarge
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_field, uuid_value
+
+log = get_logger(__name__)
 
 
 def install(app: faust.App, ctx: ApiContext) -> None:
@@ -86,12 +92,19 @@ def install(app: faust.App, ctx: ApiContext) -> None:
                 accepted_id=str(accepted_id()), sender_id=str(user_id), content=content,
                 accepted_at=time.time(), recipient_id=recipient,
                 file_id=str(file_id) if file_id else None,
-                correlation_id=request.headers.get("X-Correlation-ID"))
+                correlation_id=of_request(request))
+            started = time.perf_counter()
             try:
-                await ctx.publisher.publish(settings.topic_messages, event.conversation_id, event)
+                await ctx.publisher.publish(settings.topic_messages, event.conversation_id, event,
+                                            kafka_headers(event.correlation_id))
             except PublishFailed as exc:
+                log.warning("message not accepted", message_id=event.message_id, error=str(exc))
                 raise ServiceUnavailable(f"message not accepted, retry later: {exc}") from None
             MESSAGES_ACCEPTED.inc()
+            PROCESSED.add(1)
+            log.info("message accepted", message_id=event.message_id,
+                     conversation_id=event.conversation_id, recipient_id=recipient,
+                     duration_ms=round((time.perf_counter() - started) * 1000, 2))
             return self.json({"message_id": event.message_id, "status": Status.ACCEPTED.value,
                               "conversation_id": event.conversation_id}, status=202)
 
@@ -133,9 +146,11 @@ def install(app: faust.App, ctx: ApiContext) -> None:
             if message["sender_id"] == str(user_id):
                 raise PermissionDenied("only a recipient can mark a message as read")
             event = StatusEvent(message_id=message_id, conversation_id=str(conversation_id),
-                                accepted_id=str(accepted), status=Status.READ.value, at=time.time())
+                                accepted_id=str(accepted), status=Status.READ.value, at=time.time(),
+                                correlation_id=of_request(request))
             try:
-                await ctx.publisher.publish(settings.topic_status, event.conversation_id, event)
+                await ctx.publisher.publish(settings.topic_status, event.conversation_id, event,
+                                            kafka_headers(event.correlation_id))
             except PublishFailed as exc:
                 raise ServiceUnavailable(f"not recorded, retry later: {exc}") from None
             return self.json({"message_id": message_id, "status": Status.READ.value}, status=202)

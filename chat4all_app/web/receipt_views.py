@@ -7,11 +7,16 @@ import time
 import faust
 from faust.web.exceptions import NotFound, ValidationError
 
+from chat4all_app.observability.correlation import kafka_headers
+from chat4all_app.observability.logs import get_logger
 from chat4all_app.records import StatusEvent
 from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.messages import locate
+from chat4all_app.web.correlation import of_request
 from chat4all_app.web.inputs import json_body, uuid_field
+
+log = get_logger(__name__)
 
 RECEIPT_STATUSES = {Status.DELIVERED.value, Status.READ.value}
 
@@ -34,7 +39,9 @@ def install(app: faust.App, channel: str, store: CassandraStore, statuses: faust
             conversation_id, accepted_id = where
             event = StatusEvent(message_id=str(message_id), conversation_id=str(conversation_id),
                                 accepted_id=str(accepted_id), status=status, at=float(at),
-                                channel=channel)
+                                channel=channel, correlation_id=of_request(request))
             # 202 only once Kafka has the event: the provider retries the webhook otherwise.
-            await (await statuses.send(key=event.conversation_id, value=event))
+            await (await statuses.send(key=event.conversation_id, value=event,
+                                       headers=kafka_headers(event.correlation_id)))
+            log.info("receipt received", channel=channel, message_id=event.message_id, status=status)
             return self.json({"message_id": str(message_id), "status": status}, status=202)

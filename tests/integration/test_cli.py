@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from chat4all_app.cli import main
+from devstack.layout import Layout
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +30,12 @@ def test_register_login_send_and_read_back(tmp_path):
     assert oct((tmp_path / "token.json").stat().st_mode & 0o777) == "0o600"
     conv = json.loads(run(env, "conversations", "--create", peer_id))["conversation_id"]
     assert conv in run(env, "conversations")
-    sent = json.loads(run(env, "send", conv, "hello from the cli"))
+    cid = f"cli-{uuid.uuid4().hex}"
+    sent = json.loads(run(env, "send", conv, "hello from the cli", "--correlation-id", cid))
     assert sent["status"] == "ACCEPTED"
+    accepted = [json.loads(line) for line in Layout.from_env().log("api").read_text().splitlines()
+                if cid in line]
+    assert [(r["message"], r["message_id"]) for r in accepted] == [("message accepted", sent["message_id"])]
     deadline = time.monotonic() + 60
     while True:
         listing = json.loads(run(env, "messages", conv))["messages"]

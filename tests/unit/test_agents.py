@@ -46,7 +46,7 @@ def app():
 def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
     return MessageAccepted(message_id=mid, conversation_id=conv, accepted_id=str(uuid.uuid1()),
                            sender_id=str(uuid.uuid4()), content="hi", accepted_at=time.time(),
-                           recipient_id=recipient)
+                           recipient_id=recipient, correlation_id=f"cid-{mid}")
 
 
 async def test_router_stores_forwards_and_deduplicates(app):
@@ -54,8 +54,8 @@ async def test_router_stores_forwards_and_deduplicates(app):
     whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
     forwarded = []
 
-    async def fake_send(key, value):
-        forwarded.append((key, value))
+    async def fake_send(key, value, headers=None):
+        forwarded.append((key, value, headers))
         return done_future()
 
     whatsapp.send = fake_send
@@ -69,7 +69,10 @@ async def test_router_stores_forwards_and_deduplicates(app):
         await test_agent.put(key=conv, value=accepted(conv, first, "whatsapp:+55"))  # re-post
         await test_agent.put(key=conv, value=accepted(conv, internal))
         await until(lambda: sum(c.startswith("INSERT INTO messages ") for c, _ in store.statements) >= 2)
-    assert [(k, v.message_id, v.recipient) for k, v in forwarded] == [(conv, first, "+55")]
+    assert [(k, v.message_id, v.recipient) for k, v, _ in forwarded] == [(conv, first, "+55")]
+    # The correlation id travels on: in the record and as a Kafka header.
+    assert forwarded[0][1].correlation_id == f"cid-{first}"
+    assert forwarded[0][2] == [("x-correlation-id", f"cid-{first}".encode())]
     message_rows = [p for cql, p in store.statements if cql.startswith("INSERT INTO messages ")]
     assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
 
@@ -100,7 +103,7 @@ async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(
 
     emitted = []
 
-    async def emit_status(key, value):
+    async def emit_status(key, value, headers=None):
         emitted.append((value.message_id, value.status, value.reason))
         return done_future()
 

@@ -1,0 +1,66 @@
+"""Dependency probes behind every service's `GET /health`.
+
+Each probe really talks to its dependency (Kafka metadata, a CQL query, an S3 HEAD) under a
+timeout, so a stopped broker or database turns the service DOWN (503) on the next check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaClient
+
+from chat4all_app.settings import Settings
+from chat4all_app.storage.cassandra import CassandraStore
+
+Probe = Callable[[], Awaitable[object]]
+UP, DOWN = "UP", "DOWN"
+
+
+def now_iso(epoch: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC).isoformat()
+
+
+@dataclass
+class KafkaProbe:
+    """A metadata round trip over a client of its own (no group, no producer state)."""
+
+    settings: Settings
+    _client: AIOKafkaClient | None = None
+
+    async def __call__(self) -> None:
+        if self._client is None:
+            client = AIOKafkaClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                                    client_id="chat4all-health",
+                                    request_timeout_ms=int(self.settings.health_timeout_s * 1000))
+            await client.bootstrap()
+            self._client = client
+        await self._client.fetch_all_metadata()
+
+
+def cassandra_probe(store: CassandraStore) -> Probe:
+    return lambda: store.execute("SELECT release_version FROM system.local")
+
+
+async def check(probe: Probe, timeout_s: float) -> dict:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout_s)
+    except Exception as exc:  # any failure, including the timeout, means DOWN
+        return {"status": DOWN, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"status": UP, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+async def check_all(probes: Mapping[str, Probe], timeout_s: float) -> dict[str, dict]:
+    names = list(probes)
+    results = await asyncio.gather(*(check(probes[n], timeout_s) for n in names))
+    return dict(zip(names, results, strict=True))
+
+
+def overall(components: Mapping[str, dict]) -> str:
+    return UP if all(c["status"] == UP for c in components.values()) else DOWN

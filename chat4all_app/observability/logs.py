@@ -1,0 +1,100 @@
+"""JSON logs: one object per line on stdout, from our code (structlog) and from libraries (logging).
+
+Every line carries timestamp (ISO-8601 UTC), level, service, instance_id, correlation_id and
+message, plus the event's context (message_id, duration_ms, ...). Faust and aiokafka log through
+the standard library; their records are rendered by the same processors, so a log shipper (or
+`scripts/monitor-heartbeats.sh`) reads one format.
+
+The correlation id of the request or message being handled lives in a context variable
+(`bind_correlation`); each asyncio task has its own copy, so concurrent requests never mix ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from typing import Any
+
+import orjson
+import structlog
+from structlog.contextvars import bind_contextvars, bound_contextvars, merge_contextvars
+from structlog.types import EventDict, Processor
+
+__all__ = [
+    "bind_correlation",
+    "configure",
+    "correlation_scope",
+    "default_instance_id",
+    "get_logger",
+    "logging_config",
+]
+
+get_logger = structlog.get_logger
+
+
+def default_instance_id() -> str:
+    """Unique per process on a host (compose: the container's hostname tells replicas apart)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _render(_logger: Any, _name: str, event: EventDict) -> str:
+    return orjson.dumps(event, default=repr).decode()
+
+
+def _identity(service: str, instance_id: str) -> Processor:
+    def add(_logger: Any, _name: str, event: EventDict) -> EventDict:
+        event.setdefault("service", service)
+        event.setdefault("instance_id", instance_id)
+        event.setdefault("correlation_id", None)
+        return event
+    return add
+
+
+def _shared(service: str, instance_id: str) -> list[Processor]:
+    return [
+        merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+        _identity(service, instance_id),
+        structlog.processors.format_exc_info,
+        structlog.processors.EventRenamer("message"),
+    ]
+
+
+def configure(service: str, instance_id: str, level: str = "INFO") -> None:
+    """structlog for our own code. Writes straight to the real stdout: Faust's worker replaces
+    `sys.stdout` with a logging proxy, which would wrap every line in a second record."""
+    structlog.configure(
+        processors=[*_shared(service, instance_id), _render],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.__stdout__),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        cache_logger_on_first_use=True,
+    )
+
+
+def logging_config(service: str, instance_id: str, level: str = "INFO") -> dict:
+    """dictConfig for the standard library (Faust's `logging_config` setting)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "foreign_pre_chain": [structlog.stdlib.add_logger_name, *_shared(service, instance_id)],
+            "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, _render],
+        }},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.__stdout__"}},
+        "root": {"level": level.upper(), "handlers": ["stdout"]},
+    }
+
+
+def bind_correlation(correlation_id: str | None) -> None:
+    """Tag every later log line of this task (a request, a conversation's sends) with the id."""
+    bind_contextvars(correlation_id=correlation_id)
+
+
+def correlation_scope(correlation_id: str | None):
+    """`with correlation_scope(cid):` — the id for the lines logged inside the block only."""
+    return bound_contextvars(correlation_id=correlation_id)

@@ -1,0 +1,153 @@
+"""The Grafana dashboards work: every panel's PromQL returns data from the real Prometheus once
+real traffic flowed, the committed JSON is what the code generates, only real metric names are
+used, and the PNG renderer draws every panel."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.metrics import MetricWrapperBase
+
+import chat4all_app.observability.metrics as metrics
+from chat4all_app.settings import Settings
+from monitoring.panels import dashboards, panel_queries, panels, slug
+from tests.integration.api_client import Api
+from tests.integration.files_helpers import file_form
+from tests.integration.stack_control import Mock
+from tests.integration.test_worker_metrics import delivered
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+PROMETHEUS = Settings.from_env().prometheus_url.rstrip("/")
+SCRAPE_INTERVAL_S = 5.0  # monitoring/prometheus.yml
+
+
+async def instant(http: aiohttp.ClientSession, expr: str) -> dict:
+    async with http.get(f"{PROMETHEUS}/api/v1/query", params={"query": expr}) as resp:
+        return await resp.json()
+
+
+async def scraped_after(http: aiohttp.ClientSession, moment: float, scrapes: int = 2) -> None:
+    """Wait until Prometheus scraped every Chat4All process `scrapes` times after `moment`.
+
+    A rate over [1m] needs two samples that differ; a series a burst of traffic created needs a
+    sample after it too. Polls the targets' last scrape time rather than sleeping a fixed time."""
+    target = moment + (scrapes - 1) * SCRAPE_INTERVAL_S
+    deadline = time.monotonic() + 10 * SCRAPE_INTERVAL_S * scrapes
+    while time.monotonic() < deadline:
+        body = await instant(http, 'min(timestamp(up{job="chat4all"}))')
+        result = body["data"]["result"]
+        if result and float(result[0]["value"][1]) >= target:
+            return
+        await asyncio.sleep(1)
+    raise TimeoutError(f"Prometheus did not scrape the chat4all targets after {moment}")
+
+
+async def wave(api: Api, http: aiohttp.ClientSession, size: int) -> None:
+    """Ordinary traffic: internal and external messages delivered, one file, one bad request."""
+    alice, bob = await api.user("dash"), await api.user("dash")
+    internal, external = await api.conversation(alice, bob), await api.conversation(alice, bob)
+    for i in range(size):
+        await api.send(alice, internal, f"internal {i}")
+        await api.send(alice, external, f"wa {i}", recipient_id="whatsapp:+5511999990000")
+        await api.send(alice, external, f"ig {i}", recipient_id="instagram:@dashboards")
+    status, _ = await api.call("POST", "/v1/messages", alice, json={"conversation_id": internal})
+    assert status == 400  # a rejection: messages_rejected_total{reason="validation"}
+    status, body = await api.call("POST", "/v1/files", alice, data=file_form(internal, b"dashboard"))
+    assert status == 201, body
+    assert await delivered(api, bob, internal, size)
+    assert await delivered(api, bob, external, 2 * size)
+
+
+@pytest.fixture(scope="module")
+async def traffic() -> None:
+    """Two waves of traffic, each scraped: series the first wave creates have a sample before the
+    second wave moves them, so even rates and quantiles of brand-new series have data."""
+    async with aiohttp.ClientSession() as http:
+        api = Api(http)
+        for channel in ("whatsapp", "instagram"):  # whatever an earlier test left configured
+            await Mock(http, channel).configure(mode="up", failure_rate=0.0)
+        await wave(api, http, 3)
+        await scraped_after(http, time.time(), scrapes=1)
+        await wave(api, http, 3)
+        await scraped_after(http, time.time(), scrapes=2)
+
+
+def has_number(body: dict) -> bool:
+    """A successful instant query with at least one series whose value is a number (not NaN,
+    which is what a quantile of zero rates gives)."""
+    return body.get("status") == "success" and any(
+        math.isfinite(float(r["value"][1])) for r in body["data"]["result"])
+
+
+async def test_every_panel_query_returns_data_after_traffic(traffic):
+    queries = panel_queries()
+    assert len(queries) >= 20
+    async with aiohttp.ClientSession() as http:
+        answers = await asyncio.gather(*(instant(http, q.expr) for q in queries))
+    failed = [f"{q.dashboard} / {q.panel}: {q.expr} -> {body.get('error') or body['data']['result']}"
+              for q, body in zip(queries, answers, strict=True) if not has_number(body)]
+    assert not failed, "panels without data:\n" + "\n".join(failed)
+
+
+def test_committed_dashboards_are_what_the_code_generates():
+    proc = subprocess.run([sys.executable, "-m", "monitoring.dashboards", "--check"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.stem for p in (REPO / "monitoring/grafana/dashboards").glob("*.json")} == {
+        "system-overview", "component-health", "infrastructure", "business"}
+
+
+def declared_series() -> set[str]:
+    """Sample names of every metric in chat4all_app/observability/metrics.py."""
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
+    names = set()
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            for family in value.describe():
+                names |= {family.name + suffix for suffix in suffixes[family.type]}
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names an expression selects (label matchers, groupings, windows and calls removed)."""
+    expr = re.sub(r'"[^"]*"', "", expr)
+    expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    names = re.findall(r"(?<![\w.:])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()", expr)
+    return set(names) - {"or", "and", "unless", "bool", "offset"}
+
+
+def test_dashboards_use_only_declared_or_standard_metrics():
+    declared = declared_series()
+    assert "http_requests_total" in declared and "kafka_publish_duration_seconds_bucket" in declared
+    assert metric_names('sum by (le) (rate(a_bucket{x="y"}[1m])) / clamp_min(b, 1e-9) or on() '
+                        "vector(0)") == {"a_bucket", "b"}
+    unknown = {(q.panel, name) for q in panel_queries() for name in metric_names(q.expr)
+               if name not in declared and name != "up" and not name.startswith("process_")}
+    assert not unknown
+
+
+async def test_renderer_draws_every_panel(traffic, tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "scripts/render_dashboards.py"), "--prometheus", PROMETHEUS,
+        "--minutes", "5", "--out", str(tmp_path), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
+    assert proc.returncode == 0, err.decode()
+    expected = [tmp_path / board_slug / f"{slug(panel['title'])}.png"
+                for board_slug, board in dashboards().items() for panel in panels(board)]
+    expected += [tmp_path / f"{board_slug}.png" for board_slug in dashboards()]
+    missing = [p for p in expected if not p.is_file() or p.stat().st_size < 1000]
+    assert not missing
+    assert set(out.decode().split()) == {str(p) for p in expected}
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in expected)
