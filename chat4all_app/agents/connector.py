@@ -23,6 +23,7 @@ from faust.types import EventT
 from chat4all_app.agents.batching import batch_agent
 from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
+from chat4all_app.lru import LruCache
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import correlation_scope, get_logger
 from chat4all_app.observability.metrics import (
@@ -53,6 +54,9 @@ class Connector:
     breakers: faust.Table
     breaker: CircuitBreaker | None = None
     last_sent_at: float | None = None  # epoch of the last message the provider accepted
+    # message_id -> (conversation_id, accepted_id) of recent sends: the provider's receipt names
+    # only the message_id, and this saves the webhook a Cassandra lookup.
+    sent_where: LruCache[tuple[str, str]] = field(default_factory=lambda: LruCache(200_000))
     _changes: list[BreakerSnapshot] = field(default_factory=list)
 
     @property
@@ -132,6 +136,8 @@ class Connector:
             with for_event(event):
                 if key in self.sent:
                     continue  # a replay after a crash: the provider already has it
+            # Before the call: the provider's receipt can arrive before its answer is read.
+            self.sent_where.put(msg.message_id, (msg.conversation_id, msg.accepted_id))
             with correlation_scope(correlation.of_event(event) or msg.correlation_id):
                 started = time.perf_counter()
                 status, reason = await self.deliver(msg)

@@ -12,10 +12,13 @@ import logging
 import os
 import sys
 
+from chat4all_app.observability.logs import drain
+
 log = logging.getLogger(__name__)
 
 
 def restart_in_place(reason: str) -> None:
     log.error("restarting this worker in place: %s", reason)
     logging.shutdown()
+    drain()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

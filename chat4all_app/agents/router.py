@@ -26,7 +26,7 @@ from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
 from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
-from chat4all_app.storage.messages import store_message
+from chat4all_app.storage.messages import NewRow, store_messages
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
 
@@ -71,17 +71,23 @@ class Router:
         return fresh
 
     async def persist(self, events: Sequence[EventT]) -> None:
-        async def write(msg: MessageAccepted) -> None:
+        rows = []
+        for event in events:
+            msg: MessageAccepted = event.value
             target = channel_of(msg, self.settings.channels)
             # Internal messages are delivered once stored; external ones wait for their channel.
-            status = Status.DELIVERED if target is None else Status.PENDING
-            with CASSANDRA_WRITE_DURATION.time():
-                await store_message(self.store, msg, target and target[0], status, time.time())
-            if target is None:
-                DELIVERY_LATENCY.labels("internal").observe(max(0.0, time.time() - msg.accepted_at))
+            rows.append(NewRow(msg, target and target[0],
+                               Status.DELIVERED if target is None else Status.PENDING, time.time()))
 
-        await until_done(lambda: asyncio.gather(*(write(e.value) for e in events)),
-                         f"storing {len(events)} messages in Cassandra", reason="cassandra")
+        async def write() -> None:
+            with CASSANDRA_WRITE_DURATION.time():
+                await store_messages(self.store, rows)
+
+        await until_done(write, f"storing {len(rows)} messages in Cassandra", reason="cassandra")
+        stored = time.time()
+        for row in rows:
+            if row.channel is None:
+                DELIVERY_LATENCY.labels("internal").observe(max(0.0, stored - row.msg.accepted_at))
 
     async def forward(self, events: Sequence[EventT]) -> None:
         """Send to channel topics in acceptance order, then wait for every ack."""

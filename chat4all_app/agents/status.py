@@ -8,7 +8,6 @@ in between re-applies the transition instead of losing it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
 from chat4all_app.status import Status, can_transition
 from chat4all_app.storage.cassandra import CassandraStore
-from chat4all_app.storage.messages import set_status
+from chat4all_app.storage.messages import apply_statuses
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
 
@@ -61,14 +60,12 @@ class StatusApplier:
     async def handle(self, events: Sequence[EventT]) -> int:
         changes = self.transitions(events)
 
-        async def apply(applied: list[StatusEvent]) -> None:
-            for ev in applied:  # in order: the last write leaves the highest status
-                with CASSANDRA_WRITE_DURATION.time():
-                    await set_status(self.store, ev.conversation_id, ev.accepted_id, Status(ev.status),
-                                     ev.at, ev.reason)
+        async def write() -> None:
+            with CASSANDRA_WRITE_DURATION.time():
+                await apply_statuses(self.store, [applied for _, applied in changes.values()])
 
-        await until_done(lambda: asyncio.gather(*(apply(a) for _, a in changes.values())),
-                         f"applying {len(changes)} status changes", reason="cassandra")
+        if changes:
+            await until_done(write, f"applying {len(changes)} status changes", reason="cassandra")
         for _, applied in changes.values():
             for ev in applied:
                 MESSAGES_PROCESSED.labels(ev.status).inc()

@@ -31,7 +31,7 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
         breakers=breaker_table(app, channel))
     connector_agent.install(app, connector, channel_topic(app, settings, channel))
     store = CassandraStore(settings)
-    receipt_views.install(app, channel, store, statuses)
+    receipt_views.install(app, channel, store, statuses, connector.sent_where.get)
     metrics_view.install(app)
     health = connector_report(settings, store, connector)
     health_view.install(app, health)

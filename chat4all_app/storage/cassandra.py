@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from cassandra.cluster import Cluster, ResponseFuture, Session
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from chat4all_app.bootstrap.cassandra_schema import connect
 from chat4all_app.settings import Settings
@@ -29,15 +31,27 @@ class CassandraStore:
                     self._cluster, self._session = cluster, session
         return self._session
 
-    async def execute(self, cql: str, params: tuple | list = ()) -> list[Any]:
-        """Run a (prepared, cached) statement; return its first page of rows."""
-        session = await self.session()
+    async def _prepare(self, session: Session, cql: str) -> PreparedStatement:
         statement = self._prepared.get(cql)
         if statement is None:
             loop = asyncio.get_running_loop()
             statement = await loop.run_in_executor(None, session.prepare, cql)
             self._prepared[cql] = statement
-        return await _wait(session.execute_async(statement, params))
+        return statement
+
+    async def execute(self, cql: str, params: tuple | list = ()) -> list[Any]:
+        """Run a (prepared, cached) statement; return its first page of rows."""
+        session = await self.session()
+        return await _wait(session.execute_async(await self._prepare(session, cql), params))
+
+    async def execute_batch(self, statements: Sequence[tuple[str, tuple | list]]) -> None:
+        """Several writes as one UNLOGGED batch: one request, one round trip (callers keep a
+        batch to one partition's rows and their index entries, and small)."""
+        session = await self.session()
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for cql, params in statements:
+            batch.add(await self._prepare(session, cql), params)
+        await _wait(session.execute_async(batch))
 
 
 def _wait(future: ResponseFuture) -> asyncio.Future:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from chat4all_app.records import MessageAccepted
+from chat4all_app.records import MessageAccepted, StatusEvent
 from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
 
@@ -15,35 +19,83 @@ def _ts(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
 
 
-async def store_message(store: CassandraStore, msg: MessageAccepted, channel: str | None,
-                        status: Status, status_at: float) -> None:
-    """Write the message row and its by-id index. Idempotent, and safe to replay late.
+# A batch holds one conversation's rows (one partition) plus their by-id index entries; capped
+# so it stays well inside Cassandra's batch size thresholds (deploy/cassandra/cassandra.yaml).
+BATCH_MAX_MESSAGES, BATCH_MAX_CONTENT_BYTES = 40, 32 * 1024
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (conversation_id, accepted_id, message_id, sender_id, recipient_id, "
+    "channel, content, file_id, status, status_times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "USING TIMESTAMP ?")
+_INSERT_INDEX = "INSERT INTO messages_by_id (message_id, conversation_id, accepted_id) VALUES (?, ?, ?)"
+_UPDATE_STATUS = ("UPDATE messages SET status = ?, status_reason = ?, status_times = status_times + ? "
+                  "WHERE conversation_id = ? AND accepted_id = ?")
+
+
+@dataclass(frozen=True)
+class NewRow:
+    msg: MessageAccepted
+    channel: str | None
+    status: Status
+    status_at: float
+
+
+def _row_statements(row: NewRow) -> list[tuple[str, tuple]]:
+    """The message row and its by-id index. Idempotent, and safe to replay late.
 
     The row is written with the acceptance time as its write timestamp: a replay after a crash
     rewrites identical cells with the same timestamp, and can never override a later status
     update (written at "now"), so a status never goes backwards in Cassandra.
     """
+    msg = row.msg
     conv, accepted = uuid.UUID(msg.conversation_id), uuid.UUID(msg.accepted_id)
-    times = {Status.ACCEPTED.value: _ts(msg.accepted_at), status.value: _ts(status_at)}
-    await store.execute(
-        "INSERT INTO messages (conversation_id, accepted_id, message_id, sender_id, recipient_id, "
-        "channel, content, file_id, status, status_times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "USING TIMESTAMP ?",
-        (conv, accepted, uuid.UUID(msg.message_id), uuid.UUID(msg.sender_id), msg.recipient_id,
-         channel, msg.content, uuid.UUID(msg.file_id) if msg.file_id else None, status.value, times,
-         int(msg.accepted_at * 1_000_000)))
-    await store.execute(
-        "INSERT INTO messages_by_id (message_id, conversation_id, accepted_id) VALUES (?, ?, ?)",
-        (uuid.UUID(msg.message_id), conv, accepted))
+    mid = uuid.UUID(msg.message_id)
+    times = {Status.ACCEPTED.value: _ts(msg.accepted_at), row.status.value: _ts(row.status_at)}
+    return [(_INSERT_MESSAGE, (conv, accepted, mid, uuid.UUID(msg.sender_id), msg.recipient_id,
+                               row.channel, msg.content,
+                               uuid.UUID(msg.file_id) if msg.file_id else None, row.status.value,
+                               times, int(msg.accepted_at * 1_000_000))),
+            (_INSERT_INDEX, (mid, conv, accepted))]
 
 
-async def set_status(store: CassandraStore, conversation_id: str, accepted_id: str, status: Status,
-                     at: float, reason: str | None) -> None:
-    await store.execute(
-        "UPDATE messages SET status = ?, status_reason = ?, status_times = status_times + ? "
-        "WHERE conversation_id = ? AND accepted_id = ?",
-        (status.value, reason, {status.value: _ts(at)}, uuid.UUID(conversation_id),
-         uuid.UUID(accepted_id)))
+def _chunks(rows: Sequence[NewRow]) -> Iterator[list[NewRow]]:
+    chunk: list[NewRow] = []
+    size = 0
+    for row in rows:
+        content = len(row.msg.content)
+        if chunk and (len(chunk) >= BATCH_MAX_MESSAGES or size + content > BATCH_MAX_CONTENT_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += content
+    if chunk:
+        yield chunk
+
+
+async def store_messages(store: CassandraStore, rows: Sequence[NewRow]) -> None:
+    """Write new message rows: one unlogged batch per conversation (and size cap), concurrently."""
+    by_conversation: dict[str, list[NewRow]] = defaultdict(list)
+    for row in rows:
+        by_conversation[row.msg.conversation_id].append(row)
+    await asyncio.gather(*(
+        store.execute_batch([st for row in chunk for st in _row_statements(row)])
+        for conv_rows in by_conversation.values() for chunk in _chunks(conv_rows)))
+
+
+async def apply_statuses(store: CassandraStore, changes: Sequence[Sequence[StatusEvent]]) -> None:
+    """Each message's transitions (in order) as one update: the last status and reason, every
+    transition's time. One update, not one per transition: a batch gives all its statements one
+    write timestamp, so two updates of one cell there would tie rather than apply in order."""
+    by_conversation: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+    for transitions in changes:
+        last = transitions[-1]
+        by_conversation[last.conversation_id].append((_UPDATE_STATUS, (
+            last.status, last.reason, {ev.status: _ts(ev.at) for ev in transitions},
+            uuid.UUID(last.conversation_id), uuid.UUID(last.accepted_id))))
+    await asyncio.gather(*(
+        store.execute_batch(statements[i:i + BATCH_MAX_MESSAGES])
+        for statements in by_conversation.values()
+        for i in range(0, len(statements), BATCH_MAX_MESSAGES)))
 
 
 _COLUMNS = ("conversation_id, accepted_id, message_id, sender_id, recipient_id, channel, content, "

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from faust.web.exceptions import AuthenticationFailed, NotAuthenticated, NotFound, PermissionDenied
 
 from chat4all_app.auth.tokens import InvalidToken, TokenIssuer
+from chat4all_app.lru import LruCache
 from chat4all_app.publisher import Publisher
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
@@ -26,9 +26,9 @@ class ApiContext:
     publisher: Publisher
     tokens: TokenIssuer
     # Membership never changes after creation, so conversations are safe to cache.
-    _conversations: OrderedDict[uuid.UUID, Conversation] = field(default_factory=OrderedDict)
+    _conversations: LruCache[Conversation] = field(default_factory=lambda: LruCache(_CACHE_SIZE))
     # A stored file's metadata never changes either.
-    _files: OrderedDict[uuid.UUID, FileRecord] = field(default_factory=OrderedDict)
+    _files: LruCache[FileRecord] = field(default_factory=lambda: LruCache(_CACHE_SIZE))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiContext:
@@ -46,8 +46,8 @@ class ApiContext:
             raise AuthenticationFailed(str(exc)) from None
 
     async def conversation(self, conversation_id: uuid.UUID) -> Conversation:
-        conv = await _cached(self._conversations, conversation_id,
-                             lambda: get_conversation(self.store, conversation_id))
+        conv = await self._conversations.get_or_load(
+            conversation_id, lambda: get_conversation(self.store, conversation_id))
         if conv is None:
             raise NotFound(f"conversation {conversation_id} not found")
         return conv
@@ -59,16 +59,4 @@ class ApiContext:
         return conv
 
     async def file(self, file_id: uuid.UUID) -> FileRecord | None:
-        return await _cached(self._files, file_id, lambda: get_file(self.store, file_id))
-
-
-async def _cached(cache: OrderedDict, key, load):
-    """`cache[key]`, loaded on a miss; a miss that finds nothing is not cached (it may appear)."""
-    found = cache.get(key)
-    if found is None:
-        found = await load()
-        if found is not None:
-            cache[key] = found
-            if len(cache) > _CACHE_SIZE:
-                cache.popitem(last=False)
-    return found
+        return await self._files.get_or_load(file_id, lambda: get_file(self.store, file_id))

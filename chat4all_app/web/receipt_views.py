@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import faust
 from faust.web.exceptions import NotFound, ValidationError
@@ -21,7 +22,10 @@ log = get_logger(__name__)
 RECEIPT_STATUSES = {Status.DELIVERED.value, Status.READ.value}
 
 
-def install(app: faust.App, channel: str, store: CassandraStore, statuses: faust.TopicT) -> None:
+def install(app: faust.App, channel: str, store: CassandraStore, statuses: faust.TopicT,
+            known: Callable[[str], tuple[str, str] | None] = lambda _id: None) -> None:
+    """`known(message_id)`: where a message this process sent is stored, if it remembers."""
+
     @app.page(f"/webhooks/{channel}/receipts")
     class Receipts(faust.web.View):
         async def post(self, request):
@@ -33,7 +37,7 @@ def install(app: faust.App, channel: str, store: CassandraStore, statuses: faust
             at = body.get("at", time.time())
             if not isinstance(at, int | float):
                 raise ValidationError("'at' must be a number (epoch seconds)")
-            where = await locate(store, message_id)
+            where = known(str(message_id)) or await locate(store, message_id)
             if where is None:
                 raise NotFound(f"unknown message {message_id}")
             conversation_id, accepted_id = where

@@ -33,8 +33,13 @@ def test_register_login_send_and_read_back(tmp_path):
     cid = f"cli-{uuid.uuid4().hex}"
     sent = json.loads(run(env, "send", conv, "hello from the cli", "--correlation-id", cid))
     assert sent["status"] == "ACCEPTED"
-    accepted = [json.loads(line) for line in Layout.from_env().log("api").read_text().splitlines()
-                if cid in line]
+    deadline = time.monotonic() + 10  # services write their logs in chunks (every 100 ms)
+    while True:
+        accepted = [json.loads(line) for line in Layout.from_env().log("api").read_text().splitlines()
+                    if cid in line]
+        if accepted or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert [(r["message"], r["message_id"]) for r in accepted] == [("message accepted", sent["message_id"])]
     deadline = time.monotonic() + 60
     while True:

@@ -39,7 +39,8 @@ async def test_router_and_connector_metrics_move_when_messages_flow(api):
     assert delta(router0, router1, 'messages_processed_total{status="routed"}') >= 10
     assert delta(router0, router1, 'messages_processed_total{status="DELIVERED"}') >= 5
     assert delta(router0, router1, 'processing_duration_seconds_count{agent="route-messages"}') >= 1
-    assert delta(router0, router1, "cassandra_write_duration_seconds_count") >= 15
+    # One observation per write step (rows of a batch, statuses of a batch), not per message.
+    assert delta(router0, router1, "cassandra_write_duration_seconds_count") >= 2
     assert delta(router0, router1, 'message_delivery_latency_seconds_count{channel="whatsapp"}') >= 5
     assert delta(router0, router1, 'message_delivery_latency_seconds_count{channel="internal"}') >= 5
     assert any(k.startswith('kafka_consumer_lag{partition=') and 'topic="chat4all.messages"' in k

@@ -29,6 +29,9 @@ class RecordingStore:
         self.statements.append((cql, params))
         return []
 
+    async def execute_batch(self, statements):
+        self.statements.extend(statements)
+
 
 def done_future():
     fut = asyncio.get_running_loop().create_future()

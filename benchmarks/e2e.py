@@ -1,0 +1,76 @@
+"""End to end: hold a fixed arrival rate, then count what the pipeline DELIVERED and how fast.
+
+Delivered = the router's own record of DELIVERED transitions (`message_delivery_latency_seconds`
+count, internal and external channels), sampled every second from /metrics while k6 runs and
+until everything accepted is delivered (or the drain timeout says something was lost).
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks import k6, pipeline
+from benchmarks.processes import Sampler
+
+
+def wait_drained(timeout_s: float) -> None:
+    """Wait until earlier steps' messages are all through: lag 0 and no delivery for 6 s (the
+    workers sample lag every 5 s). Raises if the pipeline does not get there in time."""
+    deadline, quiet_since, last = time.monotonic() + timeout_s, None, None
+    while time.monotonic() < deadline:
+        now = pipeline.snapshot()
+        if now.lag == 0 and last is not None and now.delivered == last.delivered:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 6:
+                return
+        else:
+            quiet_since = None
+        last = now
+        time.sleep(1)
+    raise TimeoutError(f"the pipeline did not drain within {timeout_s:.0f}s (lag {last.lag:.0f})")
+
+
+def run(url: str, rate: float, duration_s: float, users_file: Path,
+        drain_timeout_s: float = 180) -> dict:
+    wait_drained(600)
+    before = pipeline.snapshot()
+    series: list[tuple[float, float, float]] = []  # (t, accepted, delivered) since `before`
+
+    def sample() -> tuple[float, float, float]:
+        now = pipeline.snapshot()
+        point = (time.monotonic(), now.accepted - before.accepted, now.delivered - before.delivered)
+        series.append(point)
+        return point
+
+    with Sampler() as processes, ThreadPoolExecutor(1) as pool:
+        load = pool.submit(k6.run, url, rate, duration_s, users_file)
+        while not load.done():
+            sample()
+            time.sleep(1)
+        result = load.result()
+        deadline = time.monotonic() + drain_timeout_s
+        while sample()[2] < result.accepted and time.monotonic() < deadline:
+            time.sleep(0.5)
+    time.sleep(6)  # one more lag sample by the workers' stall watch (every 5 s)
+    after = pipeline.snapshot()
+    delivered = after.delivered - before.delivered
+    started = next((t for t, acc, _ in series if acc > 0), series[0][0])
+    load_end = next(t for t, acc, _ in series if acc >= series[-1][1])
+    done = next((t for t, _, dlv in series if dlv >= result.accepted), series[-1][0])
+    during = next(dlv for t, _, dlv in series if t >= load_end)
+    ms = lambda q: _ms(pipeline.quantile(q, before.buckets, after.buckets))  # noqa: E731
+    return {
+        "offered_rps": rate, "k6": result.__dict__, "accepted": result.accepted,
+        "delivered": int(delivered), "lost_messages": max(0, result.accepted - int(delivered)),
+        "delivered_per_s": round(delivered / max(done - started, 1e-9), 1),
+        "delivered_per_s_during_load": round(during / max(load_end - started, 1e-9), 1),
+        "drain_s": round(max(0.0, done - load_end), 1),
+        "p50_ms": ms(0.5), "p95_ms": ms(0.95), "p99_ms": ms(0.99),
+        "final_lag": int(after.lag), "processes": processes.result,
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
