@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench
+.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench loadtest
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ render-dashboards: install  ## every dashboard panel as PNG from Prometheus data
 
 monitor:  ## follow the services' heartbeats; alert on one silent for more than 60 s
 	@bash scripts/monitor-heartbeats.sh
+
+loadtest: install  ## run a k6 case with results + charts, e.g. make loadtest CASE=02-baseline [VUS=5 DURATION=20s]
+	@bash scripts/run-loadtest.sh $(CASE) $(ARGS)
 
 bench: install  ## benchmark on the running stack (make up first): REPEATS=3 E2E_RATE=500 E2E_SECONDS=60
 	@$(PY) -m benchmarks --repeats $(or $(REPEATS),3) --e2e-rate $(or $(E2E_RATE),500) \
