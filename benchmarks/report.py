@@ -15,7 +15,8 @@ def markdown(r: dict) -> str:
         ("API POST /v1/messages, max sustained (errors < 0.1 %, P95 < 50 ms)",
          _fmt(r["api_max_rps"], " msg/s")),
         ("API P95 at that rate", _fmt(r["api_p95_ms_at_max"], " ms")),
-        ("API / hello ratio", _fmt(r["api_to_baseline_ratio"])),
+        ("API / hello ratio", "n/a" if r["api_to_baseline_ratio"] is None
+         else f"{r['api_to_baseline_ratio']:.3f}"),
         ("API P95 at 1,000 msg/s offered", _fmt(r["api_p95_ms_at_1000"], " ms")),
         ("End to end: offered", _fmt(r["e2e_offered_rps"], " msg/s")),
         ("End to end: DELIVERED", _fmt(r["e2e_delivered_per_s"], " msg/s")),
