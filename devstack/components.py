@@ -216,9 +216,10 @@ def faust_worker(layout: Layout, name: str, module: str, port: int, service: str
         name=name,
         port=port,
         # --quiet: no console banner; everything else is a JSON log line (observability.logs).
+        # --loop uvloop: +11 % delivered/s end to end (median of 2 vs 2 alternating runs, 400 msg/s).
         argv=[str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
-              "--loglevel", "info", "--quiet", "worker", "--web-port", str(port), "--web-bind", "127.0.0.1",
-              "--web-host", "127.0.0.1"],
+              "--loglevel", "info", "--quiet", "--loop", "uvloop",
+              "worker", "--web-port", str(port), "--web-bind", "127.0.0.1", "--web-host", "127.0.0.1"],
         env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": name},
         ready_timeout_s=90,
         likely_cause="a Python error at start-up (read the log), or the web port is in use",
