@@ -55,8 +55,9 @@ class Connector:
     breaker: CircuitBreaker | None = None
     last_sent_at: float | None = None  # epoch of the last message the provider accepted
     # message_id -> (conversation_id, accepted_id) of recent sends: the provider's receipt names
-    # only the message_id, and this saves the webhook a Cassandra lookup.
-    sent_where: LruCache[tuple[str, str]] = field(default_factory=lambda: LruCache(200_000))
+    # only the message_id, and this saves the webhook a Cassandra lookup (receipts come within
+    # seconds; 50k entries is about 10 MB; a miss just reads Cassandra).
+    sent_where: LruCache[tuple[str, str]] = field(default_factory=lambda: LruCache(50_000))
     _changes: list[BreakerSnapshot] = field(default_factory=list)
 
     @property
