@@ -50,20 +50,27 @@ def run(url: str, rate: float, duration_s: float, users_file: Path,
             sample()
             time.sleep(1)
         result = load.result()
+        # What the API accepted (202 after Kafka's ack), not what k6 saw: a request k6 gave up on
+        # may still have been accepted, and must then be delivered too.
+        accepted = lambda: max(series[-1][1], result.accepted)  # noqa: E731
         deadline = time.monotonic() + drain_timeout_s
-        while sample()[2] < result.accepted and time.monotonic() < deadline:
+        while sample()[2] < accepted() and time.monotonic() < deadline:
             time.sleep(0.5)
     time.sleep(6)  # one more lag sample by the workers' stall watch (every 5 s)
     after = pipeline.snapshot()
     delivered = after.delivered - before.delivered
     started = next((t for t, acc, _ in series if acc > 0), series[0][0])
     load_end = next(t for t, acc, _ in series if acc >= series[-1][1])
-    done = next((t for t, _, dlv in series if dlv >= result.accepted), series[-1][0])
+    total = int(accepted())
+    done = next((t for t, _, dlv in series if dlv >= total), series[-1][0])
     during = next(dlv for t, _, dlv in series if t >= load_end)
     ms = lambda q: _ms(pipeline.quantile(q, before.buckets, after.buckets))  # noqa: E731
     return {
-        "offered_rps": rate, "k6": result.__dict__, "accepted": result.accepted,
-        "delivered": int(delivered), "lost_messages": max(0, result.accepted - int(delivered)),
+        "offered_rps": rate, "k6": result.__dict__, "accepted": total,
+        "accepted_seen_by_k6": result.accepted, "delivered": int(delivered),
+        # Signed: more DELIVERED transitions than acceptances would mean double counting.
+        "delivered_minus_accepted": int(delivered) - total,
+        "lost_messages": max(0, total - int(delivered)),
         "delivered_per_s": round(delivered / max(done - started, 1e-9), 1),
         "delivered_per_s_during_load": round(during / max(load_end - started, 1e-9), 1),
         "drain_s": round(max(0.0, done - load_end), 1),

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import orjson
 
-BACKFILL_BYTES = 256 * 1024  # enough to hold several heartbeat intervals of a busy service
+BLOCK = 256 * 1024
+BACKFILL_MAX_BYTES = 64 * 1024 * 1024  # how far back a busy log is searched for its last heartbeat
 
 
 @dataclass
@@ -91,33 +92,67 @@ class FileFollower:
     def read(self) -> list[tuple[str, str]]:
         lines = []
         for path in sorted(self.directory.glob("*.log")):
-            size = path.stat().st_size
-            offset = self.offsets.get(path)
-            if offset is None or size < offset:  # new file, or truncated: backfill its tail
-                offset = max(0, size - BACKFILL_BYTES)
-                self.partial[path] = b""
-            if size == offset:
-                self.offsets[path] = offset
-                continue
-            with path.open("rb") as f:
-                f.seek(offset)
-                data = self.partial.get(path, b"") + f.read(size - offset)
-            self.offsets[path] = size
-            *complete, self.partial[path] = data.split(b"\n")
-            lines += [(path.stem, raw.decode(errors="replace")) for raw in complete]
+            try:
+                lines += self._read(path)
+            except FileNotFoundError:  # rotated away between listing and reading
+                self.offsets.pop(path, None)
         return lines
 
+    def _read(self, path: Path) -> list[tuple[str, str]]:
+        size = path.stat().st_size
+        offset = self.offsets.get(path)
+        if offset is None or size < offset:  # new file, or truncated: start at its last heartbeat
+            offset = last_heartbeat_offset(path, size)
+            self.partial[path] = b""
+        if size == offset:
+            self.offsets[path] = offset
+            return []
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = self.partial.get(path, b"") + f.read(size - offset)
+        self.offsets[path] = size
+        *complete, self.partial[path] = data.split(b"\n")
+        return [(path.stem, raw.decode(errors="replace")) for raw in complete]
 
-def stdin_lines(timeout_s: float) -> list[tuple[str, str]]:
-    """Lines available on stdin within `timeout_s`, keyed by their compose prefix."""
-    ready, _, _ = select.select([sys.stdin], [], [], timeout_s)
-    if not ready:
-        return []
-    raw = sys.stdin.readline()
-    if raw == "":
-        raise EOFError
-    prefix, sep, _ = raw.partition(" | ")
-    return [(prefix.strip() if sep else "stdin", raw)]
+
+def last_heartbeat_offset(path: Path, size: int) -> int:
+    """Where the line holding the file's last heartbeat starts, searching back block by block (a
+    busy worker writes megabytes between two heartbeats); the end if there is none."""
+    with path.open("rb") as f:
+        end = size
+        while end > 0 and size - end < BACKFILL_MAX_BYTES:
+            start = max(0, end - BLOCK)
+            f.seek(start)
+            block = f.read(end - start + 1024)  # overlap: a line cut at the block edge
+            found = block.rfind(b'"message":"heartbeat"')
+            if found >= 0:
+                return start + block.rfind(b"\n", 0, found) + 1
+            end = start
+    return size
+
+
+class StdinFollower:
+    """Lines arriving on stdin, keyed by their `docker compose logs` prefix. Reads the raw file
+    descriptor: Python's buffered readline would hide lines from select() until more arrive."""
+
+    def __init__(self) -> None:
+        self.fd = sys.stdin.fileno()
+        self.partial = b""
+
+    def read(self, timeout_s: float) -> list[tuple[str, str]]:
+        ready, _, _ = select.select([self.fd], [], [], timeout_s)
+        if not ready:
+            return []
+        data = os.read(self.fd, 1024 * 1024)
+        if not data:
+            raise EOFError
+        *complete, self.partial = (self.partial + data).split(b"\n")
+        lines = []
+        for raw in complete:
+            text = raw.decode(errors="replace")
+            prefix, sep, _ = text.partition(" | ")
+            lines.append((prefix.strip() if sep else "stdin", text))
+        return lines
 
 
 def emit(event: dict) -> None:
@@ -137,13 +172,14 @@ def main(argv: list[str] | None = None) -> int:
 
     watch = Watch(args.silence)
     follower = None if args.stdin else FileFollower(args.logs)
+    stdin = StdinFollower() if args.stdin else None
     if follower and not args.logs.is_dir():
         parser.error(f"{args.logs} is not a directory (is the local stack up?)")
     emit({"event": "WATCHING", "message": f"alerting after {args.silence:.0f}s without a heartbeat",
           "logs": "stdin" if args.stdin else str(args.logs)})
     while True:
         try:
-            lines = stdin_lines(args.interval) if args.stdin else follower.read()
+            lines = stdin.read(args.interval) if stdin else follower.read()
         except EOFError:
             return 0
         for source, text in lines:

@@ -12,6 +12,7 @@ The correlation id of the request or message being handled lives in a context va
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import socket
@@ -51,7 +52,8 @@ class LineBuffer:
         self.stream, self.max_bytes, self.interval_s = stream, max_bytes, interval_s
         self._lines: list[str] = []
         self._size = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the list: held only to append or swap it
+        self._write_lock = threading.Lock()  # keeps chunks in order on the stream
         threading.Thread(target=self._drain_forever, name="log-drain", daemon=True).start()
         atexit.register(self.drain)
 
@@ -59,30 +61,32 @@ class LineBuffer:
         with self._lock:
             self._lines.append(text)
             self._size += len(text)
-            if self._size >= self.max_bytes:
-                self._drain_locked()
+            full = self._size >= self.max_bytes
+        if full:
+            self.drain()
         return len(text)
 
     def flush(self) -> None:
         """Called by loggers after each line: batching is the point, so nothing here."""
 
     def drain(self) -> None:
-        with self._lock:
-            self._drain_locked()
-
-    def _drain_locked(self) -> None:
-        if self._lines:
-            chunk, self._lines, self._size = "".join(self._lines), [], 0
-            self.stream.write(chunk)
-            self.stream.flush()
+        """Write what is buffered. Never raises: logging must not break the code that logs."""
+        with self._write_lock:
+            with self._lock:
+                if not self._lines:
+                    return
+                chunk, self._lines, self._size = "".join(self._lines), [], 0
+            try:
+                self.stream.write(chunk)
+                self.stream.flush()
+            except Exception as exc:  # e.g. stdout closed at shutdown: say so where we still can
+                with contextlib.suppress(Exception):
+                    sys.__stderr__.write(f"log lines lost ({len(chunk)} bytes): {exc!r}\n")
 
     def _drain_forever(self) -> None:
         while True:
             time.sleep(self.interval_s)
-            try:
-                self.drain()
-            except (OSError, ValueError):  # stdout closed at shutdown
-                return
+            self.drain()
 
 
 # One buffer per process for structlog and the standard library, so their lines stay whole and

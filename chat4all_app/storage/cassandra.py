@@ -19,17 +19,22 @@ class CassandraStore:
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, Any] = {}
-        self._lock = asyncio.Lock()
+        self._connecting: asyncio.Future | None = None
 
     async def session(self) -> Session:
         if self._session is None:
-            async with self._lock:
-                if self._session is None:
-                    loop = asyncio.get_running_loop()
-                    cluster, session = await loop.run_in_executor(None, connect, self.settings)
-                    session.set_keyspace(self.settings.cassandra_keyspace)
-                    self._cluster, self._session = cluster, session
+            # One shared attempt, shielded: a caller that times out (a /health probe) must not
+            # leave a half-made Cluster behind while the next caller starts another.
+            if self._connecting is None or self._connecting.done():
+                self._connecting = asyncio.ensure_future(self._connect())
+            await asyncio.shield(self._connecting)
         return self._session
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        cluster, session = await loop.run_in_executor(None, connect, self.settings)
+        session.set_keyspace(self.settings.cassandra_keyspace)
+        self._cluster, self._session = cluster, session
 
     async def _prepare(self, session: Session, cql: str) -> PreparedStatement:
         statement = self._prepared.get(cql)

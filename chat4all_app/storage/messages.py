@@ -62,7 +62,7 @@ def _chunks(rows: Sequence[NewRow]) -> Iterator[list[NewRow]]:
     chunk: list[NewRow] = []
     size = 0
     for row in rows:
-        content = len(row.msg.content)
+        content = len(row.msg.content.encode())
         if chunk and (len(chunk) >= BATCH_MAX_MESSAGES or size + content > BATCH_MAX_CONTENT_BYTES):
             yield chunk
             chunk, size = [], 0

@@ -78,3 +78,17 @@ async def test_a_slow_or_failing_probe_is_down_and_makes_the_service_down():
     assert result["c"]["status"] == "DOWN" and "no broker" in result["c"]["error"]
     assert overall(result) == "DOWN"
     assert (await check(ok, 1))["latency_ms"] >= 0
+
+
+def test_the_file_follower_finds_the_last_heartbeat_far_back_in_a_busy_log(tmp_path):
+    from chat4all_app.observability.heartbeat_monitor import FileFollower
+
+    noise = '{"message":"message routed","timestamp":"2026-01-01T00:00:01+00:00"}\n'
+    (tmp_path / "router.log").write_text(
+        beat("2026-01-01T00:00:00+00:00") + "\n" + noise * 20_000)  # ~1.4 MB after the heartbeat
+    (tmp_path / "kafka.log").write_text("not json at all\n")
+    w = Watch(silence_s=60)
+    for source, line in FileFollower(tmp_path).read():
+        w.line(source, line)
+    assert set(w.sources) == {"router"}
+    assert w.sources["router"].last_beat == 1767225600.0
