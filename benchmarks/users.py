@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-
-def _post(url: str, body: dict, token: str | None = None) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as resp:
-        return json.loads(resp.read())
+from chat4all_app.client.http import Client
 
 
 def sender(api: str, run: str, i: int) -> dict:
-    name = f"bench-{run}-{i}"
-    peer = _post(f"{api}/auth/register", {"username": f"{name}-peer", "password": f"pw-{name}"})
-    _post(f"{api}/auth/register", {"username": name, "password": f"pw-{name}"})
-    token = _post(f"{api}/auth/token", {"username": name, "password": f"pw-{name}"})["access_token"]
-    conv = _post(f"{api}/v1/conversations", {"participant_ids": [peer["user_id"]]}, token)
+    name, client = f"bench-{run}-{i}", Client(api)
+    peer = client.call("POST", "/auth/register", {"username": f"{name}-peer", "password": f"pw-{name}"})
+    client.call("POST", "/auth/register", {"username": name, "password": f"pw-{name}"})
+    token = client.call("POST", "/auth/token", {"username": name, "password": f"pw-{name}"})["access_token"]
+    conv = Client(api, token).call("POST", "/v1/conversations", {"participant_ids": [peer["user_id"]]})
     return {"token": token, "conversation_id": conv["conversation_id"]}
 
 

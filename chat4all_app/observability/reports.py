@@ -31,8 +31,12 @@ def api_report(settings: Settings, store: CassandraStore, objects: ObjectStore) 
     return report
 
 
+def _worker_probes(settings: Settings, store: CassandraStore) -> dict:
+    return {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store)}
+
+
 def router_report(settings: Settings, store: CassandraStore) -> Report:
-    probes = {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store)}
+    probes = _worker_probes(settings, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -43,7 +47,7 @@ def router_report(settings: Settings, store: CassandraStore) -> Report:
 
 
 def connector_report(settings: Settings, store: CassandraStore, connector: Connector) -> Report:
-    probes = {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store)}
+    probes = _worker_probes(settings, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
