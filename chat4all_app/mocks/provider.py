@@ -5,10 +5,14 @@
 POST /v1/messages {message_id, to, content, callback_url}
     Like real provider APIs it honours an idempotency key (the message_id): a repeated call
     returns the first result and delivers nothing new. After the configured latency it posts a
-    delivery receipt to callback_url (retrying until the webhook answers 2xx).
+    delivery receipt to callback_url (retrying until the webhook answers 2xx). Receipts that
+    fall due together go in one webhook call `{"receipts": [...]}` (up to receipt_batch_max,
+    gathered for up to receipt_batch_ms), as real providers group status updates.
     A recipient starting with "invalid" is refused with 400 (a permanent error).
-POST /admin/config {latency_ms: {min, max}, failure_rate, mode: up|error|timeout, receipt_delay_ms}
-GET  /admin/config, GET /admin/ledger -> {"received": {id: n}, "attempts": {id: n}, "order": {...}}
+POST /admin/config {latency_ms: {min, max}, failure_rate, mode: up|error|timeout, receipt_delay_ms,
+                    receipt_batch_max, receipt_batch_ms}
+GET  /admin/config, GET /admin/ledger -> {"received": {id: n}, "attempts": {id: n}, "order": {...},
+                                         "receipt_batches": [size, ...]}
 POST /admin/reset  clears the ledger (config is kept).
 """
 
@@ -19,7 +23,8 @@ import asyncio
 import random
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -34,6 +39,8 @@ class Config:
     failure_rate: float = 0.0
     mode: str = "up"
     receipt_delay_ms: float = 10.0
+    receipt_batch_max: int = 100
+    receipt_batch_ms: float = 20.0
 
     def update(self, body: dict) -> None:
         latency = body.get("latency_ms", {})
@@ -44,10 +51,15 @@ class Config:
         rate = float(body.get("failure_rate", self.failure_rate))
         mode = body.get("mode", self.mode)
         delay = float(body.get("receipt_delay_ms", self.receipt_delay_ms))
+        batch_max = int(body.get("receipt_batch_max", self.receipt_batch_max))
+        batch_ms = float(body.get("receipt_batch_ms", self.receipt_batch_ms))
         if not 0 <= lo <= hi or not 0 <= rate <= 1 or mode not in MODES or delay < 0:
             raise ValueError(f"need 0 <= min <= max, 0 <= failure_rate <= 1, mode in {MODES}")
+        if not 1 <= batch_max <= 500 or batch_ms < 0:
+            raise ValueError("need 1 <= receipt_batch_max <= 500 and receipt_batch_ms >= 0")
         self.latency_min_ms, self.latency_max_ms = lo, hi
         self.failure_rate, self.mode, self.receipt_delay_ms = rate, mode, delay
+        self.receipt_batch_max, self.receipt_batch_ms = batch_max, batch_ms
 
 
 @dataclass
@@ -57,6 +69,50 @@ class Ledger:
     results: dict[str, dict] = field(default_factory=dict)
     # Per recipient, the message ids in the order they were delivered (order checks).
     order: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Sizes of the receipt batches the webhooks accepted (how well receipts are grouped).
+    receipt_batches: list[int] = field(default_factory=list)
+
+
+class ReceiptQueue:
+    """Receipts for one webhook URL: each falls due `receipt_delay_ms` after its send; what is
+    due goes out in batches, retried (in order) until the webhook answers."""
+
+    def __init__(self, url: str, http: ClientSession, config: Config,
+                 delivered: Callable[[int], None]):
+        self.url, self.http, self.config, self.delivered = url, http, config, delivered
+        self.pending: deque[tuple[float, dict]] = deque()  # (due, receipt), due times ascending
+        self.wakeup = asyncio.Event()
+
+    def put(self, due: float, receipt: dict) -> None:
+        self.pending.append((due, receipt))
+        self.wakeup.set()
+
+    async def flush_forever(self) -> None:
+        while True:
+            if not self.pending:
+                self.wakeup.clear()
+                await self.wakeup.wait()
+            wait = self.pending[0][0] - time.monotonic()
+            await asyncio.sleep(max(wait, 0) + self.config.receipt_batch_ms / 1000)
+            now, batch = time.monotonic(), []
+            while self.pending and self.pending[0][0] <= now and len(batch) < self.config.receipt_batch_max:
+                batch.append({**self.pending.popleft()[1], "at": time.time()})
+            if batch:
+                await self.deliver(batch)
+
+    async def deliver(self, batch: list[dict]) -> None:
+        delay = 0.2
+        for _ in range(60):  # a real provider retries its webhooks for a while
+            try:
+                async with self.http.post(self.url, json={"receipts": batch}) as resp:
+                    if resp.status < 300:
+                        self.delivered(len(batch))
+                    if resp.status < 300 or resp.status in (400, 404):
+                        return
+            except Exception:
+                pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)
 
 
 class Provider:
@@ -66,6 +122,7 @@ class Provider:
         self.ledger = Ledger()
         self.http: ClientSession | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.queues: dict[str, ReceiptQueue] = {}
 
     async def send(self, request: web.Request) -> web.Response:
         try:
@@ -92,26 +149,19 @@ class Provider:
         self.ledger.order[to].append(message_id)
         if callback:
             # Like real providers' webhooks, echo the caller's correlation id.
-            echo = {k: v for k, v in request.headers.items() if k.lower() == "x-correlation-id"}
-            task = asyncio.create_task(self.receipt(callback, message_id, echo))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            cid = request.headers.get("X-Correlation-ID")
+            self.receipts(callback).put(time.monotonic() + cfg.receipt_delay_ms / 1000,
+                                        {"message_id": message_id, "status": "DELIVERED",
+                                         **({"correlation_id": cid} if cid else {})})
         return web.json_response(result)
 
-    async def receipt(self, url: str, message_id: str, headers: dict[str, str]) -> None:
-        await asyncio.sleep(self.config.receipt_delay_ms / 1000)
-        delay = 0.2
-        for _ in range(60):  # a real provider retries its webhooks for a while
-            try:
-                async with self.http.post(url, json={"message_id": message_id, "status": "DELIVERED",
-                                                     "at": time.time()},
-                                      headers=headers) as resp:
-                    if resp.status < 300 or resp.status in (400, 404):
-                        return
-            except Exception:
-                pass
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5)
+    def receipts(self, url: str) -> ReceiptQueue:
+        queue = self.queues.get(url)
+        if queue is None:
+            queue = self.queues[url] = ReceiptQueue(url, self.http, self.config,
+                                                        lambda n: self.ledger.receipt_batches.append(n))
+            self.tasks.add(asyncio.create_task(queue.flush_forever()))
+        return queue
 
     async def get_config(self, request: web.Request) -> web.Response:
         return web.json_response(asdict(self.config))
@@ -124,8 +174,9 @@ class Provider:
         return web.json_response(asdict(self.config))
 
     async def get_ledger(self, request: web.Request) -> web.Response:
-        return web.json_response({"received": self.ledger.received,
-                                  "attempts": self.ledger.attempts, "order": self.ledger.order})
+        return web.json_response({"received": self.ledger.received, "attempts": self.ledger.attempts,
+                                  "order": self.ledger.order,
+                                  "receipt_batches": self.ledger.receipt_batches})
 
     async def reset(self, request: web.Request) -> web.Response:
         self.ledger = Ledger()

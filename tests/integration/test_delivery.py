@@ -18,6 +18,8 @@ from tests.integration.stack_control import Mock, ctl, group_lag, wait_http
 
 pytestmark = pytest.mark.integration
 CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
+HEALTHY = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}, "receipt_delay_ms": 10,
+           "receipt_batch_max": 100, "receipt_batch_ms": 20}
 
 
 @pytest.fixture
@@ -25,10 +27,10 @@ async def mocks(api):
     whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
     # Healthy providers before (an interrupted run may have left one down) and after each test.
     for mock in (whatsapp, instagram):
-        await mock.configure(mode="up", failure_rate=0.0, latency_ms={"min": 1, "max": 5})
+        await mock.configure(**HEALTHY)
     yield {"whatsapp": whatsapp, "instagram": instagram}
     for mock in (whatsapp, instagram):
-        await mock.configure(mode="up", failure_rate=0.0, latency_ms={"min": 1, "max": 5})
+        await mock.configure(**HEALTHY)
 
 
 async def statuses(api, user, conv) -> dict[str, str]:
@@ -233,3 +235,45 @@ async def test_a_restarted_connector_resumes_its_open_circuit(api, mocks, settin
     await mocks["instagram"].configure(mode="up")
     assert await wait_all(api, bob, [conv], "DELIVERED", 1, timeout=60)
     assert (await mocks["instagram"].ledger())["received"][mid] == 1
+
+
+async def test_the_provider_groups_receipts_and_every_message_is_still_delivered(api, mocks):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    await mocks["whatsapp"].configure(receipt_batch_ms=300)
+    before = len((await mocks["whatsapp"].ledger())["receipt_batches"])
+    sent: list[str] = []
+    await post_in_order(api, alice, conv, f"whatsapp:+55{uuid.uuid4().int % 10**11}", 30, sent)
+    assert await wait_all(api, bob, [conv], "DELIVERED", 30, timeout=60)
+    batches = (await mocks["whatsapp"].ledger())["receipt_batches"][before:]
+    assert sum(batches) >= 30 and len(batches) < 30, batches  # grouped, none lost
+
+
+async def webhook(api, channel: str, body) -> tuple[int, dict]:
+    async with api.http.post(f"http://127.0.0.1:{CHANNEL_PORTS[channel]}/webhooks/{channel}/receipts",
+                             json=body) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_a_receipt_batch_applies_known_messages_and_names_unknown_ones(api, mocks):
+    alice, bob = await api.user(), await api.user()
+    conv = await api.conversation(alice, bob)
+    mid = (await api.send(alice, conv, "hi", recipient_id="whatsapp:+5511"))["message_id"]
+    assert await wait_all(api, bob, [conv], "DELIVERED", 1)
+    stranger = str(uuid.uuid4())
+    status, body = await webhook(api, "whatsapp", {"receipts": [
+        {"message_id": mid, "status": "READ", "correlation_id": "batch-it-1"},
+        {"message_id": stranger, "status": "DELIVERED"}]})
+    assert (status, body) == (202, {"accepted": 1, "unknown": [stranger]})
+    assert await wait_all(api, bob, [conv], "READ", 1)
+
+    status, body = await webhook(api, "whatsapp", {"receipts": [{"message_id": mid},
+                                                                {"message_id": mid, "status": "SENT"}]})
+    assert status == 400 and "receipts[1]" in body["error"] and "status" in body["error"], body
+    status, body = await webhook(api, "whatsapp", {"receipts": [{"message_id": stranger}]})
+    assert status == 404 and "error" in body
+    for bad in ({"receipts": []}, {"receipts": "x"}, {"receipts": [42]},
+                {"receipts": [{"message_id": mid, "at": True}]},
+                {"receipts": [{"message_id": mid, "correlation_id": "has space"}]}):
+        status, body = await webhook(api, "whatsapp", bad)
+        assert status == 400 and "error" in body, (bad, status, body)

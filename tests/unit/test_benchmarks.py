@@ -42,3 +42,25 @@ def test_quantile_interpolates_within_buckets_over_the_increase_only():
     assert quantile(0.5, before, after) == 0.1                 # rank 50 = top of the first bucket
     assert abs(quantile(0.95, before, after) - 0.75) < 1e-9    # halfway through (0.5, 1.0]
     assert quantile(0.5, after, after) is None                 # nothing happened
+
+
+def test_profile_shares_by_package_own_function_and_our_inclusive_frames():
+    from benchmarks.profile import package_of, parse, summarize
+
+    site = "/v/lib/python3.11/site-packages"
+    raw = "\n".join([
+        f"main (/r/chat4all_app/agents/router.py:10);send ({site}/aiokafka/producer.py:5) 3",
+        f"main (/r/chat4all_app/agents/router.py:10);dumps ({site}/orjson.py:1) 1",
+        "select (/usr/lib/python3.11/selectors.py:468) 4",
+        "garbage line",
+    ])
+    stacks = parse(raw)
+    assert len(stacks) == 3 and stacks[0][1] == 3
+    assert package_of(f"{site}/faust/agents/agent.py") == "faust"
+    assert package_of("/r/chat4all_app/agents/router.py") == "chat4all_app.agents"
+    assert package_of("/usr/lib/python3.11/selectors.py") == "stdlib.selectors"
+    s = summarize(stacks)
+    assert s["samples"] == 8
+    assert dict(s["packages"]) == {"aiokafka": 37.5, "orjson": 12.5, "stdlib.selectors": 50.0}
+    assert dict(s["ours_inclusive"]) == {"main (chat4all_app.agents)": 50.0}
+    assert s["own"][0] == ("select (stdlib.selectors)", 50.0)
