@@ -1,0 +1,33 @@
+# One image for every Chat4All role (api, router, connectors, provider mocks, init jobs): the
+# container's command chooses the role (see docker-compose.yml). Built by `docker compose build`.
+FROM python:3.11.14-slim-bookworm
+
+# curl: the compose healthchecks run `curl -f http://localhost:<port>/health` inside the container.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+# Dependencies first, in their own layer, so a code change does not reinstall them: an empty
+# package stands in for chat4all_app. requirements.lock pins every transitive version; used as a
+# constraints file it pins exactly what setup.cfg's install_requires pull in, without the dev tools.
+COPY requirements.lock setup.cfg pyproject.toml README.md ./
+RUN mkdir chat4all_app && touch chat4all_app/__init__.py \
+    && pip install --constraint requirements.lock .
+COPY chat4all_app ./chat4all_app
+RUN pip install --no-deps --force-reinstall --constraint requirements.lock . \
+    && pip check
+
+# Run as a plain user; Faust workers keep their RocksDB tables under /var/lib/chat4all (--datadir),
+# in each container's own filesystem, so scaled replicas never share one.
+RUN useradd --create-home --uid 10001 chat4all && install -d -o chat4all -g chat4all /var/lib/chat4all
+USER chat4all
+WORKDIR /var/lib/chat4all
+
+EXPOSE 8080 8082 8083 8084 9101 9102
+CMD ["chat4all", "--help"]
