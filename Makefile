@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench profile loadtest
+.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ loadtest: install  ## run a k6 case with results + charts, e.g. make loadtest CA
 bench: install  ## benchmark on the running stack (make up first): REPEATS=3 E2E_RATE=500 E2E_SECONDS=60
 	@$(PY) -m benchmarks --repeats $(or $(REPEATS),3) --e2e-rate $(or $(E2E_RATE),500) \
 		--e2e-seconds $(or $(E2E_SECONDS),60)
+
+experiment: install  ## one fault experiment on the running stack, e.g. make experiment NAME=circuit-breaker [FAST=1]
+	@$(PY) -m experiments $(NAME) $(if $(FAST),--fast)
+
+experiments: install  ## every fault experiment in turn (make up first); results/experiments/<name>/
+	@$(PY) -m experiments all $(if $(FAST),--fast)
 
 profile: install  ## py-spy every Python service under a fixed load (make up first): RATE=400 SECONDS=40 HZ=50
 	@$(PY) -m benchmarks.profile --rate $(or $(RATE),400) --seconds $(or $(SECONDS),40) \

@@ -34,12 +34,15 @@ class Run:
                 and self.dropped <= 0.001 * self.requests)
 
 
-def run(url: str, rate: float, duration_s: float, users_file: Path | None = None) -> Run:
-    """`users_file` None: no users (the hello baseline needs no token)."""
+def run(url: str, rate: float, duration_s: float, users_file: Path | None = None,
+        env_extra: dict[str, str] | None = None) -> Run:
+    """`users_file` None: no users (the hello baseline needs no token). `env_extra`: more of bench.js's
+    settings (RECIPIENTS, ADDRESSES, ...)."""
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
         env = os.environ | {"API_URL": url, "RATE": str(int(rate)), "DURATION": f"{duration_s:g}s",
                             "SETUP": "1" if users_file else "0", "USERS_FILE": str(users_file or "")}
+        env |= env_extra or {}
         proc = subprocess.run([str(Layout.from_env().venv_bin / "k6"), "run", "--quiet",
                                "--no-color", "--summary-export", str(summary), str(SCRIPT)],
                               env=env, capture_output=True, text=True)

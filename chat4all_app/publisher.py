@@ -6,10 +6,21 @@ import asyncio
 
 import faust
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerIdMapping,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from chat4all_app.observability.metrics import KAFKA_PUBLISH_DURATION
 from chat4all_app.settings import Settings
+
+# After a broker restart under load the broker may no longer accept this producer's id/sequence
+# (measured: `make experiment NAME=broker-restart`); aiokafka never recovers from these, so the
+# producer is replaced and the next request starts a fresh idempotent session.
+_SESSION_LOST = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerIdMapping, ProducerFenced)
 
 
 class PublishFailed(Exception):
@@ -21,6 +32,7 @@ class Publisher:
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Task] = set()
 
     async def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -43,4 +55,14 @@ class Publisher:
                     producer.send_and_wait(topic, record.dumps(), key=key.encode(), headers=headers),
                     self.settings.kafka_publish_timeout_s)
         except (KafkaError, TimeoutError, OSError) as exc:
+            if isinstance(exc, _SESSION_LOST):
+                await self._replace(producer)
             raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc
+
+    async def _replace(self, broken: AIOKafkaProducer) -> None:
+        async with self._lock:
+            if self._producer is broken:  # concurrent failures replace it once
+                self._producer = None
+                closing = asyncio.get_running_loop().create_task(broken.stop())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)

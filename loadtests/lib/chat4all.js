@@ -10,6 +10,9 @@
 //   RUN_ID      part of the generated usernames (scripts/run-loadtest.sh sets it; random otherwise)
 //   RECIPIENTS  internal | whatsapp | instagram | mixed (default mixed: 1/3 each of internal,
 //               whatsapp:+55..., instagram:@...)
+//   TO          one recipient_id for every message (e.g. instagram:@offline_user); overrides RECIPIENTS
+//   ADDRESSES   random (default: a new external address per message) | per-conversation (one
+//               address per conversation and channel, so a provider ledger shows its order)
 //   THINK_S     mean think time between iterations in seconds (each case has its default;
 //               0 disables it); the actual pause is uniform in [0.5, 1.5] x THINK_S
 //   P95_MS, P99_MS, MAX_ERROR_RATE   threshold overrides (defaults 200, 500, 0.01)
@@ -177,19 +180,24 @@ const RECIPIENTS = envStr("RECIPIENTS", "mixed");
 if (!RECIPIENT_MODES.includes(RECIPIENTS)) throw new Error(`RECIPIENTS=${RECIPIENTS}: use one of ${RECIPIENT_MODES.join(", ")}`);
 let sent = 0;
 
-function recipientOf(kind) {
-  if (kind === "whatsapp") return `whatsapp:+5511${digits(9)}`;
-  if (kind === "instagram") return `instagram:@lt_${digits(8)}`;
+const ADDRESSES = envStr("ADDRESSES", "random");
+if (!["random", "per-conversation"].includes(ADDRESSES)) throw new Error(`ADDRESSES=${ADDRESSES}: use random or per-conversation`);
+
+function recipientOf(kind, ctx) {
+  const fixed = ADDRESSES === "per-conversation" && ctx ? ctx.conversation_id.replace(/-/g, "") : null;
+  if (kind === "whatsapp") return `whatsapp:+5511${fixed ? parseInt(fixed.slice(0, 7), 16) : digits(9)}`;
+  if (kind === "instagram") return `instagram:@lt_${fixed ? fixed.slice(0, 12) : digits(8)}`;
   return null; // internal: no recipient_id, the conversation's members get it
 }
 
 // The next recipient_id according to RECIPIENTS (null = internal). Mixed rotates per VU,
 // starting at a VU-dependent offset, so any number of messages is split 1/3 each.
-export function nextRecipient() {
+export function nextRecipient(ctx) {
+  if (__ENV.TO) return __ENV.TO;
   const kinds = ["internal", "whatsapp", "instagram"];
   const kind = RECIPIENTS === "mixed" ? kinds[(sent + __VU) % 3] : RECIPIENTS;
   sent += 1;
-  return recipientOf(kind);
+  return recipientOf(kind, ctx);
 }
 
 // ---------------------------------------------------------------------------------- requests
@@ -202,7 +210,7 @@ function authHeaders(ctx, extra) {
 // null = internal, or an explicit recipient_id. Counts 202s in the `accepted` counter.
 export function sendMessage(ctx, bytes = 200, recipient = undefined) {
   const body = { conversation_id: ctx.conversation_id, content: content(bytes) };
-  const to = recipient === undefined ? nextRecipient() : recipient;
+  const to = recipient === undefined ? nextRecipient(ctx) : recipient;
   if (to) body.recipient_id = to;
   const res = http.post(`${API_URL}/v1/messages`, JSON.stringify(body), {
     headers: authHeaders(ctx, JSON_HEADERS),

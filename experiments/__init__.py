@@ -1,0 +1,1 @@
+"""Fault-tolerance experiments on the local stack (`make experiment NAME=…`, `make experiments`)."""

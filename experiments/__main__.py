@@ -1,0 +1,102 @@
+"""`make experiment NAME=<name>` / `make experiments` (python -m experiments NAME… | all [--fast]).
+
+For each experiment: fresh senders, a timeline of the stack's counters every second, the case
+itself (faults through the process supervisor, load from k6), then the exact accounting of the
+run's messages. Writes results/experiments/<name>/latest.json, summary.md and timeline.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import e2e, users
+from devstack.layout import REPO_DIR
+from devstack.probes import http_answers
+from experiments import accounting, chart
+from experiments.cases import API_URL, CASES, CHANNELS, Run, mock
+from experiments.timeline import Timeline
+
+HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}}
+
+
+def markdown(name: str, result: dict) -> str:
+    lines = [f"# Experiment `{name}` ({result['timestamp']}, {result['git_sha'][:10]})", "",
+             f"`make experiment NAME={name}`{' (fast variant)' if result['fast'] else ''}; chart: "
+             "[timeline.png](timeline.png).", "", "| Figure | Value |", "| --- | --- |"]
+    lines += [f"| {k} | `{json.dumps(v)}` |" for k, v in result["figures"].items()]
+    acc = result["accounting"]
+    lines += ["", "Accounting of this run's messages:", "",
+              "| accepted (202) | stored | delivered | failed | duplicates | out of order | exact |",
+              "| --- | --- | --- | --- | --- | --- | --- |",
+              f"| {acc['accepted']} | {acc['stored']} | {acc['delivered']} | {acc['failed']} | "
+              f"{acc['duplicates']} | {acc['out_of_order_recipients']} | {acc['exact']} |", "",
+              "Checks:", ""]
+    lines += [f"- [{'x' if ok else ' '}] {check}" for check, ok in result["checks"].items()]
+    lines += ["", "Faults and events:", ""]
+    lines += [f"- t = {m['t']:.1f} s: {m['event']}" for m in result["timeline"]["marks"]]
+    return "\n".join(lines) + "\n"
+
+
+def run_one(name: str, fast: bool, out_root: Path) -> dict:
+    print(f"[experiment] {name}{' (fast)' if fast else ''}", flush=True)
+    for channel in accounting.MOCKS:
+        mock(channel, **HEALTHY_PROVIDER)
+    e2e.wait_drained(300)
+    with tempfile.TemporaryDirectory() as tmp:
+        senders = users.create(API_URL, 8 if fast else 20)
+        users_file = Path(tmp) / "users.json"
+        users_file.write_text(json.dumps(senders))
+        with Timeline() as timeline:
+            x = Run(senders, users_file, timeline, fast)
+            try:
+                figures = CASES[name](x)
+            finally:  # leave the stack whole for the next experiment
+                for channel in accounting.MOCKS:
+                    mock(channel, **HEALTHY_PROVIDER)
+                for program in ("kafka", "cassandra", "connector-whatsapp", "connector-instagram"):
+                    x.ctl("start", program)
+            acc = accounting.account(senders, x.accepted)  # still on the timeline: the drain shows
+            timeline.mark("accounted")
+    checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates)":
+                                      acc["exact"], "provider order == acceptance order":
+                                      acc["out_of_order_recipients"] == 0}
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
+    result = {"name": name, "fast": fast, "figures": figures, "accounting": acc, "checks": checks,
+              "passed": all(checks.values()), "timeline": timeline.to_json(),
+              "git_sha": sha.stdout.strip(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
+    out = out_root / name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown(name, result))
+    chart.draw(timeline, f"{name}: throughput, lag and latency", out / "timeline.png", CHANNELS.get(name, ()))
+    print(markdown(name, result), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Chat4All fault experiments (needs `make up`).")
+    parser.add_argument("names", nargs="+", help=f"'all' or some of: {', '.join(CASES)}")
+    parser.add_argument("--fast", action="store_true", help="seconds-long variants (used by the tests)")
+    parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "experiments")
+    args = parser.parse_args(argv)
+    names = list(CASES) if args.names == ["all"] else args.names
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        parser.error(f"unknown experiment(s) {unknown}; choose from {', '.join(CASES)}")
+    if not http_answers(8080, "/health"):
+        parser.error("the API does not answer on :8080: run `make up` first")
+    results = [run_one(name, args.fast, args.out) for name in names]
+    failed = [r["name"] for r in results if not r["passed"]]
+    print(f"[experiment] {len(results) - len(failed)}/{len(results)} passed"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The experiments. Each drives the stack through its supervisor while k6 holds a load, marks the
+faults on the timeline and returns its figures plus named checks (what the issue requires)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks import k6
+from chat4all_app.settings import Settings
+from devstack.layout import Layout
+from devstack.supervisor import Supervisor
+from experiments import accounting
+from experiments.timeline import Timeline
+
+API_URL = "http://127.0.0.1:8080"
+
+
+@dataclass
+class Run:
+    """What a case gets: its senders, the timeline, the load and the supervisor."""
+
+    users: list[dict]
+    users_file: Path
+    timeline: Timeline
+    fast: bool
+    settings: Settings = field(default_factory=Settings.from_env)
+    loads: list[Future] = field(default_factory=list)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4))
+
+    def load(self, rate: float, seconds: float, **env: str) -> Future:
+        future = self._pool.submit(k6.run, API_URL, rate, seconds, self.users_file, env)
+        self.loads.append(future)
+        return future
+
+    def ctl(self, *args: str) -> str:
+        out = Supervisor(Layout.from_env()).ctl(*args, check=False)
+        return (out.stdout + out.stderr).strip()
+
+    def until(self, t: float) -> None:
+        time.sleep(max(0.0, t - self.timeline.now()))
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float, every: float = 0.25) -> float | None:
+        """Seconds on the timeline when predicate() first held, None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return self.timeline.now()
+            time.sleep(every)
+        return None
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.result().accepted for f in self.loads)
+
+
+def mock(channel: str, **config) -> dict:
+    req = urllib.request.Request(f"{accounting.MOCKS[channel]}/admin/config", json.dumps(config).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def status_of(url: str, timeout: float = 5.0, method: str = "GET", body: dict | None = None,
+              headers: dict | None = None) -> tuple[int, float]:
+    """(HTTP status or 0 for no answer, seconds it took)."""
+    started = time.monotonic()
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json", **(headers or {})},
+                                 method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            code = resp.status
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+    except OSError:
+        code = 0
+    return code, time.monotonic() - started
+
+
+def connector_isolation(x: Run) -> dict:
+    rate, before, outage, after = (60, 10, 12, 5) if x.fast else (150, 30, 30, 20)
+    load = x.load(rate, before + outage + after, ADDRESSES="per-conversation")
+    x.until(before)
+    t_stop = x.timeline.mark("connector-instagram stopped")
+    x.ctl("stop", "connector-instagram")
+    x.until(before + outage)
+    received_during = [len(accounting.ledger("instagram")["received"])]
+    x.until(before + outage + 0.5)
+    pending = accounting.snapshot.account_run(x.users, {c: accounting.ledger(c)["received"]
+                                                        for c in accounting.MOCKS})["by_status"]
+    received_during.append(len(accounting.ledger("instagram")["received"]))
+    t_start = x.timeline.mark("connector-instagram started")
+    x.ctl("start", "connector-instagram")
+    load.result()
+    wa = lambda r: r.delivered.get("whatsapp", 0.0)  # noqa: E731
+    wa_before = x.timeline.rate(wa, before / 3, t_stop)  # after k6's warm-up
+    wa_during = x.timeline.rate(wa, t_stop + 2, t_start)
+    ratio = wa_during / wa_before if wa_before else 0.0
+    return {"offered_rps": rate, "whatsapp_delivered_per_s_before": round(wa_before, 1),
+            "whatsapp_delivered_per_s_during": round(wa_during, 1), "whatsapp_ratio": round(ratio, 3),
+            "statuses_at_restart": pending, "stopped_at_s": round(t_stop, 1),
+            # Isolation = no loss of WhatsApp throughput; it may rise (the stopped connector's CPU is free).
+            "checks": {"whatsapp not slowed by more than 10 %": ratio >= 0.90,
+                       "instagram messages PENDING while stopped": pending.get("PENDING", 0) > 0,
+                       "no instagram message left while stopped": received_during[0] == received_during[1]}}
+
+
+def circuit_breaker(x: Run) -> dict:
+    rate, before, broken, after = (30, 6, 10, 5) if x.fast else (60, 20, 30, 20)
+    fail_max = x.settings.circuit_fail_max
+    calls = lambda: x.timeline.points[-1][1].provider_calls.get("instagram", 0.0)  # noqa: E731
+    state = lambda: x.timeline.points[-1][1].circuit.get("instagram")  # noqa: E731
+    load = x.load(rate, before + broken + after, RECIPIENTS="instagram", ADDRESSES="per-conversation")
+    x.until(before)
+    attempts0 = sum(accounting.ledger("instagram")["attempts"].values())
+    t_err = x.timeline.mark("provider in error mode")
+    mock("instagram", mode="error")
+    t_open = x.wait_for(lambda: state() == 1, timeout=30)
+    attempts_to_open = sum(accounting.ledger("instagram")["attempts"].values()) - attempts0
+    x.timeline.mark("circuit OPEN")
+    calls_open0, t_calls0 = calls(), x.timeline.now()
+    x.until(before + broken)
+    calls_while_open = calls() - calls_open0
+    open_window = x.timeline.now() - t_calls0
+    pending = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    t_fix = x.timeline.mark("provider fixed")
+    mock("instagram", mode="up")
+    seen: set = set()
+    t_closed = x.wait_for(lambda: seen.add(state()) or state() == 0, timeout=60)
+    if t_closed is not None:
+        x.timeline.mark("circuit CLOSED")
+    load.result()
+    return {"offered_rps": rate, "circuit_fail_max": fail_max,
+            "open_after_s": None if t_open is None else round(t_open - t_err, 2),
+            "provider_attempts_until_open": attempts_to_open,
+            "provider_calls_while_open": calls_while_open, "open_window_s": round(open_window, 1),
+            "circuit_reset_s": x.settings.circuit_reset_s, "statuses_while_open": pending,
+            "closed_after_fix_s": None if t_closed is None else round(t_closed - t_fix, 2),
+            "checks": {"opened": t_open is not None,
+                       # Concurrent conversations may each get a trial call per half-open window.
+                       "fails fast while open (provider calls < 5 % of the messages held)":
+                           calls_while_open < 0.05 * rate * open_window,
+                       "messages PENDING while open": pending.get("PENDING", 0) > 0,
+                       "closed again after the fix": t_closed is not None}}
+
+
+def store_and_forward(x: Run) -> dict:
+    rate, seconds, offline = (20, 6, 5) if x.fast else (50, 20, 10)
+    query = "SELECT message_id, status FROM chat4all.messages WHERE conversation_id = ?"
+    t_stop = x.timeline.mark("connector-instagram stopped")
+    x.ctl("stop", "connector-instagram")
+    load = x.load(rate, seconds, TO="instagram:@offline_user")
+    run = load.result()
+    x.until(t_stop + seconds + offline)
+    statuses = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    t_start = x.timeline.mark("connector-instagram started")
+    x.ctl("start", "connector-instagram")
+    total = run.accepted
+
+    def all_delivered() -> bool:
+        ledger = accounting.ledger("instagram")
+        return len(ledger["order"].get("@offline_user", [])) >= total
+
+    t_done = x.wait_for(all_delivered, timeout=180, every=0.5)
+    if t_done is not None:
+        x.timeline.mark("all DELIVERED")
+    return {"offered_rps": rate, "accepted": total, "statuses_while_offline": statuses,
+            "cassandra_query": query,
+            "delivered_after_restart_s": None if t_done is None else round(t_done - t_start, 2),
+            "checks": {"all 202": run.error_rate == 0 and total > 0,
+                       "all PENDING while offline": statuses == {"PENDING": total},
+                       "all DELIVERED after restart": t_done is not None}}
+
+
+def _dependency_outage(x: Run, name: str) -> dict:
+    rate, before, down, after = (30, 6, 10, 10) if x.fast else (80, 15, 25, 30)
+    health = f"{API_URL}/health"
+    load = x.load(rate, before + down + after, RECIPIENTS="mixed")
+    x.until(before)
+    t_stop = x.timeline.mark(f"{name} stopped")
+    x.ctl("stop", name)
+    t_503 = x.wait_for(lambda: status_of(health)[0] == 503, timeout=60)
+    healthcheck = subprocess.run(["curl", "-fsS", "-o", "/dev/null", "--max-time", "10", health]).returncode
+    post = status_of(f"{API_URL}/v1/messages", timeout=30, method="POST",
+                     body={"conversation_id": x.users[0]["conversation_id"], "content": "while down"},
+                     headers={"Authorization": f"Bearer {x.users[0]['token']}"})
+    x.until(before + down)
+    t_start = x.timeline.mark(f"{name} started")
+    x.ctl("start", name)
+    t_200 = x.wait_for(lambda: status_of(health)[0] == 200, timeout=180)
+    if t_200 is not None:
+        x.timeline.mark("api healthy")
+    run = load.result()
+    return {"offered_rps": rate, "detection_s": None if t_503 is None else round(t_503 - t_stop, 2),
+            "recovery_s": None if t_200 is None else round(t_200 - t_start, 2),
+            "healthcheck_exit_code_while_down": healthcheck,
+            "post_while_down": {"status": post[0], "seconds": round(post[1], 2)},
+            "kafka_publish_timeout_s": x.settings.kafka_publish_timeout_s,
+            "client_error_rate": round(run.error_rate, 4),
+            "api_5xx_window_s_after_stop": _error_window(x.timeline, t_stop),
+            "checks": {"/health 503 within 60 s": t_503 is not None,
+                       "healthcheck unhealthy": healthcheck != 0,
+                       "healthy again": t_200 is not None},
+            "_post_status": post[0]}
+
+
+def health_detection(x: Run) -> dict:
+    out = _dependency_outage(x, "kafka")
+    status = out.pop("_post_status")
+    out["checks"]["POST while Kafka is down: 503, no hang"] = (
+        status == 503 and out["post_while_down"]["seconds"] <= x.settings.kafka_publish_timeout_s + 2)
+    return out
+
+
+def broker_restart(x: Run) -> dict:
+    return _restart_under_load(x, "kafka")
+
+
+def cassandra_restart(x: Run) -> dict:
+    return _restart_under_load(x, "cassandra")
+
+
+def _restart_under_load(x: Run, name: str) -> dict:
+    rate, before, after = (30, 6, 30) if x.fast else (100, 20, 60)
+    load = x.load(rate, before + after, RECIPIENTS="mixed")
+    x.until(before)
+    t_restart = x.timeline.mark(f"{name} restart")
+    x.ctl("restart", name)
+    x.timeline.mark(f"{name} back (supervisor)")
+    run = load.result()
+    window = _error_window(x.timeline, t_restart)
+    end = before + after
+    accepting_again = x.timeline.rate(lambda r: r.accepted, end - 5, end) > 0.5 * rate
+    return {"offered_rps": rate, "client_error_rate": round(run.error_rate, 4),
+            "client_errors": round(run.error_rate * run.requests),
+            "api_5xx_window_s_after_restart": window,
+            "checks": {"API accepts again without manual action": accepting_again}}
+
+
+def _error_window(timeline: Timeline, fault_t: float) -> tuple[float, float] | None:
+    """(first, last) second after the fault in which the API answered POST /v1/messages with 5xx."""
+    before = [r.api_errors for t, r in timeline.points if t <= fault_t]
+    base = before[-1] if before else 0.0
+    errored = [t for t, r in timeline.points if t > fault_t and r.api_errors > base]
+    if not errored:
+        return None
+    last = max(t for t, r in timeline.points if r.api_errors < timeline.points[-1][1].api_errors) \
+        if timeline.points[-1][1].api_errors > base else errored[0]
+    return round(errored[0] - fault_t, 1), round(max(last, errored[0]) - fault_t, 1)
+
+
+CASES: dict[str, Callable[[Run], dict]] = {
+    "connector-isolation": connector_isolation,
+    "circuit-breaker": circuit_breaker,
+    "store-and-forward": store_and_forward,
+    "health-detection": health_detection,
+    "broker-restart": broker_restart,
+    "cassandra-restart": cassandra_restart,
+}
+CHANNELS = {"connector-isolation": ("whatsapp", "instagram"), "circuit-breaker": ("instagram",)}

@@ -1,0 +1,78 @@
+"""A reading every second while an experiment runs, and the faults it injected, on one clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from experiments.probe import Reading, read
+
+
+@dataclass
+class Timeline:
+    interval_s: float = 1.0
+    points: list[tuple[float, Reading]] = field(default_factory=list)
+    marks: list[tuple[float, str]] = field(default_factory=list)  # (t, "kafka stopped")
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> Timeline:
+        self.t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def _loop(self) -> None:
+        while True:
+            reading = read()
+            self.points.append((self.now(), reading))
+            if self._stop.wait(self.interval_s):
+                return
+
+    def mark(self, label: str) -> float:
+        t = self.now()
+        self.marks.append((t, label))
+        print(f"[experiment] t={t:6.1f}s {label}", flush=True)
+        return t
+
+    def rate(self, value, start: float, end: float) -> float:
+        """Mean per-second increase of value(reading) between t=start and t=end."""
+        inside = [(t, value(r)) for t, r in self.points if start <= t <= end]
+        if len(inside) < 2:
+            return 0.0
+        (t0, v0), (t1, v1) = inside[0], inside[-1]
+        return (v1 - v0) / max(t1 - t0, 1e-9)
+
+    def series(self, value) -> list[tuple[float, float]]:
+        """(t, per-second rate of value) between consecutive readings."""
+        out = []
+        for (ta, ra), (tb, rb) in zip(self.points, self.points[1:], strict=False):
+            out.append((tb, max(0.0, (value(rb) - value(ra)) / max(tb - ta, 1e-9))))
+        return out
+
+    def mean_latency(self) -> list[tuple[float, float]]:
+        """(t, mean accepted -> DELIVERED seconds of the deliveries in each interval)."""
+        out = []
+        for (_, ra), (tb, rb) in zip(self.points, self.points[1:], strict=False):
+            n = rb.delivered_total - ra.delivered_total
+            if n > 0:
+                out.append((tb, (rb.latency_sum - ra.latency_sum) / n))
+        return out
+
+    def first_after(self, start: float, predicate) -> float | None:
+        return next((t for t, r in self.points if t >= start and predicate(r)), None)
+
+    def to_json(self) -> dict:
+        return {"marks": [{"t": round(t, 2), "event": e} for t, e in self.marks],
+                "points": [{"t": round(t, 2), "accepted": r.accepted, "delivered": dict(r.delivered),
+                            "lag": r.lag, "api_errors": r.api_errors, "circuit": r.circuit,
+                            "provider_calls": dict(r.provider_calls),
+                            "routed_by_router": {str(k): v for k, v in r.routed_by_router.items()}}
+                           for t, r in self.points]}
