@@ -31,7 +31,8 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         # Notice a dead worker in seconds, not Faust's default 60 s.
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
-        table_standby_replicas=0,
+        # A standby follows the changelog all along, so a failover does not replay it from far back.
+        table_standby_replicas=settings.table_standby_replicas,
         logging_config=logs.logging_config(role, instance_id, settings.log_level),
     )
     options.update(overrides)

@@ -124,10 +124,15 @@ class Settings:
         "BATCH_WITHIN_S", 0.05, "Longest wait to fill a batch before processing it anyway."
     )
     broker_session_timeout_s: float = setting(
-        "BROKER_SESSION_TIMEOUT_S", 10.0, "Consumer session timeout: how fast a dead worker is noticed."
+        "BROKER_SESSION_TIMEOUT_S", 6.0,
+        "Consumer session timeout: how fast a dead worker is noticed (Kafka's minimum is 6 s).",
     )
     broker_heartbeat_interval_s: float = setting(
-        "BROKER_HEARTBEAT_INTERVAL_S", 2.0, "Consumer heartbeat interval."
+        "BROKER_HEARTBEAT_INTERVAL_S", 1.5, "Consumer heartbeat interval (at most a third of the timeout)."
+    )
+    table_standby_replicas: int = setting(
+        "TABLE_STANDBY_REPLICAS", 1,
+        "Hot copies of each table partition on other workers of the role: failover without replay.",
     )
     stall_check_interval_s: float = setting(
         "STALL_CHECK_INTERVAL_S", 5.0, "How often a worker compares its partitions' lag and progress."
@@ -175,6 +180,10 @@ class Settings:
 
     # --- Command line (chat4all) --------------------------------------------------------------
     api_url: str = setting("CHAT4ALL_API_URL", "http://127.0.0.1:8080", "API the `chat4all` CLI talks to.")
+    lb_url: str = setting(
+        "CHAT4ALL_LB_URL", "http://127.0.0.1:8088",
+        "nginx in front of every running API process (local stack; `make experiment NAME=scale-api`).",
+    )
     cli_config_dir: str = setting(
         "CHAT4ALL_CONFIG_DIR", "~/.config/chat4all", "Where `chat4all login` keeps the access token."
     )

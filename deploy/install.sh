@@ -8,6 +8,7 @@
 #   cassandra-<v>/lib     Cassandra server jars (Maven Central)
 #   bin/minio-<v>         MinIO built with `go install` (versitygw if that build fails)
 #   prometheus-<v>/       Prometheus extracted from the Debian package
+#   nginx-<v>/            nginx (the API's load balancer) extracted from the Debian package
 # Each step writes a stamp only after it succeeded, so an interrupted run resumes and a complete
 # one costs a few stat() calls. Usage: deploy/install.sh [component...]  (default: all)
 set -euo pipefail
@@ -83,30 +84,34 @@ install_s3() {
     || die s3 "neither MinIO nor versitygw could be built; see $CACHE/minio-build.log and $CACHE/versitygw-build.log"
 }
 
-install_prometheus() {
-  local dest="$CACHE/prometheus-$PROMETHEUS_DEB_VERSION"
-  [[ -x "$dest/usr/bin/prometheus" ]] && return
-  say "prometheus: extracting Debian package $PROMETHEUS_DEB_VERSION into $dest"
+# A Debian package's files extracted into the cache (no daemon, no root-owned config): the
+# binary runs from there with the config devstack renders.
+install_deb() {
+  local package="$1" version="$2" binary="$3"
+  local dest="$CACHE/$package-$version"
+  [[ -x "$dest/$binary" ]] && return
+  say "$package: extracting Debian package $version into $dest"
   local work; work="$(mktemp -d)"
   # `apt-get download` needs package lists; refresh them only when the pinned version is unknown.
-  if ! apt-cache show "prometheus=$PROMETHEUS_DEB_VERSION" >/dev/null 2>&1; then
+  if ! apt-cache show "$package=$version" >/dev/null 2>&1; then
     apt-get update -qq >/dev/null 2>&1 || true
   fi
-  (cd "$work" && apt-get download -qq "prometheus=$PROMETHEUS_DEB_VERSION" >/dev/null 2>&1) \
-    || die prometheus "apt-get download prometheus=$PROMETHEUS_DEB_VERSION failed (is this Debian bookworm?)"
-  rm -rf "$dest.tmp"; dpkg-deb -x "$work"/prometheus_*.deb "$dest.tmp"
+  (cd "$work" && apt-get download -qq "$package=$version" >/dev/null 2>&1) \
+    || die "$package" "apt-get download $package=$version failed (is this Debian bookworm?)"
+  rm -rf "$dest.tmp"; dpkg-deb -x "$work/${package}_"*.deb "$dest.tmp"
   mv "$dest.tmp" "$dest"; rm -rf "$work"
 }
 
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus)
+[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus nginx)
 for c in "${components[@]}"; do
   case "$c" in
     python) install_python ;;
     kafka) install_kafka ;;
     cassandra) install_cassandra ;;
     s3) install_s3 ;;
-    prometheus) install_prometheus ;;
-    *) die "$c" "unknown component (python kafka cassandra s3 prometheus)" ;;
+    prometheus) install_deb prometheus "$PROMETHEUS_DEB_VERSION" usr/bin/prometheus ;;
+    nginx) install_deb nginx "$NGINX_DEB_VERSION" usr/sbin/nginx ;;
+    *) die "$c" "unknown component (python kafka cassandra s3 prometheus nginx)" ;;
   esac
 done

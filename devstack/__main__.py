@@ -115,13 +115,16 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     (layout.state / "prometheus-targets" / "chat4all.json").write_text(
         json.dumps(prometheus_targets(apps), indent=2))
     states = sup.states()
-    for app in apps:
+    started = [app for app in apps if not app.spare]
+    for app in started:
         if states.get(app.name) != "RUNNING":
             sup.ctl("start", app.name, check=False)
-    wait_ready(sup, layout, settings, apps)
+    wait_ready(sup, layout, settings, started)
     say("the stack is up:")
-    for comp in components + apps:
+    for comp in components + started:
         say(f"  {comp.name:<20} {comp.url:<28} log {layout.log(comp.name)}")
+    for spare in (app for app in apps if app.spare):
+        say(f"  {spare.name:<20} {spare.url:<28} spare: make ctl ARGS=\"start {spare.name}\"")
     say(f"  {'s3 console':<20} http://127.0.0.1:{components[2].port + 1}")
 
 
@@ -140,7 +143,10 @@ def ps(layout: Layout, settings: Settings) -> int:
         return 3
     print(sup.ctl("status", check=False).stdout, end="")
     not_ready = []
+    states = sup.states()
     for comp in infrastructure(layout, settings) + applications(layout, settings):
+        if comp.spare and states.get(comp.name) != "RUNNING":
+            continue  # a spare instance is only expected while someone started it
         ok = comp.probe(settings)
         say(f"{comp.name:<11} probe: {'ready' if ok else 'NOT READY'}")
         if not ok:

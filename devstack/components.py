@@ -40,6 +40,9 @@ class Component:
     autostart: bool = True
     # Chat4All services Prometheus scrapes (their /metrics), labelled with this service name.
     scrape_as: str | None = None
+    # A second instance for scale-out and failover: configured, never started by `make up`
+    # (`make ctl ARGS="start router-2"` or the experiments start it).
+    spare: bool = False
 
 
 def _java() -> str:
@@ -201,7 +204,42 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
     )
 
 
-INFRASTRUCTURE = (kafka, cassandra, s3, prometheus)
+# API processes behind the load balancer: the one `make up` starts and the spare (name, port).
+API_INSTANCES = (("api", 8080), ("api-2", 8086))
+ROUTER_INSTANCES = (("router", 8082), ("router-2", 8085))
+
+
+def load_balancer(layout: Layout, settings: Settings) -> Component:
+    """nginx (Debian package) round-robin over every API process; a stopped one is skipped."""
+    port = port_of(settings.lb_url)
+    binary = layout.cache / f"nginx-{layout.versions['NGINX_DEB_VERSION']}" / "usr/sbin/nginx"
+    if not binary.exists():
+        raise ComponentError(f"nginx: {binary} missing: run `make install`")
+    config = layout.conf / "nginx.conf"
+    temp = layout.data / "nginx"
+    servers = "\n".join(f"        server 127.0.0.1:{api_port} max_fails=1 fail_timeout=5s;"
+                        for _, api_port in API_INSTANCES)
+
+    def prepare() -> None:
+        temp.mkdir(parents=True, exist_ok=True)
+        _render(layout.repo / "deploy/nginx/nginx.conf", config, port=port, run_dir=layout.run,
+                temp_dir=temp, upstream_servers=servers)
+
+    return Component(
+        name="lb",
+        port=port,
+        # -e: errors before the config is read go to stderr too (the default path is /var/log).
+        argv=[str(binary), "-p", str(layout.state), "-c", str(config), "-e", "stderr"],
+        env={},
+        ready_timeout_s=20,
+        likely_cause="port 8088 in use, or an error in deploy/nginx/nginx.conf",
+        url=settings.lb_url,
+        probe=lambda _settings: probes.http_answers(port, "/nginx-health"),
+        prepare=prepare,
+    )
+
+
+INFRASTRUCTURE = (kafka, cassandra, s3, prometheus, load_balancer)
 
 
 def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
@@ -209,7 +247,8 @@ def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------
-def faust_worker(layout: Layout, name: str, module: str, port: int, service: str) -> Component:
+def faust_worker(layout: Layout, name: str, module: str, port: int, service: str,
+                 spare: bool = False) -> Component:
     """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory)."""
     datadir = layout.data / "faust" / name
     return Component(
@@ -228,6 +267,7 @@ def faust_worker(layout: Layout, name: str, module: str, port: int, service: str
         prepare=lambda: datadir.mkdir(parents=True, exist_ok=True),
         autostart=False,
         scrape_as=service,
+        spare=spare,
     )
 
 
@@ -249,10 +289,10 @@ def provider_mock(layout: Layout, channel: str, port: int) -> Component:
 
 def applications(layout: Layout, settings: Settings) -> list[Component]:
     mocks = [provider_mock(layout, c, port_of(settings.provider_url(c))) for c in settings.channels]
-    workers = [
-        faust_worker(layout, "api", "chat4all_app.services.api", 8080, "api"),
-        faust_worker(layout, "router", "chat4all_app.services.router", 8082, "router"),
-    ]
+    workers = [faust_worker(layout, name, "chat4all_app.services.api", port, "api", spare=i > 0)
+               for i, (name, port) in enumerate(API_INSTANCES)]
+    workers += [faust_worker(layout, name, "chat4all_app.services.router", port, "router", spare=i > 0)
+                for i, (name, port) in enumerate(ROUTER_INSTANCES)]
     workers += [
         faust_worker(layout, f"connector-{c}", f"chat4all_app.services.connector_{c}",
                      port_of(settings.connector_url(c)), f"connector-{c}")

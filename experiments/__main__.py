@@ -19,7 +19,8 @@ from benchmarks import e2e, users
 from devstack.layout import REPO_DIR
 from devstack.probes import http_answers
 from experiments import accounting, chart
-from experiments.cases import API_URL, CASES, CHANNELS, Run, mock
+from experiments.cases import CASES, CHANNELS
+from experiments.run import API_URL, Run, mock
 from experiments.timeline import Timeline
 
 HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}}

@@ -21,8 +21,14 @@ def draw(timeline: Timeline, title: str, out: Path, channels: tuple[str, ...] = 
         top.plot(*zip(*points, strict=True), label=f"delivered/s {channel}", linewidth=0.8)
     top.set_ylabel("msg/s")
     top.legend(loc="upper right", fontsize=8)
-    mid.plot([t for t, _ in timeline.points], [r.lag for _, r in timeline.points], color="tab:red")
-    mid.set_ylabel("consumer lag\n(running workers)")
+    mid.plot([t for t, _ in timeline.points], [r.lag for _, r in timeline.points], color="tab:red",
+             label="reported by the running workers")
+    group = [(t, r.router_group_lag) for t, r in timeline.points if r.router_group_lag is not None]
+    if group:  # the broker's view also counts the partitions of a worker that is dead
+        mid.plot(*zip(*group, strict=True), color="tab:orange", linewidth=0.9,
+                 label="router group, from the broker")
+    mid.legend(loc="upper right", fontsize=8)
+    mid.set_ylabel("consumer lag")
     latency = timeline.mean_latency()
     if latency:
         low.plot([t for t, _ in latency], [v * 1000 for _, v in latency], color="tab:purple")

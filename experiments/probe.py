@@ -1,5 +1,10 @@
 """One reading of the stack's own counters, from every service's /metrics (a service that is down
-simply contributes nothing)."""
+simply contributes nothing).
+
+Counters are summed over every instance of a service (api and api-2, router and router-2) and made
+monotonic across restarts: a killed and restarted worker starts its counters at 0 again, and a sum
+of raw counters would then fall. Like Prometheus' rate(), a counter that drops is a reset.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from benchmarks import pipeline
+from experiments.group_lag import GroupLag
 
-API, ROUTERS, CONNECTORS = 8080, (8082,), {"whatsapp": 8083, "instagram": 8084}
+APIS = (8080, 8086)  # api, api-2 (the spare behind the load balancer)
+ROUTERS = (8082, 8085)  # router, router-2
+CONNECTORS = {"whatsapp": 8083, "instagram": 8084}
+
+Key = tuple[str, str, int]  # (what, label, port)
 
 
 def scrape(port: int) -> list:
@@ -28,37 +38,83 @@ class Reading:
     provider_calls: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     circuit: dict[str, float] = field(default_factory=dict)  # 0 closed, 1 open, 2 half-open
     lag: float = 0.0
-    routed_by_router: dict[int, float] = field(default_factory=dict)
+    accepted_by_api: dict[int, float] = field(default_factory=dict)  # by port
+    processed_by_router: dict[int, float] = field(default_factory=dict)  # by port, every outcome
+    routed: float = 0.0  # messages the routers routed (stored + forwarded)
+    router_group_lag: float | None = None  # from the broker: includes a dead worker's partitions
 
     @property
     def delivered_total(self) -> float:
         return sum(self.delivered.values())
 
 
-def read() -> Reading:
-    r = Reading()
-    for s in scrape(API):
-        if s.name == "messages_accepted_total":
-            r.accepted += s.value
-        elif (s.name == "http_requests_total" and s.labels.get("path") == "/v1/messages"
-              and s.labels.get("method") == "POST" and s.labels.get("status", "").startswith("5")):
-            r.api_errors += s.value
+def raw() -> tuple[dict[Key, float], dict[Key, float]]:
+    """(counters, gauges) of every instance as they are right now."""
+    counters: dict[Key, float] = defaultdict(float)
+    gauges: dict[Key, float] = defaultdict(float)
+    for port in APIS:
+        for s in scrape(port):
+            if s.name == "messages_accepted_total":
+                counters["accepted", "", port] += s.value
+            elif (s.name == "http_requests_total" and s.labels.get("path") == "/v1/messages"
+                  and s.labels.get("method") == "POST" and s.labels.get("status", "").startswith("5")):
+                counters["api_errors", "", port] += s.value
     for port in ROUTERS:
         for s in scrape(port):
             if s.name == "message_delivery_latency_seconds_count":
-                r.delivered[s.labels["channel"]] += s.value
+                counters["delivered", s.labels["channel"], port] += s.value
             elif s.name == "message_delivery_latency_seconds_sum":
-                r.latency_sum += s.value
-            elif s.name == "messages_processed_total" and s.labels.get("status") == "routed":
-                r.routed_by_router[port] = s.value
+                counters["latency_sum", "", port] += s.value
+            elif s.name == "messages_processed_total":
+                counters["processed", "", port] += s.value
+                if s.labels.get("status") == "routed":
+                    counters["routed", "", port] += s.value
             elif s.name == "kafka_consumer_lag":
-                r.lag += s.value
+                gauges["lag", "", port] += s.value
     for channel, port in CONNECTORS.items():
         for s in scrape(port):
             if s.name == "connector_api_duration_seconds_count":
-                r.provider_calls[channel] += s.value
+                counters["provider_calls", channel, port] += s.value
             elif s.name == "circuit_breaker_state":
-                r.circuit[channel] = s.value
+                gauges["circuit", channel, port] = s.value
             elif s.name == "kafka_consumer_lag":
-                r.lag += s.value
-    return r
+                gauges["lag", "", port] += s.value
+    return counters, gauges
+
+
+class Probe:
+    """Readings whose counters only grow, whatever the instances did in between."""
+
+    def __init__(self, group_lag: GroupLag | None = None) -> None:
+        self._last: dict[Key, float] = {}
+        self._total: dict[Key, float] = defaultdict(float)
+        self.group_lag = group_lag
+
+    def read(self) -> Reading:
+        counters, gauges = raw()
+        for key, value in counters.items():
+            last = self._last.get(key)
+            # First sight (e.g. a spare just started) or a reset: all of the value is new.
+            self._total[key] += value if last is None or value < last else value - last
+            self._last[key] = value
+        r = Reading()
+        for (what, label, port), total in self._total.items():
+            if what == "delivered":
+                r.delivered[label] += total
+            elif what == "provider_calls":
+                r.provider_calls[label] += total
+            elif what == "accepted":
+                r.accepted += total
+                r.accepted_by_api[port] = total
+            elif what == "processed":
+                r.processed_by_router[port] = total
+            else:
+                setattr(r, what, getattr(r, what) + total)
+        for (what, label, _port), value in gauges.items():
+            if what == "circuit":
+                r.circuit[label] = value
+            else:
+                r.lag += value
+        if self.group_lag is not None:
+            r.router_group_lag = self.group_lag.read()
+        return r

@@ -6,7 +6,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from experiments.probe import Reading, read
+from chat4all_app.settings import Settings
+from experiments.group_lag import GroupLag
+from experiments.probe import Probe, Reading
 
 
 @dataclass
@@ -18,6 +20,7 @@ class Timeline:
 
     def __enter__(self) -> Timeline:
         self.t0 = time.monotonic()
+        self.wall0 = time.time()  # log lines carry wall-clock timestamps
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
         return self
@@ -30,11 +33,17 @@ class Timeline:
         return time.monotonic() - self.t0
 
     def _loop(self) -> None:
-        while True:
-            reading = read()
-            self.points.append((self.now(), reading))
-            if self._stop.wait(self.interval_s):
-                return
+        settings = Settings.from_env()
+        group_lag = GroupLag("chat4all-router", (settings.topic_messages, settings.topic_status), settings)
+        probe = Probe(group_lag)
+        try:
+            while True:
+                reading = probe.read()
+                self.points.append((self.now(), reading))
+                if self._stop.wait(self.interval_s):
+                    return
+        finally:
+            group_lag.close()
 
     def mark(self, label: str) -> float:
         t = self.now()
@@ -66,13 +75,32 @@ class Timeline:
                 out.append((tb, (rb.latency_sum - ra.latency_sum) / n))
         return out
 
+    def recovery(self, value, fault_t: float, baseline: float, fraction: float = 0.9,
+                 hold: int = 3) -> float | None:
+        """Seconds from the fault until the rate of value is back to fraction * baseline for `hold`
+        readings in a row, after it first fell below; 0.0 if it never fell, None if never back."""
+        return recovery_time(self.series(value), fault_t, baseline, fraction, hold)
+
     def first_after(self, start: float, predicate) -> float | None:
         return next((t for t, r in self.points if t >= start and predicate(r)), None)
 
     def to_json(self) -> dict:
         return {"marks": [{"t": round(t, 2), "event": e} for t, e in self.marks],
                 "points": [{"t": round(t, 2), "accepted": r.accepted, "delivered": dict(r.delivered),
-                            "lag": r.lag, "api_errors": r.api_errors, "circuit": r.circuit,
+                            "lag": r.lag, "router_group_lag": r.router_group_lag,
+                            "api_errors": r.api_errors, "circuit": r.circuit,
                             "provider_calls": dict(r.provider_calls),
-                            "routed_by_router": {str(k): v for k, v in r.routed_by_router.items()}}
+                            "accepted_by_api": {str(k): v for k, v in r.accepted_by_api.items()},
+                            "processed_by_router": {str(k): v for k, v in r.processed_by_router.items()}}
                            for t, r in self.points]}
+
+
+def recovery_time(series: list[tuple[float, float]], fault_t: float, baseline: float,
+                  fraction: float = 0.9, hold: int = 3) -> float | None:
+    after = [(t, v) for t, v in series if t > fault_t]
+    ok = [v >= fraction * baseline for _, v in after]
+    dip = next((i for i, good in enumerate(ok) if not good), None)
+    if dip is None:
+        return 0.0
+    back = next((i for i in range(dip, len(after) - hold + 1) if all(ok[i:i + hold])), None)
+    return None if back is None else round(after[back][0] - fault_t, 2)

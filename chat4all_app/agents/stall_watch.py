@@ -12,16 +12,21 @@ purpose: that is store-and-forward, not a stall). A stall restarts the worker in
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from faust.types import TP
 
 from chat4all_app.agents.restart import restart_in_place
 from chat4all_app.observability.metrics import CONSUMER_LAG
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -89,6 +94,21 @@ def consumer_state(app: faust.App, tps: Iterable[TP]) -> dict:
     return state
 
 
+def skip_tick_while_broker_unreachable(tick: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """An exception escaping a Faust timer crashes the whole App: with Kafka down for longer than the
+    client's request timeout, the broker query raised and took the worker down with it. A sample the
+    broker cannot answer is skipped instead; the next tick tries again."""
+
+    @functools.wraps(tick)
+    async def guarded() -> None:
+        try:
+            await tick()
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("stall watch: broker unreachable, tick skipped: %r", exc)
+
+    return guarded
+
+
 def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s: float,
             stall_after_s: float) -> None:
     detector = StallDetector(stall_after_s)
@@ -109,6 +129,7 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
         return {TP(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
+    @skip_tick_while_broker_unreachable
     async def watch() -> None:
         if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
             return

@@ -12,7 +12,7 @@ from experiments.__main__ import run_one
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("name", ["connector-isolation", "circuit-breaker", "store-and-forward"])
+@pytest.mark.parametrize("name", ["connector-isolation", "failover", "circuit-breaker", "store-and-forward"])
 def test_fast_experiment_holds_its_checks_and_accounts_for_every_message(name, tmp_path):
     result = run_one(name, fast=True, out_root=tmp_path)
     failed = [check for check, ok in result["checks"].items() if not ok]

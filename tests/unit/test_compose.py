@@ -216,7 +216,8 @@ def normalized(argv: list[str]) -> list[str]:
 def command_problems(compose: dict) -> list[str]:
     problems, services = [], compose["services"]
     layout = Layout(REPO_DIR, Path("/cache"), Path("/state"), read_versions())  # argv only, nothing runs
-    local = {c.name: c for c in applications(layout, Settings())}
+    # Spare instances (router-2, api-2) are what `--scale` gives in compose.
+    local = {c.name: c for c in applications(layout, Settings()) if not c.spare}
     for name, svc in app_services(compose).items():
         command = svc.get("command")
         if name in JOBS:

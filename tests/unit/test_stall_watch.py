@@ -1,8 +1,12 @@
 """The stall rule: lag + no committed progress + no event reaching the agent, unless one batch is busy."""
 
+import asyncio
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError
 from faust.types import TP
 
-from chat4all_app.agents.stall_watch import BatchActivity, StallDetector
+from chat4all_app.agents.stall_watch import BatchActivity, StallDetector, skip_tick_while_broker_unreachable
 
 A, B = TP("chat4all.messages", 0), TP("chat4all.messages", 1)
 
@@ -53,3 +57,22 @@ def test_a_partition_never_committed_by_this_consumer_counts_from_zero():
     d2 = StallDetector(stall_after_s=20)
     sample(d2, 0, {A: None}, {A: 0})
     assert sample(d2, 20, {A: None}, {A: 0}) == []
+
+
+def test_a_tick_the_broker_cannot_answer_is_skipped_not_raised():
+    """A timer's exception crashes the Faust App; Kafka down > request timeout must not do that."""
+    calls = []
+
+    @skip_tick_while_broker_unreachable
+    async def unreachable():
+        calls.append(1)
+        raise KafkaTimeoutError("Failed to get offsets by times in 40000 ms")
+
+    @skip_tick_while_broker_unreachable
+    async def buggy():
+        raise ValueError("a bug of ours")
+
+    asyncio.run(unreachable())
+    assert calls == [1]
+    with pytest.raises(ValueError):  # our own bugs still surface
+        asyncio.run(buggy())

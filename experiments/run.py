@@ -1,0 +1,106 @@
+"""What every experiment gets: its senders, the timeline, the load (k6) and the supervisor, plus
+small helpers to talk to the mocks and to probe an endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks import k6
+from chat4all_app.settings import Settings
+from devstack.layout import Layout
+from devstack.supervisor import Supervisor
+from experiments import accounting
+from experiments.probe import Reading
+from experiments.timeline import Timeline
+
+API_URL = "http://127.0.0.1:8080"
+
+
+@dataclass
+class Run:
+    """What a case gets: its senders, the timeline, the load and the supervisor."""
+
+    users: list[dict]
+    users_file: Path
+    timeline: Timeline
+    fast: bool
+    settings: Settings = field(default_factory=Settings.from_env)
+    loads: list[Future] = field(default_factory=list)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4))
+
+    def load(self, rate: float, seconds: float, url: str = API_URL, **env: str) -> Future:
+        future = self._pool.submit(k6.run, url, rate, seconds, self.users_file, env)
+        self.loads.append(future)
+        return future
+
+    def ctl(self, *args: str) -> str:
+        out = Supervisor(Layout.from_env()).ctl(*args, check=False)
+        return (out.stdout + out.stderr).strip()
+
+    def pid(self, program: str) -> int:
+        return int(self.ctl("pid", program))
+
+    @property
+    def last(self) -> Reading:
+        return self.timeline.points[-1][1]
+
+    def wait_drained(self, timeout: float = 600) -> float | None:
+        """Lag 0 and no delivery for 6 s (workers sample their lag every few seconds)."""
+        quiet: list[float] = []
+
+        def drained() -> bool:
+            (_, a), (_, b) = self.timeline.points[-2:]
+            if b.lag == 0 and b.delivered_total == a.delivered_total:
+                quiet.append(self.timeline.now())
+                return self.timeline.now() - quiet[0] >= 6
+            quiet.clear()
+            return False
+
+        return self.wait_for(drained, timeout, every=1.0)
+
+    def until(self, t: float) -> None:
+        time.sleep(max(0.0, t - self.timeline.now()))
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float, every: float = 0.25) -> float | None:
+        """Seconds on the timeline when predicate() first held, None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return self.timeline.now()
+            time.sleep(every)
+        return None
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.result().accepted for f in self.loads)
+
+
+def mock(channel: str, **config) -> dict:
+    req = urllib.request.Request(f"{accounting.MOCKS[channel]}/admin/config", json.dumps(config).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def status_of(url: str, timeout: float = 5.0, method: str = "GET", body: dict | None = None,
+              headers: dict | None = None) -> tuple[int, float]:
+    """(HTTP status or 0 for no answer, seconds it took)."""
+    started = time.monotonic()
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json", **(headers or {})},
+                                 method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            code = resp.status
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+    except OSError:
+        code = 0
+    return code, time.monotonic() - started

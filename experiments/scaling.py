@@ -1,0 +1,209 @@
+"""Scale-out and failover: a second router worker, a second API process, a worker killed.
+
+Every process here shares the machine's 2 cores, so a second worker started as it is would only
+compete with the first. The scale experiments give each measured worker a CPU quota of its own
+(`cpu_quota.py`, cgroups): each is a node of known size, and the shared parts (Kafka, Cassandra,
+the other roles, k6) run on what is left. The failover experiment needs no quota: it measures
+time, not capacity.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from statistics import median
+
+from chat4all_app.settings import Settings
+from devstack.probes import http_answers
+from experiments.cpu_quota import CpuQuota
+from experiments.probe import APIS, ROUTERS
+from experiments.rebalances import RebalanceLog
+from experiments.run import Run
+
+ROUTER_PORTS = dict(zip(("router", "router-2"), ROUTERS, strict=True))
+API_PORTS = dict(zip(("api", "api-2"), APIS, strict=True))
+
+
+def _start_second_router(x: Run, log: RebalanceLog, timeout: float = 300) -> float | None:
+    """Start router-2 and wait until both workers restored their tables and process again."""
+    t_start = x.timeline.mark("router-2 started")
+    x.ctl("start", "router-2")
+    return _wait_recovered(x, log, ("router", "router-2"), t_start, timeout)
+
+
+def _wait_recovered(x: Run, log: RebalanceLog, programs: tuple[str, ...], since: float,
+                    timeout: float) -> float | None:
+    def recovered() -> bool:
+        done = {line["process"] for line in log.lines()
+                if line["t"] >= since and "Recovery complete" in line["message"]}
+        return done >= set(programs)
+
+    t = x.wait_for(recovered, timeout, every=1.0)
+    if t is not None:
+        x.timeline.mark("rebalance done: tables recovered")
+    return t
+
+
+def _per_s(x: Run, values: dict, start: float, end: float) -> dict:
+    return {name: round(x.timeline.rate(lambda r, p=port: getattr(r, values["field"]).get(p, 0.0),
+                                        start, end), 1)
+            for name, port in values["ports"].items()}
+
+
+def scale_workers(x: Run) -> dict:
+    """Same offered load, more than one quota-bound router finishes, with 1 then 2 router workers."""
+    cores, rate, seconds, warm, repeats = (0.1, 150, 25, 8, 1) if x.fast else (0.1, 200, 50, 12, 2)
+    log = RebalanceLog(("router", "router-2"), x.timeline.wall0)
+    x.ctl("stop", "router-2")
+    phases = []
+    try:
+        # Alternating 1, 2, 1, 2 workers: a drift of the shared machine hits both sizes alike.
+        for workers in (("router",), ("router", "router-2")) * repeats:
+            if workers == ("router",) and phases:
+                t_stop = x.timeline.mark("router-2 stopped")
+                x.ctl("stop", "router-2")
+                _wait_recovered(x, log, ("router",), t_stop, 120)
+            elif workers == ("router", "router-2") and _start_second_router(x, log) is None:
+                raise RuntimeError("router-2 did not finish its rebalance within 300 s")
+            with ExitStack() as stack:
+                quotas = {w: stack.enter_context(CpuQuota(w, x.pid(w), cores)) for w in workers}
+                throttled0 = {w: q.throttled_s() for w, q in quotas.items()}
+                t0 = x.timeline.mark(f"{rate}/s offered, {len(workers)} router worker(s) of {cores} core")
+                run = x.load(rate, seconds).result()
+                t1 = x.timeline.now()
+                window = (t0 + warm, t1)
+                phases.append({
+                    "workers": len(workers),
+                    "routed_per_s": round(x.timeline.rate(lambda r: r.routed, *window), 1),
+                    "delivered_per_s": round(x.timeline.rate(lambda r: r.delivered_total, *window), 1),
+                    "messages_processed_per_s_by_instance": _per_s(
+                        x, {"field": "processed_by_router",
+                            "ports": {w: ROUTER_PORTS[w] for w in workers}}, *window),
+                    "accepted_per_s": round(run.accepted / seconds, 1),
+                    "quota_throttled_s": {w: round(q.throttled_s() - throttled0[w], 1)
+                                          for w, q in quotas.items()},
+                    "window_s": [round(window[0], 1), round(window[1], 1)]})
+            x.timeline.mark("quota lifted: drain")
+            x.wait_drained(600)
+    finally:
+        x.ctl("stop", "router-2")
+    t1 = median(p["routed_per_s"] for p in phases if p["workers"] == 1)
+    t2 = median(p["routed_per_s"] for p in phases if p["workers"] == 2)
+    ratio = round(t2 / t1, 3) if t1 else 0.0
+    split = phases[-1]["messages_processed_per_s_by_instance"]
+    return {"regime": f"CPU quota of {cores} core per router worker (cgroup), standing in for separate "
+                      "nodes; Kafka, Cassandra, API, connectors and k6 share the rest of the 2 cores",
+            "offered_rps": rate, "t1_per_s": t1, "t2_per_s": t2, "ratio": ratio,
+            "per_worker_events_per_s": {n: median(sum(p["messages_processed_per_s_by_instance"].values()) / n
+                                                  for p in phases if p["workers"] == n) for n in (1, 2)},
+            "repeats": repeats, "phases": phases,
+            "rebalance_log": log.lines(),
+            "checks": {"offered load is more than one worker finishes": t1 < 0.9 * rate,
+                       "both workers processed (split)": min(split.values()) > 0.25 * max(split.values()),
+                       "ratio >= 1.8": ratio >= 1.8}}
+
+
+def _max_sustained(x: Run, url: str, start: float, seconds: float, p95_ms: float) -> tuple[float, list]:
+    """Open model (constant arrival rate): raise the rate by 15 % a step until a step is not served
+    (P95 over p95_ms, errors, or k6 had to drop iterations). The last served rate is the maximum."""
+    steps, best, rate = [], 0.0, start
+    while True:
+        # VUs allocated up front: k6 drops iterations while it creates VUs mid-run.
+        run = x.load(rate, seconds, url=url, PRE_VUS="300", MAX_VUS="600").result()
+        ok = run.sustained(max_error_rate=0.001, max_p95_ms=p95_ms)
+        steps.append({"offered_rps": round(rate), "accepted_per_s": round(run.accepted / seconds, 1),
+                      "p95_ms": round(run.p95_ms, 1), "error_rate": round(run.error_rate, 4),
+                      "dropped": run.dropped, "served": ok})
+        if not ok:
+            return best, steps
+        best, rate = rate, rate * 1.15
+
+
+def scale_api(x: Run) -> dict:
+    """Max sustainable rate through nginx with 1 then 2 API processes, each of a CPU quota."""
+    cores, seconds, start, p95_ms = (0.2, 6, 150, 200) if x.fast else (0.2, 10, 150, 200)
+    lb = Settings.from_env().lb_url
+    x.ctl("stop", "api-2")
+    # The routers are paused: this measures the API tier alone, not the pipeline behind it (Kafka
+    # keeps every accepted message; the accounting at the end waits for all of them).
+    x.ctl("stop", "router")
+    x.timeline.mark("router paused (API tier measured alone)")
+    phases = []
+    try:
+        for apis in (("api",), ("api", "api-2")):
+            if apis == ("api", "api-2"):
+                x.ctl("start", "api-2")
+                x.wait_for(lambda: http_answers(API_PORTS["api-2"], "/health"), 60)
+                x.until(x.timeline.now() + 6)  # nginx retries a failed upstream after fail_timeout 5 s
+            with ExitStack() as stack:
+                quotas = {a: stack.enter_context(CpuQuota(a, x.pid(a), cores)) for a in apis}
+                throttled0 = {a: q.throttled_s() for a, q in quotas.items()}
+                t0 = x.timeline.mark(f"rate steps via nginx, {len(apis)} API process(es) of {cores} core")
+                # Two processes start where one stopped: the steps below it are served by one already.
+                best, steps = _max_sustained(x, lb, phases[0]["max_sustained_rps"] if phases else start,
+                                             seconds, p95_ms)
+                t1 = x.timeline.now()
+                phases.append({
+                    "api_processes": len(apis), "max_sustained_rps": round(best), "steps": steps,
+                    "accepted_per_s_by_instance_all_steps": _per_s(
+                        x, {"field": "accepted_by_api", "ports": {a: API_PORTS[a] for a in apis}}, t0, t1),
+                    "quota_throttled_s": {a: round(q.throttled_s() - throttled0[a], 1)
+                                          for a, q in quotas.items()},
+                    "window_s": [round(t0, 1), round(t1, 1)]})
+    finally:
+        x.ctl("start", "router")
+        x.timeline.mark("router resumed")
+        x.ctl("stop", "api-2")
+    r1, r2 = phases[0]["max_sustained_rps"], phases[1]["max_sustained_rps"]
+    ratio = round(r2 / r1, 3) if r1 else 0.0
+    split = phases[1]["accepted_per_s_by_instance_all_steps"]
+    return {"regime": f"CPU quota of {cores} core per API process (cgroup); nginx round robin, no "
+                      f"session affinity; routers paused while measuring; served = P95 <= {p95_ms} ms, "
+                      "errors <= 0.1 %, no dropped iterations",
+            "rate_1_per_s": r1, "rate_2_per_s": r2, "ratio": ratio, "phases": phases,
+            "checks": {"requests spread over both processes (each > 40 %)":
+                           min(split.values()) > 0.4 * sum(split.values()),
+                       "ratio >= 1.7": ratio >= 1.7}}
+
+
+def failover(x: Run) -> dict:
+    """Two router workers under steady load; SIGKILL one, restart it later."""
+    rate, kill_at, restart_at, end = (40, 15, 30, 45) if x.fast else (100, 60, 120, 180)
+    warm = kill_at / 3
+    log = RebalanceLog(("router", "router-2"), x.timeline.wall0)
+    settings = Settings.from_env()
+    try:
+        if _start_second_router(x, log) is None:
+            raise RuntimeError("router-2 did not finish its rebalance within 300 s")
+        t0 = x.timeline.mark(f"load {rate}/s")
+        load = x.load(rate, end, ADDRESSES="per-conversation")
+        x.until(t0 + kill_at)
+        t_kill = x.timeline.mark("router SIGKILL")
+        x.ctl("signal", "KILL", "router")
+        x.until(t0 + restart_at)
+        t_restart = x.timeline.mark("router restarted")
+        x.ctl("start", "router")
+        load.result()
+        x.wait_for(lambda: x.last.router_group_lag == 0, 120, every=1.0)
+    finally:
+        x.ctl("stop", "router-2")
+        x.ctl("start", "router")
+    before = x.timeline.rate(lambda r: r.delivered_total, t0 + warm, t_kill)
+    recovery = x.timeline.recovery(lambda r: r.delivered_total, t_kill, before)
+    after_kill = [r.router_group_lag for t, r in x.timeline.points
+                  if t >= t_kill and r.router_group_lag is not None]
+    before_kill = [r.router_group_lag for t, r in x.timeline.points
+                   if t0 + warm <= t < t_kill and r.router_group_lag is not None]
+    rebalances = log.lines()
+    assigned = sorted({line["t"] for line in rebalances if "Setting newly assigned" in line["message"]})
+    return {"offered_rps": rate, "killed": "router (SIGKILL)", "kill_at_s": round(t_kill - t0, 1),
+            "restart_at_s": round(t_restart - t0, 1),
+            "delivered_per_s_before": round(before, 1), "recovery_s": recovery,
+            "max_lag": max(after_kill, default=None),
+            "median_lag_before": median(before_kill) if before_kill else None,
+            "broker_session_timeout_s": settings.broker_session_timeout_s,
+            "rebalance_timestamps_s": assigned,
+            "rebalance_log": rebalances,
+            "checks": {"the survivor took the partitions over (rebalance after the kill)":
+                           any(t_kill < t < t_restart for t in assigned),
+                       "recovered (delivered rate back to >= 90 %)": recovery is not None,
+                       "recovery <= 10 s": recovery is not None and recovery <= 10}}
