@@ -9,7 +9,10 @@ time, not capacity.
 
 from __future__ import annotations
 
+import os
+import time
 from contextlib import ExitStack
+from pathlib import Path
 from statistics import median
 
 from chat4all_app.settings import Settings
@@ -43,6 +46,27 @@ def _wait_recovered(x: Run, log: RebalanceLog, programs: tuple[str, ...], since:
     return t
 
 
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _wait_idle(x: Run, programs: tuple[str, ...], below: float = 0.15, timeout: float = 600) -> float | None:
+    """Wait until each worker uses less than `below` of a core with no load: a new standby first
+    replays the changelog of the partitions it follows, and that must not run under the quota."""
+    pids = {p: x.pid(p) for p in programs}
+
+    def idle() -> bool:
+        before = {p: _cpu_s(pid) for p, pid in pids.items()}
+        time.sleep(3)
+        return all((_cpu_s(pid) - before[p]) / 3 < below for p, pid in pids.items())
+
+    t = x.wait_for(idle, timeout, every=0.0)
+    if t is not None:
+        x.timeline.mark("workers idle (standby replay done)")
+    return t
+
+
 def _per_s(x: Run, values: dict, start: float, end: float) -> dict:
     return {name: round(x.timeline.rate(lambda r, p=port: getattr(r, values["field"]).get(p, 0.0),
                                         start, end), 1)
@@ -64,6 +88,7 @@ def scale_workers(x: Run) -> dict:
                 _wait_recovered(x, log, ("router",), t_stop, 120)
             elif workers == ("router", "router-2") and _start_second_router(x, log) is None:
                 raise RuntimeError("router-2 did not finish its rebalance within 300 s")
+            _wait_idle(x, workers)
             with ExitStack() as stack:
                 quotas = {w: stack.enter_context(CpuQuota(w, x.pid(w), cores)) for w in workers}
                 throttled0 = {w: q.throttled_s() for w, q in quotas.items()}
