@@ -27,6 +27,8 @@ class Run:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    retried: int = 0  # re-sends after a 5xx or no answer (RETRY_S, loadtests/lib/chat4all.js)
+    abandoned: int = 0  # messages still without a 202 when RETRY_S ran out
 
     def sustained(self, max_error_rate: float, max_p95_ms: float) -> bool:
         """Served the offered rate: few errors, P95 in bounds, no iteration k6 had to drop."""
@@ -55,4 +57,6 @@ def run(url: str, rate: float, duration_s: float, users_file: Path | None = None
                accepted=int(metrics.get("accepted", {}).get("count", 0)),
                error_rate=float(metrics["http_req_failed"]["value"]),
                dropped=int(metrics.get("dropped_iterations", {}).get("count", 0)),
-               p50_ms=duration["med"], p95_ms=duration["p(95)"], p99_ms=duration["p(99)"])
+               p50_ms=duration["med"], p95_ms=duration["p(95)"], p99_ms=duration["p(99)"],
+               retried=int(metrics.get("retried", {}).get("count", 0)),
+               abandoned=int(metrics.get("abandoned", {}).get("count", 0)))

@@ -33,10 +33,12 @@ def markdown(name: str, result: dict) -> str:
     lines += [f"| {k} | `{json.dumps(v)}` |" for k, v in result["figures"].items()]
     acc = result["accounting"]
     lines += ["", "Accounting of this run's messages:", "",
-              "| accepted (202) | stored | delivered | failed | duplicates | out of order | exact |",
-              "| --- | --- | --- | --- | --- | --- | --- |",
-              f"| {acc['accepted']} | {acc['stored']} | {acc['delivered']} | {acc['failed']} | "
-              f"{acc['duplicates']} | {acc['out_of_order_recipients']} | {acc['exact']} |", "",
+              "| accepted (202) | resends after 5xx | abandoned | stored | delivered | failed | duplicates "
+              "| out of order | exact |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+              "| " + " | ".join(str(acc.get(k, 0)) for k in (
+                  "accepted", "retried", "abandoned", "stored", "delivered", "failed", "duplicates",
+                  "out_of_order_recipients", "exact")) + " |", "",
               "Checks:", ""]
     lines += [f"- [{'x' if ok else ' '}] {check}" for check, ok in result["checks"].items()]
     lines += ["", "Faults and events:", ""]
@@ -62,10 +64,11 @@ def run_one(name: str, fast: bool, out_root: Path) -> dict:
                     mock(channel, **HEALTHY_PROVIDER)
                 for program in ("kafka", "cassandra", "connector-whatsapp", "connector-instagram"):
                     x.ctl("start", program)
-            acc = accounting.account(senders, x.accepted)  # still on the timeline: the drain shows
+            # Still on the timeline: the drain shows.
+            acc = accounting.account(senders, x.accepted, **x.resends)
             timeline.mark("accounted")
-    checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates)":
-                                      acc["exact"], "provider order == acceptance order":
+    checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates, "
+                                      "0 abandoned)": acc["exact"], "provider order == acceptance order":
                                       acc["out_of_order_recipients"] == 0}
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
     result = {"name": name, "fast": fast, "figures": figures, "accounting": acc, "checks": checks,

@@ -41,8 +41,12 @@ def out_of_order(users: list[dict], ledgers: dict[str, dict]) -> int:
     return bad
 
 
-def account(users: list[dict], accepted: int, settle_timeout_s: float = 180) -> dict:
-    """Waits (up to the timeout) until every stored message is delivered, then counts."""
+def account(users: list[dict], accepted: int, retried: int = 0, abandoned: int = 0,
+            settle_timeout_s: float = 180) -> dict:
+    """Waits (up to the timeout) until every stored message is delivered, then counts.
+
+    `retried`: resends after a 5xx (same message_id); `abandoned`: messages the client gave up on
+    without a 202 — they may be stored or not, so any makes the accounting inexact."""
     deadline = time.monotonic() + settle_timeout_s
     while True:
         ledgers = {c: ledger(c) for c in MOCKS}
@@ -51,9 +55,11 @@ def account(users: list[dict], accepted: int, settle_timeout_s: float = 180) -> 
         if (run["stored"] >= accepted and run["pending"] == 0) or time.monotonic() > deadline:
             break
         time.sleep(2)
-    return {"accepted": accepted, "stored": run["stored"], "delivered": run["delivered"]["total"],
+    return {"accepted": accepted, "retried": retried, "abandoned": abandoned,
+            "stored": run["stored"], "delivered": run["delivered"]["total"],
             "failed": run["failed"], "pending": run["pending"], "duplicates": run["duplicates"],
             "lost": max(0, accepted - run["delivered"]["total"] - run["failed"]),
             "by_channel": run["by_channel"], "by_status": run["by_status"],
             "out_of_order_recipients": out_of_order(users, ledgers),
-            "exact": accepted == run["stored"] == run["delivered"]["total"] and run["duplicates"] == 0}
+            "exact": (accepted == run["stored"] == run["delivered"]["total"] and run["duplicates"] == 0
+                      and abandoned == 0)}

@@ -11,6 +11,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from chat4all_app.settings import Settings
 
@@ -45,7 +46,7 @@ class GroupLag:
         """The lag now, None while the broker does not answer (e.g. Kafka is down)."""
         try:
             return self.loop.run_until_complete(asyncio.wait_for(self._read(), 5))
-        except Exception:  # a fault experiment may have stopped Kafka: no reading this second
+        except (KafkaError, OSError, TimeoutError):  # an experiment may have stopped Kafka: no reading
             return None
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from experiments.probe import Reading
 from experiments.timeline import Timeline
 
 API_URL = "http://127.0.0.1:8080"
+RETRY_S = 120  # longer than any outage the experiments cause
 
 
 @dataclass
@@ -36,6 +37,10 @@ class Run:
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4))
 
     def load(self, rate: float, seconds: float, url: str = API_URL, **env: str) -> Future:
+        """k6 in the background. Like a careful client, it resends a message answered 5xx with the
+        same message_id (for RETRY_S): a 503 whose message Kafka stored anyway then ends as one
+        202 and one stored message instead of an unknown."""
+        env = {"RETRY_S": str(RETRY_S)} | env
         future = self._pool.submit(k6.run, url, rate, seconds, self.users_file, env)
         self.loads.append(future)
         return future
@@ -80,6 +85,11 @@ class Run:
     @property
     def accepted(self) -> int:
         return sum(f.result().accepted for f in self.loads)
+
+    @property
+    def resends(self) -> dict[str, int]:
+        return {"retried": sum(f.result().retried for f in self.loads),
+                "abandoned": sum(f.result().abandoned for f in self.loads)}
 
 
 def mock(channel: str, **config) -> dict:

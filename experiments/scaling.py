@@ -67,10 +67,18 @@ def _wait_idle(x: Run, programs: tuple[str, ...], below: float = 0.15, timeout: 
     return t
 
 
-def _per_s(x: Run, values: dict, start: float, end: float) -> dict:
-    return {name: round(x.timeline.rate(lambda r, p=port: getattr(r, values["field"]).get(p, 0.0),
-                                        start, end), 1)
-            for name, port in values["ports"].items()}
+def _per_s(x: Run, field: str, ports: dict[str, int], start: float, end: float) -> dict:
+    """Rate of one per-instance counter of the probe (`field`, keyed by port), per program name."""
+    return {name: round(x.timeline.rate(lambda r, p=port: getattr(r, field).get(p, 0.0), start, end), 1)
+            for name, port in ports.items()}
+
+
+CONNECTORS = ("connector-whatsapp", "connector-instagram")
+# External recipients only, connectors paused while measuring: a routed message then costs the router
+# the same work in every phase (store, publish to its channel). With connectors running, the status
+# events of what they deliver come back to the same router workers, and how many come back in a
+# window depends on how far the connectors got: phases would compare different mixes of work.
+RECIPIENTS = "whatsapp"
 
 
 def scale_workers(x: Run) -> dict:
@@ -89,11 +97,14 @@ def scale_workers(x: Run) -> dict:
             elif workers == ("router", "router-2") and _start_second_router(x, log) is None:
                 raise RuntimeError("router-2 did not finish its rebalance within 300 s")
             _wait_idle(x, workers)
+            for connector in CONNECTORS:
+                x.ctl("stop", connector)
             with ExitStack() as stack:
                 quotas = {w: stack.enter_context(CpuQuota(w, x.pid(w), cores)) for w in workers}
                 throttled0 = {w: q.throttled_s() for w, q in quotas.items()}
-                t0 = x.timeline.mark(f"{rate}/s offered, {len(workers)} router worker(s) of {cores} core")
-                run = x.load(rate, seconds).result()
+                t0 = x.timeline.mark(f"{rate}/s offered, {len(workers)} router worker(s) of {cores} core, "
+                                     "connectors paused")
+                run = x.load(rate, seconds, RECIPIENTS=RECIPIENTS).result()
                 t1 = x.timeline.now()
                 window = (t0 + warm, t1)
                 phases.append({
@@ -101,23 +112,31 @@ def scale_workers(x: Run) -> dict:
                     "routed_per_s": round(x.timeline.rate(lambda r: r.routed, *window), 1),
                     "delivered_per_s": round(x.timeline.rate(lambda r: r.delivered_total, *window), 1),
                     "messages_processed_per_s_by_instance": _per_s(
-                        x, {"field": "processed_by_router",
-                            "ports": {w: ROUTER_PORTS[w] for w in workers}}, *window),
+                        x, "processed_by_router", {w: ROUTER_PORTS[w] for w in workers}, *window),
                     "accepted_per_s": round(run.accepted / seconds, 1),
                     "quota_throttled_s": {w: round(q.throttled_s() - throttled0[w], 1)
                                           for w, q in quotas.items()},
                     "window_s": [round(window[0], 1), round(window[1], 1)]})
-            x.timeline.mark("quota lifted: drain")
+            x.timeline.mark("quota lifted, connectors resumed: drain")
+            for connector in CONNECTORS:
+                x.ctl("start", connector)
             x.wait_drained(600)
     finally:
         x.ctl("stop", "router-2")
+        for connector in CONNECTORS:
+            x.ctl("start", connector)
     t1 = median(p["routed_per_s"] for p in phases if p["workers"] == 1)
     t2 = median(p["routed_per_s"] for p in phases if p["workers"] == 2)
     ratio = round(t2 / t1, 3) if t1 else 0.0
     split = phases[-1]["messages_processed_per_s_by_instance"]
+    # Each 2-worker phase against the 1-worker phase just before it: how much the machine drifted.
+    pair_ratios = [round(b["routed_per_s"] / a["routed_per_s"], 3)
+                   for a, b in zip(phases[::2], phases[1::2], strict=True) if a["routed_per_s"]]
     return {"regime": f"CPU quota of {cores} core per router worker (cgroup), standing in for separate "
-                      "nodes; Kafka, Cassandra, API, connectors and k6 share the rest of the 2 cores",
-            "offered_rps": rate, "t1_per_s": t1, "t2_per_s": t2, "ratio": ratio,
+                      "nodes; Kafka, Cassandra, API and k6 share the rest of the 2 cores; messages to "
+                      f"{RECIPIENTS} only, connectors paused while measuring (their status events are "
+                      "applied in the drain between phases)",
+            "offered_rps": rate, "t1_per_s": t1, "t2_per_s": t2, "ratio": ratio, "pair_ratios": pair_ratios,
             "per_worker_events_per_s": {n: median(sum(p["messages_processed_per_s_by_instance"].values()) / n
                                                   for p in phases if p["workers"] == n) for n in (1, 2)},
             "repeats": repeats, "phases": phases,
@@ -170,7 +189,7 @@ def scale_api(x: Run) -> dict:
                 phases.append({
                     "api_processes": len(apis), "max_sustained_rps": round(best), "steps": steps,
                     "accepted_per_s_by_instance_all_steps": _per_s(
-                        x, {"field": "accepted_by_api", "ports": {a: API_PORTS[a] for a in apis}}, t0, t1),
+                        x, "accepted_by_api", {a: API_PORTS[a] for a in apis}, t0, t1),
                     "quota_throttled_s": {a: round(q.throttled_s() - throttled0[a], 1)
                                           for a, q in quotas.items()},
                     "window_s": [round(t0, 1), round(t1, 1)]})

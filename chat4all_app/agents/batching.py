@@ -48,7 +48,7 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
         async for events in stream.take_events(size, within=settings.batch_within_s):
             holes = continuity.holes(events)
             if holes:
-                restart_in_place(f"{name}: offsets missing before {holes} (lost between Kafka and the "
+                restart_in_place(app, f"{name}: offsets missing before {holes} (lost between Kafka and the "
                                  "stream); not processing past them")
             for event in events:
                 MESSAGES_CONSUMED.labels(event.message.topic, str(event.message.partition)).inc()

@@ -1,24 +1,50 @@
 """Restart this worker in place: the remedy when Faust's consumer loses track of a partition.
 
 `exec` of the same command keeps the pid, so the supervisor (and its stop/kill/start commands)
-sees one continuous process, whatever its restart policy. For Kafka it is a crash: the old member
-expires after the session timeout, the new one rejoins, Faust seeks every partition to its
-committed offset and replays in order — the path the SIGKILL tests prove loses nothing.
+sees one continuous process, whatever its restart policy. For Kafka the old member leaves the
+group first, so the new one's join rebalances at once instead of after the old member's session
+timeout; Faust then seeks every partition to its committed offset and replays in order — the path
+the SIGKILL tests prove loses nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
+
+import faust
 
 from chat4all_app.observability.logs import drain
 
 log = logging.getLogger(__name__)
 
+LEAVE_GROUP_TIMEOUT_S = 2.0
 
-def restart_in_place(reason: str) -> None:
+
+def leave_group(app: faust.App, timeout_s: float = LEAVE_GROUP_TIMEOUT_S) -> bool:
+    """Send Kafka's LeaveGroup for this worker's consumer; best effort, as a clean shutdown does.
+
+    Without it the group waits a whole session timeout for the exec'd (dead) member before the
+    rebalance that lets the new process in: measured 4-6 s of a failover. Faust runs its aiokafka
+    consumer on a thread of its own, so the request is scheduled on that thread's loop; aiokafka
+    has no public "leave but keep running" call, hence the private coordinator method.
+    """
+    try:
+        thread = app.consumer._thread
+        coordinator = thread._ensure_consumer()._coordinator
+        asyncio.run_coroutine_threadsafe(coordinator._maybe_leave_group(),
+                                         thread.thread_loop).result(timeout_s)
+        return True
+    except Exception as exc:  # a failed leave costs only the session timeout, as before
+        log.warning("could not leave the consumer group before restarting: %r", exc)
+        return False
+
+
+def restart_in_place(app: faust.App, reason: str) -> None:
     log.error("restarting this worker in place: %s", reason)
+    leave_group(app)
     logging.shutdown()
     drain()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

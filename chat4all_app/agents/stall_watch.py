@@ -148,6 +148,7 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
         stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
         if stalled:
             restart_in_place(
+                app,
                 f"partitions {[str(tp) for tp in stalled]} have lag but no progress for {stall_after_s:.0f}s "
                 f"(highwater { {str(tp): highwater.get(tp) for tp in stalled} }, committed "
                 f"{ {str(tp): committed.get(tp) for tp in stalled} }, {consumer_state(app, stalled)})")

@@ -16,6 +16,10 @@
 //   THINK_S     mean think time between iterations in seconds (each case has its default;
 //               0 disables it); the actual pause is uniform in [0.5, 1.5] x THINK_S
 //   P95_MS, P99_MS, MAX_ERROR_RATE   threshold overrides (defaults 200, 500, 0.01)
+//   RETRY_S     resend a message the API answered 5xx (or not at all) for up to this many seconds,
+//               always with the same client-chosen message_id (default 0: send once). A 503 can
+//               still mean "stored": Kafka may write a publish the API gave up waiting for. The
+//               API deduplicates by message_id, so the retry makes the outcome known, not doubled.
 import http from "k6/http";
 import { check, fail, sleep } from "k6";
 import { Counter } from "k6/metrics";
@@ -30,6 +34,10 @@ export const EP_FILES = "POST /v1/files";
 // compares it with what reached Cassandra and the provider ledgers. (benchmarks/ reads the same
 // name from --summary-export.)
 export const accepted = new Counter("accepted");
+// Re-sends of a message after a 5xx or no answer (RETRY_S), and messages still without a 202 when
+// RETRY_S ran out: those may or may not be stored, so an exact accounting needs abandoned == 0.
+export const retried = new Counter("retried");
+export const abandoned = new Counter("abandoned");
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
@@ -208,16 +216,33 @@ function authHeaders(ctx, extra) {
 
 // POST /v1/messages with ~`bytes` bytes of content; recipient: undefined = RECIPIENTS mix,
 // null = internal, or an explicit recipient_id. Counts 202s in the `accepted` counter.
+const RETRY_S = envNum("RETRY_S", 0);
+
+function serverFailed(res) {
+  return res.status === 0 || res.status >= 500;
+}
+
 export function sendMessage(ctx, bytes = 200, recipient = undefined) {
-  const body = { conversation_id: ctx.conversation_id, content: content(bytes) };
+  // The client picks the message_id: a resend of the same message is then recognisably the same.
+  const body = { conversation_id: ctx.conversation_id, content: content(bytes),
+                 message_id: crypto.randomUUID() };
   const to = recipient === undefined ? nextRecipient(ctx) : recipient;
   if (to) body.recipient_id = to;
-  const res = http.post(`${API_URL}/v1/messages`, JSON.stringify(body), {
-    headers: authHeaders(ctx, JSON_HEADERS),
-    tags: { endpoint: EP_MESSAGES },
-    responseType: "none",
-  });
+  const post = () =>
+    http.post(`${API_URL}/v1/messages`, JSON.stringify(body), {
+      headers: authHeaders(ctx, JSON_HEADERS),
+      tags: { endpoint: EP_MESSAGES },
+      responseType: "none",
+    });
+  const deadline = Date.now() + RETRY_S * 1000;
+  let res = post();
+  while (RETRY_S > 0 && serverFailed(res) && Date.now() < deadline) {
+    sleep(0.5);
+    retried.add(1);
+    res = post();
+  }
   if (check(res, { "POST /v1/messages is 202": (r) => r.status === 202 })) accepted.add(1);
+  else if (RETRY_S > 0 && serverFailed(res)) abandoned.add(1);
   return res;
 }
 

@@ -147,6 +147,9 @@ async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_a
     assert "OPEN" in opened, opened
     ledger = await mocks["instagram"].ledger()
     attempts_while_open = sum(ledger["attempts"].get(m, 0) for m in sent)
+    # One conversation is sent in order: its first message failed fail_max times in a row, which
+    # opened the circuit before any later message reached the provider (no trial yet: reset 5 s).
+    assert ledger["attempts"].get(sent[0]) == settings.circuit_fail_max == attempts_while_open, ledger
     assert await stored_count(api, bob, conv, len(sent))
     assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}  # held, not dropped
     # While open the breaker fails fast: only trial calls reach the provider.
