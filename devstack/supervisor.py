@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from devstack.components import Component
 from devstack.layout import Layout
 
+SUPERVISOR_LOG_BACKUPS = 2  # rotated program logs kept beside the current one (<log>.1, <log>.2)
+
 
 @dataclass(frozen=True)
 class Program:
@@ -57,7 +59,7 @@ def render_config(layout: Layout, groups: dict[str, Iterable[Program]]) -> str:
                 f"autostart={str(p.autostart).lower()}", "autorestart=false", "startsecs=2", "startretries=0",
                 f"stopwaitsecs={p.stopwaitsecs}", "stopasgroup=true", "killasgroup=true",
                 "redirect_stderr=true", f"stdout_logfile={layout.log(p.name)}",
-                "stdout_logfile_maxbytes=50MB", "stdout_logfile_backups=2",
+                "stdout_logfile_maxbytes=50MB", f"stdout_logfile_backups={SUPERVISOR_LOG_BACKUPS}",
             ]
             if p.env:
                 env = ",".join(f'{k}="{_escape(v)}"' for k, v in p.env.items())
