@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest
+.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -62,3 +62,6 @@ experiments: install  ## every fault experiment in turn (make up first); results
 profile: install  ## py-spy every Python service under a fixed load (make up first): RATE=400 SECONDS=40 HZ=50
 	@$(PY) -m benchmarks.profile --rate $(or $(RATE),400) --seconds $(or $(SECONDS),40) \
 		--sample-rate $(or $(HZ),50)
+
+report: install  ## the technical report (pt-BR PDF) from the committed results -> docs/report/relatorio-tecnico.pdf
+	@$(PY) -m report

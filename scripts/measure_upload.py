@@ -1,18 +1,23 @@
 """Measure streamed uploads against the running stack: MiB/s and the API's peak RSS growth.
 
-    ~/.cache/chat4all/venv/bin/python scripts/measure_upload.py [--size-mib 100] [--repeats 3]
+    ~/.cache/chat4all/venv/bin/python scripts/measure_upload.py [--size-mib 100] [--repeats 3] [--out F]
 
-Prints one line per run and the medians. The API must be the one `make up` started (its pid is
-read from the supervisor, its memory from /proc). A figure, not a test: no thresholds here.
+Prints one line per run and the medians; --out also writes them as JSON (the report reads
+results/bench/upload.json, written with --size-mib 2048 --repeats 1). The API must be the one
+`make up` started (its pid is read from the supervisor, its memory from /proc). A figure, not a
+test: no thresholds here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
+import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -24,7 +29,7 @@ from tests.integration.files_helpers import MiB, PeakRss, RandomStream, file_for
 from tests.integration.stack_control import ctl
 
 
-async def main(size_mib: int, repeats: int) -> None:
+async def main(size_mib: int, repeats: int, out: Path | None) -> None:
     pid = int(ctl("pid", "api").strip())
     async with aiohttp.ClientSession() as http:
         api = Api(http)
@@ -42,6 +47,13 @@ async def main(size_mib: int, repeats: int) -> None:
             growths.append(rss.growth / MiB)
             print(f"run {run}: {size_mib} MiB in {seconds:.2f} s = {rates[-1]:.1f} MiB/s; "
                   f"API peak RSS +{growths[-1]:.1f} MiB")
+    if out is not None:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        out.write_text(json.dumps({
+            "size_mib": size_mib, "repeats": repeats, "mib_per_s": [round(r, 1) for r in rates],
+            "median_mib_per_s": round(statistics.median(rates), 1),
+            "api_peak_rss_growth_mib": [round(g, 1) for g in growths], "checksum_verified": True,
+            "git_sha": sha, "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2) + "\n")
     print(f"median over {repeats}: {statistics.median(rates):.1f} MiB/s; "
           f"API peak RSS growth median {statistics.median(growths):.1f} MiB, max {max(growths):.1f} MiB "
           "(the first run after an API start includes one-time allocations)")
@@ -51,5 +63,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args()
-    asyncio.run(main(args.size_mib, args.repeats))
+    asyncio.run(main(args.size_mib, args.repeats, args.out))

@@ -1,0 +1,208 @@
+"""The committed results files, loaded into the template's context.
+
+Every figure the report prints comes from here: results/bench, results/profile,
+results/experiments/<name>, the newest loadtests/results/<run>/summary.json, and the settings'
+defaults (the configuration appendix). A missing file stops the build with its path and the
+command that writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chat4all_app.settings import Settings, documentation
+
+EXPERIMENTS = ("scale-workers", "scale-api", "failover", "connector-isolation", "circuit-breaker",
+               "store-and-forward", "health-detection", "broker-restart", "cassandra-restart")
+
+# Settings shown in the configuration appendix, with their meaning in Portuguese.
+CONFIG_ROWS = {
+    "KAFKA_TOPIC_MESSAGES_PARTITIONS": "Partições do tópico de mensagens (limite de workers paralelos)",
+    "KAFKA_REPLICATION_FACTOR": "Fator de replicação dos tópicos (nó único localmente)",
+    "KAFKA_PUBLISH_TIMEOUT_S": "Espera máxima pelo ack do Kafka antes de responder 503 (s)",
+    "CASSANDRA_REPLICATION_FACTOR": "Fator de replicação do keyspace",
+    "ROUTER_BATCH_SIZE": "Eventos por lote do router (stream.take)",
+    "BATCH_WITHIN_S": "Espera máxima para completar um lote (s)",
+    "BROKER_SESSION_TIMEOUT_S": "Timeout de sessão do consumidor: detecção de worker morto (s)",
+    "TABLE_STANDBY_REPLICAS": "Réplicas quentes das tabelas RocksDB em outro worker",
+    "STALL_AFTER_S": "Partição com lag e sem progresso por este tempo reinicia o worker (s)",
+    "CIRCUIT_FAIL_MAX": "Falhas consecutivas que abrem o circuit breaker de um canal",
+    "CIRCUIT_RESET_S": "Tempo em OPEN antes da chamada de teste HALF_OPEN (s)",
+    "FILE_MAX_BYTES": "Maior arquivo aceito (bytes)",
+    "PROMETHEUS_SCRAPE_INTERVAL": "Intervalo de coleta do Prometheus local",
+}
+
+
+class ReportDataError(RuntimeError):
+    """A results file the report needs is missing or unreadable."""
+
+
+def read_json(root: Path, relative: str, how: str) -> dict[str, Any]:
+    path = root / relative
+    if not path.is_file():
+        raise ReportDataError(f"{relative} is missing: {how}, then commit the results and re-run "
+                              "`make report`")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ReportDataError(f"{relative} is not valid JSON ({exc}): {how}") from exc
+
+
+def loadtest_runs(root: Path) -> list[dict[str, Any]]:
+    """Every run under loadtests/results with a summary.json, oldest first (dirs start with a UTC stamp)."""
+    base = root / "loadtests" / "results"
+    runs = []
+    for summary in sorted(base.glob("*/summary.json")) if base.is_dir() else []:
+        run = json.loads(summary.read_text())
+        run["dir"] = summary.parent.relative_to(root).as_posix()
+        run["charts"] = {p.stem: p for p in sorted(summary.parent.glob("*.png"))}
+        runs.append(run)
+    if not runs:
+        raise ReportDataError("loadtests/results/<run>/summary.json is missing: run "
+                              "`make loadtest CASE=02-baseline` (with the stack up)")
+    return runs
+
+
+def newest_per_case(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    newest = {run["case"]: run for run in runs}  # runs are oldest first
+    return [newest[case] for case in sorted(newest)]
+
+
+def experiment(root: Path, name: str) -> dict[str, Any]:
+    result = read_json(root, f"results/experiments/{name}/latest.json",
+                       f"run `make experiment NAME={name}` (with the stack up)")
+    result["timeline_png"] = root / "results" / "experiments" / name / "timeline.png"
+    result["checks_passed"] = sum(1 for ok in result["checks"].values() if ok)
+    result["checks_total"] = len(result["checks"])
+    result["marks"] = result["timeline"]["marks"]  # faults and events; the readings are in the PNG
+    del result["timeline"]
+    return result
+
+
+def log_excerpt(result: dict[str, Any], after: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Up to `limit` rebalance log lines from the first event mark containing `after` on, with every
+    event mark of the experiment, in time order."""
+    start = next((m["t"] for m in result["marks"] if after in m["event"]), None)
+    lines = result["figures"]["rebalance_log"]
+    lines = lines[-limit:] if start is None else [line for line in lines if line["t"] >= start][:limit]
+    marks = [{"t": m["t"], "process": "evento", "message": m["event"]} for m in result["marks"]]
+    return sorted(lines + marks, key=lambda line: line["t"])
+
+
+def machine_cores(scale_workers: dict[str, Any]) -> int:
+    """Cores of the machine the experiments ran on, as their regime states; else this machine's."""
+    found = re.search(r"(\d+) cores", scale_workers["figures"].get("regime", ""))
+    return int(found[1]) if found else (os.cpu_count() or 1)
+
+
+def quota(result: dict[str, Any]) -> float:
+    """The CPU quota per measured process, as the experiment's `regime` states it ("0.1 core")."""
+    found = re.search(r"([\d.]+) core", result["figures"].get("regime", ""))
+    if not found:
+        raise ReportDataError(f"results/experiments/{result['name']}/latest.json: figures.regime names no "
+                              "CPU quota (\"<n> core\"); re-run the experiment or update report/data.py")
+    return float(found[1])
+
+
+def scaling(sw: dict[str, Any], sa: dict[str, Any]) -> dict[str, Any]:
+    """Derived figures of the scale-out experiments (each from the phases they recorded)."""
+    phases = sw["figures"]["phases"]
+    one = [p["routed_per_s"] for p in phases if p["workers"] == 1]
+    two = [p["routed_per_s"] for p in phases if p["workers"] == 2]
+    rows = []
+    for i, p in enumerate(phases, 1):
+        by_instance = p["messages_processed_per_s_by_instance"]
+        rows.append({"repeat": i, "workers": p["workers"], "routed": p["routed_per_s"],
+                     "delivered": p["delivered_per_s"], "by_instance": by_instance,
+                     "throttled": sum(p["quota_throttled_s"].values())})
+    api_rows = [{"processes": p["api_processes"], "max_rps": p["max_sustained_rps"],
+                 "by_instance": p["accepted_per_s_by_instance_all_steps"],
+                 "steps": p["steps"]} for p in sa["figures"]["phases"]]
+    two_api = api_rows[-1]["by_instance"]
+    spread = max((max(g) - min(g)) / (sum(g) / len(g)) for g in (one, two) if sum(g))
+    return {"worker_phases": rows, "worker_spread": spread,
+            "any_delivered": any(p["delivered_per_s"] > 0 for p in phases),
+            "worker_quota": quota(sw), "api_quota": quota(sa),
+            "api_phases": api_rows,
+            "api_share_min": min(two_api.values()) / sum(two_api.values())}
+
+
+def config(settings: Settings) -> dict[str, Any]:
+    defaults = {env: default for env, default, _ in documentation()}
+    unknown = sorted(set(CONFIG_ROWS) - set(defaults))
+    if unknown:
+        raise ReportDataError(f"report/data.py CONFIG_ROWS names settings that do not exist: {unknown}")
+    rows = [{"env": env, "default": defaults[env], "meaning": meaning}
+            for env, meaning in CONFIG_ROWS.items()]
+    topics = settings.topic_partition_counts()
+    return {"rows": rows, "topics": topics, "prometheus_yml": "monitoring/prometheus.yml"}
+
+
+def git_head(root: Path) -> str:
+    done = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True,
+                          text=True)
+    return done.stdout.strip() or "desconhecido"
+
+
+def provenance(bench: dict, profile: dict, loadtest: dict, experiments: dict,
+               upload: dict) -> list[dict[str, str]]:
+    rows = [{"source": "results/bench/latest.json", "when": bench["timestamp"], "sha": bench["git_sha"][:10]},
+            {"source": "results/bench/upload.json", "when": upload["timestamp"],
+             "sha": upload["git_sha"][:10]},
+            {"source": "results/profile/latest.json", "when": profile["timestamp"],
+             "sha": profile["git_sha"][:10]},
+            {"source": f"{loadtest['dir']}/summary.json", "when": loadtest["window"]["start"][:19] + "+00:00",
+             "sha": "—"}]
+    rows += [{"source": f"results/experiments/{name}/latest.json", "when": ex["timestamp"],
+              "sha": ex["git_sha"][:10]} for name, ex in experiments.items()]
+    return rows
+
+
+def load(root: Path) -> dict[str, Any]:
+    """The template context: every results file, plus the figures derived from them."""
+    bench = read_json(root, "results/bench/latest.json", "run `make bench` (with the stack up)")
+    profile = read_json(root, "results/profile/latest.json",
+                        "run `make profile RATE=200 SECONDS=35 HZ=0` (with the stack up)")
+    runs = loadtest_runs(root)
+    # The load test the report describes: the baseline case if it was run, else the newest run.
+    loadtest = next((r for r in reversed(runs) if r["case"] == "02-baseline"), runs[-1])
+    upload = read_json(root, "results/bench/upload.json",
+                       "run `python scripts/measure_upload.py --size-mib 2048 --repeats 1 "
+                       "--out results/bench/upload.json` (with the stack up)")
+    experiments = {name: experiment(root, name) for name in EXPERIMENTS}
+    ex = {name.replace("-", "_"): result for name, result in experiments.items()}
+    settings = Settings()
+    accounting = [r["accounting"] for r in experiments.values()]
+    return {
+        "generated": {"date": datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC"), "sha": git_head(root)},
+        "bench": bench,
+        "profile": profile,
+        "profile_processes": [{"name": n, **v} for n, v in sorted(profile["processes"].items())],
+        "profile_total_ms": sum(v["cpu_ms_per_msg"] for v in profile["processes"].values()),
+        "loadtest": loadtest,
+        "upload": upload,
+        "loadtests": newest_per_case(runs),
+        "ex": ex,
+        "experiments": experiments,
+        "totals": {"accepted": sum(a["accepted"] for a in accounting),
+                   "lost": sum(a["lost"] for a in accounting),
+                   "duplicates": sum(a["duplicates"] for a in accounting),
+                   "out_of_order": sum(a["out_of_order_recipients"] for a in accounting),
+                   "inexact": [n for n, r in experiments.items() if not r["accounting"]["exact"]],
+                   "stored_over_accepted": [n for n, r in experiments.items()
+                                            if r["accounting"]["stored"] > r["accounting"]["accepted"]],
+                   "checks_failed": sum(r["checks_total"] - r["checks_passed"] for r in experiments.values()),
+                   "checks_total": sum(r["checks_total"] for r in experiments.values())},
+        "failover_log": log_excerpt(experiments["failover"], "SIGKILL"),
+        "scaling": scaling(experiments["scale-workers"], experiments["scale-api"]),
+        "machine_cores": machine_cores(experiments["scale-workers"]),
+        "settings": settings,
+        "config": config(settings),
+        "provenance": provenance(bench, profile, loadtest, experiments, upload),
+    }
