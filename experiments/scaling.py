@@ -249,5 +249,7 @@ def failover(x: Run) -> dict:
             "rebalance_log": rebalances,
             "checks": {"the survivor took the partitions over (rebalance after the kill)":
                            any(t_kill < t < t_restart for t in assigned),
-                       "recovered (delivered rate back to >= 90 %)": recovery is not None,
-                       "recovery <= 10 s": recovery is not None and recovery <= 10}}
+                       "recovered (delivered rate back to >= 90 %)": recovery is not None}
+            # The 10 s target is a measurement of the full run; the fast variant (make test) checks
+            # behaviour only, not a time on a shared machine.
+            | ({} if x.fast else {"recovery <= 10 s": recovery is not None and recovery <= 10})}
