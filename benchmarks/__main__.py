@@ -24,7 +24,7 @@ from pathlib import Path
 from benchmarks import e2e, k6, users
 from benchmarks.capacity import Search
 from benchmarks.report import markdown
-from devstack.layout import REPO_DIR
+from devstack.layout import REPO_DIR, git_sha
 from devstack.probes import http_answers
 
 API_URL, HELLO_PORT = "http://127.0.0.1:8080", 18099
@@ -82,8 +82,6 @@ def summary(repeats: list[dict], args: argparse.Namespace) -> dict:
     col = lambda f: [f(r) for r in repeats if f(r) is not None]  # noqa: E731
     hello_rps = med(col(lambda r: r["hello"]["max_rps"]))
     api_rps = med(col(lambda r: r["api"]["max_rps"]))
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True,
-                         text=True).stdout.strip()
     return {
         "baseline_hello_rps": hello_rps, "api_max_rps": api_rps,
         "api_p95_ms_at_max": med(col(lambda r: r["api"]["p95_ms_at_max"])),
@@ -98,7 +96,7 @@ def summary(repeats: list[dict], args: argparse.Namespace) -> dict:
         "error_rate": med(col(lambda r: r["e2e"]["k6"]["error_rate"])),
         "lost_messages": sum(col(lambda r: r["e2e"]["lost_messages"])),
         "repeats": len(repeats), "e2e_seconds": args.e2e_seconds, "step_seconds": args.step_seconds,
-        "git_sha": sha, "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": repeats,
     }
 

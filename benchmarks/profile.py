@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks import e2e, k6, pipeline, users
 from benchmarks.processes import Sampler, pids
-from devstack.layout import REPO_DIR, Layout
+from devstack.layout import REPO_DIR, Layout, git_sha
 from devstack.probes import http_answers
 
 API_URL = "http://127.0.0.1:8080"
@@ -139,21 +139,22 @@ def main(argv: list[str] | None = None) -> int:
             with Sampler() as processes:
                 raws = {n: pool.submit(record, p, profile_s, args.sample_rate, Path(tmp) / f"{n}.txt")
                         for n, p in targets.items()}
-                profiles = {n: summarize(parse(f.result())) for n, f in raws.items()}
+                raw = {n: f.result() for n, f in raws.items()}  # every recording (or wait) is over
+                # Without py-spy (rate 0) there are no samples to summarise.
+                profiles = {n: summarize(parse(text)) for n, text in raw.items()} if args.sample_rate else {}
             after, window = pipeline.snapshot(), time.monotonic() - t0
             busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
             run = load.result()
     delivered_per_s = (after.delivered - before.delivered) / window
     for p in processes.result.values():  # CPU cost of one delivered message, per process
         p["cpu_ms_per_msg"] = round(p["cpu_pct"] * 10 / max(delivered_per_s, 1e-9), 3)
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
     result = {"rate": args.rate, "seconds": args.seconds, "profile_seconds": profile_s,
               "accepted_per_s": round((after.accepted - before.accepted) / window, 1),
               "delivered_per_s": round(delivered_per_s, 1), "lag_after": after.lag,
               "machine_busy_pct": round(busy / total * 100, 1),
               "machine_steal_pct": round(steal / total * 100, 1),
               "sample_rate": args.sample_rate, "k6": run.__dict__, "processes": processes.result,
-              "profiles": profiles, "git_sha": sha.stdout.strip(),
+              "profiles": profiles, "git_sha": git_sha(),
               "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,12 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 def port_of(address: str) -> int:
     """The port of "host:port", "http://host:port/" or the first of "h1:p1,h2:p2"."""
     return int(address.split(",")[0].rstrip("/").rsplit(":", 1)[1])
+
+
+def git_sha(short: int | None = None) -> str:
+    """The commit the repository is at ("" outside a git checkout): results files record it."""
+    args = ["git", "rev-parse", *([f"--short={short}"] if short else []), "HEAD"]
+    return subprocess.run(args, cwd=REPO_DIR, capture_output=True, text=True).stdout.strip()
 
 
 def read_versions(path: Path = REPO_DIR / "deploy" / "versions.env") -> dict[str, str]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import e2e, users
-from devstack.layout import REPO_DIR
+from devstack.layout import REPO_DIR, git_sha
 from devstack.probes import http_answers
 from experiments import accounting, chart
 from experiments.cases import CASES, CHANNELS
@@ -70,10 +69,9 @@ def run_one(name: str, fast: bool, out_root: Path) -> dict:
     checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates, "
                                       "0 abandoned)": acc["exact"], "provider order == acceptance order":
                                       acc["out_of_order_recipients"] == 0}
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True)
     result = {"name": name, "fast": fast, "figures": figures, "accounting": acc, "checks": checks,
               "passed": all(checks.values()), "timeline": timeline.to_json(),
-              "git_sha": sha.stdout.strip(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
+              "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
     out = out_root / name
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -25,18 +25,20 @@ def ledger(channel: str) -> dict:
         return json.load(resp)
 
 
-def out_of_order(users: list[dict], ledgers: dict[str, dict]) -> int:
-    """Recipients whose provider order differs from acceptance order (per-conversation addresses)."""
+def out_of_order(pages: list[list[dict]], ledgers: dict[str, dict]) -> int:
+    """Recipients whose provider order differs from acceptance order (per-conversation addresses).
+    `pages`: each run conversation's messages in acceptance order (snapshot.run_messages)."""
     bad = 0
-    for entry in users:
+    for messages in pages:
         expected: dict[str, list[str]] = defaultdict(list)
-        for m in snapshot.conversation_messages(entry):  # acceptance order
+        for m in messages:
             channel = snapshot.channel_of(m["to"])
             if channel != "internal":
                 expected[m["to"]].append(m["id"])
         for recipient, ids in expected.items():
             channel, address = recipient.split(":", 1)
-            seen = [i for i in ledgers[channel]["order"].get(address, []) if i in set(ids)]
+            wanted = set(ids)
+            seen = [i for i in ledgers[channel]["order"].get(address, []) if i in wanted]
             bad += seen != ids
     return bad
 
@@ -50,7 +52,8 @@ def account(users: list[dict], accepted: int, retried: int = 0, abandoned: int =
     deadline = time.monotonic() + settle_timeout_s
     while True:
         ledgers = {c: ledger(c) for c in MOCKS}
-        run = snapshot.account_run(users, {c: lg["received"] for c, lg in ledgers.items()})
+        pages = snapshot.run_messages(users)
+        run = snapshot.account_run(users, {c: lg["received"] for c, lg in ledgers.items()}, pages)
         # Settled: every accepted message stored (the router may still be catching up) and out.
         if (run["stored"] >= accepted and run["pending"] == 0) or time.monotonic() > deadline:
             break
@@ -60,6 +63,6 @@ def account(users: list[dict], accepted: int, retried: int = 0, abandoned: int =
             "failed": run["failed"], "pending": run["pending"], "duplicates": run["duplicates"],
             "lost": max(0, accepted - run["delivered"]["total"] - run["failed"]),
             "by_channel": run["by_channel"], "by_status": run["by_status"],
-            "out_of_order_recipients": out_of_order(users, ledgers),
+            "out_of_order_recipients": out_of_order(pages, ledgers),
             "exact": (accepted == run["stored"] == run["delivered"]["total"] and run["duplicates"] == 0
                       and abandoned == 0)}

@@ -4,8 +4,11 @@ the faults on the timeline and returns its figures plus named checks (what the i
 from __future__ import annotations
 
 import subprocess
+import uuid
+from collections import Counter
 from collections.abc import Callable
 
+from chat4all_app.bootstrap import cassandra_schema
 from experiments import accounting, scaling
 from experiments.run import API_URL, Run, mock, status_of
 from experiments.timeline import Timeline
@@ -20,15 +23,15 @@ def connector_isolation(x: Run) -> dict:
     x.until(before + 2)  # sends in flight at the stop have landed
     received_during = [len(accounting.ledger("instagram")["received"])]
     x.until(before + outage)
-    pending = accounting.snapshot.account_run(x.users, {c: accounting.ledger(c)["received"]
-                                                        for c in accounting.MOCKS})["by_status"]
+    t_end = x.timeline.now()  # the WhatsApp window ends here: the listing below is not part of it
     received_during.append(len(accounting.ledger("instagram")["received"]))
-    t_start = x.timeline.mark("connector-instagram started")
+    pending = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    x.timeline.mark("connector-instagram started")
     x.ctl("start", "connector-instagram")
     load.result()
     wa = lambda r: r.delivered.get("whatsapp", 0.0)  # noqa: E731
     wa_before = x.timeline.rate(wa, before / 3, t_stop)  # after k6's warm-up
-    wa_during = x.timeline.rate(wa, t_stop + 2, t_start)
+    wa_during = x.timeline.rate(wa, t_stop + 2, t_end)
     ratio = wa_during / wa_before if wa_before else 0.0
     return {"offered_rps": rate, "whatsapp_delivered_per_s_before": round(wa_before, 1),
             "whatsapp_delivered_per_s_during": round(wa_during, 1), "whatsapp_ratio": round(ratio, 3),
@@ -77,15 +80,28 @@ def circuit_breaker(x: Run) -> dict:
                        "closed again after the fix": t_closed is not None}}
 
 
+def statuses_in_cassandra(x: Run, query: str) -> dict[str, int]:
+    """Count the statuses the query returns for each of the run's conversations, read in Cassandra."""
+    cluster, session = cassandra_schema.connect(x.settings)
+    try:
+        statement = session.prepare(query)
+        found = Counter(row.status for entry in x.users
+                        for row in session.execute(statement, [uuid.UUID(entry["conversation_id"])]))
+    finally:
+        cluster.shutdown()
+    return dict(found)
+
+
 def store_and_forward(x: Run) -> dict:
     rate, seconds, offline = (20, 6, 5) if x.fast else (50, 20, 10)
-    query = "SELECT message_id, status FROM chat4all.messages WHERE conversation_id = ?"
+    query = (f"SELECT message_id, status FROM {x.settings.cassandra_keyspace}.messages "
+             "WHERE conversation_id = ?")
     t_stop = x.timeline.mark("connector-instagram stopped")
     x.ctl("stop", "connector-instagram")
     load = x.load(rate, seconds, TO="instagram:@offline_user")
     run = load.result()
     x.until(t_stop + seconds + offline)
-    statuses = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    statuses = statuses_in_cassandra(x, query)
     t_start = x.timeline.mark("connector-instagram started")
     x.ctl("start", "connector-instagram")
     total = run.accepted

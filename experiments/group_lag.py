@@ -8,12 +8,22 @@ is exactly what a failover experiment must see. This reads it from Kafka with a 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from chat4all_app.settings import Settings
+
+
+async def partition_lag(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer, group: str,
+                        wanted: Callable[[str], bool]) -> dict[TopicPartition, int]:
+    """Highwater minus the group's committed offset, per partition it committed on (of wanted topics)."""
+    committed = await admin.list_consumer_group_offsets(group)
+    tps = [tp for tp in committed if wanted(tp.topic) and committed[tp].offset >= 0]
+    ends = await offsets.end_offsets(tps) if tps else {}
+    return {tp: ends[tp] - committed[tp].offset for tp in tps}
 
 
 class GroupLag:
@@ -37,10 +47,8 @@ class GroupLag:
                 await offsets.stop()
                 raise
             self._admin, self._offsets = admin, offsets
-        committed = await self._admin.list_consumer_group_offsets(self.group)
-        tps = [tp for tp in committed if tp.topic in self.topics]
-        ends = await self._offsets.end_offsets(tps) if tps else {}
-        return float(sum(max(0, ends[tp] - committed[tp].offset) for tp in tps if committed[tp].offset >= 0))
+        lag = await partition_lag(self._admin, self._offsets, self.group, lambda topic: topic in self.topics)
+        return float(sum(max(0, n) for n in lag.values()))
 
     def read(self) -> float | None:
         """The lag now, None while the broker does not answer (e.g. Kafka is down)."""

@@ -9,12 +9,11 @@ time, not capacity.
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import ExitStack
-from pathlib import Path
 from statistics import median
 
+from benchmarks.processes import cpu_seconds
 from chat4all_app.settings import Settings
 from devstack.probes import http_answers
 from experiments.cpu_quota import CpuQuota
@@ -46,20 +45,15 @@ def _wait_recovered(x: Run, log: RebalanceLog, programs: tuple[str, ...], since:
     return t
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def _wait_idle(x: Run, programs: tuple[str, ...], below: float = 0.15, timeout: float = 600) -> float | None:
     """Wait until each worker uses less than `below` of a core with no load: a new standby first
     replays the changelog of the partitions it follows, and that must not run under the quota."""
     pids = {p: x.pid(p) for p in programs}
 
     def idle() -> bool:
-        before = {p: _cpu_s(pid) for p, pid in pids.items()}
+        before = {p: cpu_seconds(pid) for p, pid in pids.items()}
         time.sleep(3)
-        return all((_cpu_s(pid) - before[p]) / 3 < below for p, pid in pids.items())
+        return all((cpu_seconds(pid) - before[p]) / 3 < below for p, pid in pids.items())
 
     t = x.wait_for(idle, timeout, every=0.0)
     if t is not None:
@@ -120,7 +114,8 @@ def scale_workers(x: Run) -> dict:
             x.timeline.mark("quota lifted, connectors resumed: drain")
             for connector in CONNECTORS:
                 x.ctl("start", connector)
-            x.wait_drained(600)
+            if x.wait_drained(600) is None:  # the next phase must not start on a backlog
+                raise RuntimeError("the pipeline did not drain within 600 s after a phase")
     finally:
         x.ctl("stop", "router-2")
         for connector in CONNECTORS:

@@ -81,9 +81,6 @@ class Timeline:
         readings in a row, after it first fell below; 0.0 if it never fell, None if never back."""
         return recovery_time(self.series(value), fault_t, baseline, fraction, hold)
 
-    def first_after(self, start: float, predicate) -> float | None:
-        return next((t for t, r in self.points if t >= start and predicate(r)), None)
-
     def to_json(self) -> dict:
         return {"marks": [{"t": round(t, 2), "event": e} for t, e in self.marks],
                 "points": [{"t": round(t, 2), "accepted": r.accepted, "delivered": dict(r.delivered),

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import jinja2
 
+from devstack.layout import REPO_DIR
 from report.data import ReportDataError
 from report.fmt import ReportFieldError
-
-REPO_DIR = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,17 +38,15 @@ def _instances(ax: Axes, title: str, ylabel: str, one: float, two: float, repeat
 
 
 def scaling(ctx: dict[str, Any], out: Path) -> Path:
-    sw, sa = ctx["ex"]["scale_workers"]["figures"], ctx["ex"]["scale_api"]["figures"]
+    sw = ctx["experiments"]["scale-workers"]["figures"]
+    sa = ctx["experiments"]["scale-api"]["figures"]
     t = ctx["targets"]["t"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.6, 2.9), layout="constrained")
-    repeats: dict[int, list[float]] = {1: [], 2: []}
-    for phase in sw["phases"]:
-        repeats[phase["workers"]].append(phase["routed_per_s"])
     _instances(left, "Workers do router (cota de CPU cada)", "mensagens roteadas/s", sw["t1_per_s"],
-               sw["t2_per_s"], repeats, t["own_workers_ratio"], sw["ratio"])
+               sw["t2_per_s"], ctx["scaling"]["worker_repeats"], t["own_workers_ratio"], sw["ratio"])
     _instances(right, "Processos da API atrás do nginx", "taxa máxima servida (msg/s)", sa["rate_1_per_s"],
                sa["rate_2_per_s"], {}, t["own_api_ratio"], sa["ratio"])
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def api_latency(ctx: dict[str, Any], out: Path) -> Path:
@@ -68,11 +66,12 @@ def api_latency(ctx: dict[str, Any], out: Path) -> Path:
     ax.set_ylabel("P95 (ms, escala log)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="upper left")
-    return _save(fig, out)
+    return save(fig, out)
 
 
-def _save(fig: plt.Figure, out: Path) -> Path:
+def save(fig: plt.Figure, out: Path) -> Path:
+    """The figure as a 200 dpi PNG, cropped to its contents (charts and diagrams alike)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=200)
+    fig.savefig(out, dpi=200, bbox_inches="tight", pad_inches=0.03)
     plt.close(fig)
     return out

@@ -1,9 +1,9 @@
 """The committed results files, loaded into the template's context.
 
 Every figure the report prints comes from here: results/bench, results/profile,
-results/experiments/<name>, the newest loadtests/results/<run>/summary.json, and the settings'
-defaults (the configuration appendix). A missing file stops the build with its path and the
-command that writes it.
+results/experiments/<name>, the newest loadtests/results/<run>/summary.json of each case, and the
+settings' defaults (the configuration appendix). A missing file stops the build with its path and
+the command that writes it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from chat4all_app.settings import Settings, documentation
+from devstack.layout import git_sha
+from experiments.cases import CASES
 
-EXPERIMENTS = ("scale-workers", "scale-api", "failover", "connector-isolation", "circuit-breaker",
-               "store-and-forward", "health-detection", "broker-restart", "cassandra-restart")
+EXPERIMENTS = tuple(CASES)  # in the order `make experiments` runs them
 
 # Settings shown in the configuration appendix, with their meaning in Portuguese.
 CONFIG_ROWS = {
@@ -69,17 +70,16 @@ def loadtest_runs(root: Path) -> list[dict[str, Any]]:
     return runs
 
 
-def newest_per_case(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def newest_per_case(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{case: its newest run}, by case name."""
     newest = {run["case"]: run for run in runs}  # runs are oldest first
-    return [newest[case] for case in sorted(newest)]
+    return {case: newest[case] for case in sorted(newest)}
 
 
 def experiment(root: Path, name: str) -> dict[str, Any]:
     result = read_json(root, f"results/experiments/{name}/latest.json",
                        f"run `make experiment NAME={name}` (with the stack up)")
     result["timeline_png"] = root / "results" / "experiments" / name / "timeline.png"
-    result["checks_passed"] = sum(1 for ok in result["checks"].values() if ok)
-    result["checks_total"] = len(result["checks"])
     result["marks"] = result["timeline"]["marks"]  # faults and events; the readings are in the PNG
     del result["timeline"]
     return result
@@ -113,8 +113,9 @@ def quota(result: dict[str, Any]) -> float:
 def scaling(sw: dict[str, Any], sa: dict[str, Any]) -> dict[str, Any]:
     """Derived figures of the scale-out experiments (each from the phases they recorded)."""
     phases = sw["figures"]["phases"]
-    one = [p["routed_per_s"] for p in phases if p["workers"] == 1]
-    two = [p["routed_per_s"] for p in phases if p["workers"] == 2]
+    repeats: dict[int, list[float]] = {}  # routed/s of each repetition, by number of workers
+    for p in phases:
+        repeats.setdefault(p["workers"], []).append(p["routed_per_s"])
     rows = []
     for i, p in enumerate(phases, 1):
         by_instance = p["messages_processed_per_s_by_instance"]
@@ -125,8 +126,8 @@ def scaling(sw: dict[str, Any], sa: dict[str, Any]) -> dict[str, Any]:
                  "by_instance": p["accepted_per_s_by_instance_all_steps"],
                  "steps": p["steps"]} for p in sa["figures"]["phases"]]
     two_api = api_rows[-1]["by_instance"]
-    spread = max((max(g) - min(g)) / (sum(g) / len(g)) for g in (one, two) if sum(g))
-    return {"worker_phases": rows, "worker_spread": spread,
+    spread = max((max(g) - min(g)) / (sum(g) / len(g)) for g in repeats.values() if sum(g))
+    return {"worker_phases": rows, "worker_repeats": repeats, "worker_spread": spread,
             "any_delivered": any(p["delivered_per_s"] > 0 for p in phases),
             "worker_quota": quota(sw), "api_quota": quota(sa),
             "api_phases": api_rows,
@@ -141,54 +142,70 @@ def config(settings: Settings) -> dict[str, Any]:
     rows = [{"env": env, "default": defaults[env], "meaning": meaning}
             for env, meaning in CONFIG_ROWS.items()]
     topics = settings.topic_partition_counts()
-    return {"rows": rows, "topics": topics, "prometheus_yml": "monitoring/prometheus.yml"}
+    return {"rows": rows, "topics": topics}
 
 
-def git_head(root: Path) -> str:
-    done = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True,
-                          text=True)
-    return done.stdout.strip() or "desconhecido"
+def utc(stamp: str) -> str:
+    """An ISO 8601 time with any offset -> "2026-11-24T22:16:17+00:00"."""
+    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def provenance(bench: dict, profile: dict, loadtest: dict, experiments: dict,
-               upload: dict) -> list[dict[str, str]]:
-    rows = [{"source": "results/bench/latest.json", "when": bench["timestamp"], "sha": bench["git_sha"][:10]},
-            {"source": "results/bench/upload.json", "when": upload["timestamp"],
-             "sha": upload["git_sha"][:10]},
-            {"source": "results/profile/latest.json", "when": profile["timestamp"],
-             "sha": profile["git_sha"][:10]},
-            {"source": f"{loadtest['dir']}/summary.json", "when": loadtest["window"]["start"][:19] + "+00:00",
-             "sha": "—"}]
-    rows += [{"source": f"results/experiments/{name}/latest.json", "when": ex["timestamp"],
-              "sha": ex["git_sha"][:10]} for name, ex in experiments.items()]
-    return rows
+def last_commit(root: Path, path: str) -> dict[str, str]:
+    """{"when", "sha"} of the last commit that changed `path` (for files that record no git_sha)."""
+    done = subprocess.run(["git", "log", "-1", "--format=%h,%cI", "--", path], cwd=root,
+                          capture_output=True, text=True)
+    sha, _, when = done.stdout.strip().partition(",")
+    return {"when": utc(when), "sha": sha} if sha else {"when": "—", "sha": "não versionado"}
 
 
-def load(root: Path) -> dict[str, Any]:
-    """The template context: every results file, plus the figures derived from them."""
+def provenance(root: Path, files: dict[str, dict[str, Any] | None]) -> list[dict[str, str]]:
+    """Date and commit of each results file ({path: its content, None for a directory}): those it
+    records (`timestamp`, `git_sha`: when and where it was measured), else those of the last commit
+    that changed it."""
+    return [{"source": source, "when": utc(content["timestamp"]), "sha": content["git_sha"][:10]}
+            if content and "git_sha" in content else {"source": source, **last_commit(root, source)}
+            for source, content in files.items()]
+
+
+def load(root: Path, dashboards_dir: Path | None = None) -> dict[str, Any]:
+    """The template context: every results file, plus the figures derived from them.
+    `dashboards_dir` (default results/dashboards) is only named in the provenance appendix."""
     bench = read_json(root, "results/bench/latest.json", "run `make bench` (with the stack up)")
     profile = read_json(root, "results/profile/latest.json",
                         "run `make profile RATE=200 SECONDS=35 HZ=0` (with the stack up)")
     runs = loadtest_runs(root)
+    loadtests = newest_per_case(runs)
     # The load test the report describes: the baseline case if it was run, else the newest run.
-    loadtest = next((r for r in reversed(runs) if r["case"] == "02-baseline"), runs[-1])
+    loadtest = loadtests.get("02-baseline", runs[-1])
     upload = read_json(root, "results/bench/upload.json",
                        "run `python scripts/measure_upload.py --size-mib 2048 --repeats 1 "
                        "--out results/bench/upload.json` (with the stack up)")
     experiments = {name: experiment(root, name) for name in EXPERIMENTS}
-    ex = {name.replace("-", "_"): result for name, result in experiments.items()}
     settings = Settings()
     accounting = [r["accounting"] for r in experiments.values()]
+    cores = machine_cores(experiments["scale-workers"])
+    profile_total_ms = sum(v["cpu_ms_per_msg"] for v in profile["processes"].values())
+    files = {"results/bench/latest.json": bench, "results/bench/upload.json": upload,
+             "results/profile/latest.json": profile}
+    files |= {f"{run['dir']}/summary.json": run for run in loadtests.values()}
+    files |= {f"results/experiments/{name}/latest.json": r for name, r in experiments.items()}
+    files[os.path.relpath(dashboards_dir or root / "results" / "dashboards", root) + "/"] = None
     return {
-        "generated": {"date": datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC"), "sha": git_head(root)},
+        "generated": {"date": datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC"),
+                      "sha": git_sha(10) or "desconhecido"},
         "bench": bench,
         "profile": profile,
         "profile_processes": [{"name": n, **v} for n, v in sorted(profile["processes"].items())],
-        "profile_total_ms": sum(v["cpu_ms_per_msg"] for v in profile["processes"].values()),
+        "profile_total_ms": profile_total_ms,
+        # What that CPU cost allows on the whole machine, in messages per second.
+        "profile_capacity_per_s": cores * 1000 / profile_total_ms,
+        # The top packages (own time) of each process py-spy sampled; none when it did not sample.
+        "profile_packages": [{"name": name, "packages": prof["packages"][:3]}
+                             for name, prof in sorted(profile.get("profiles", {}).items())
+                             if prof["packages"]],
         "loadtest": loadtest,
         "upload": upload,
-        "loadtests": newest_per_case(runs),
-        "ex": ex,
+        "loadtests": loadtests,
         "experiments": experiments,
         "totals": {"accepted": sum(a["accepted"] for a in accounting),
                    "lost": sum(a["lost"] for a in accounting),
@@ -197,12 +214,12 @@ def load(root: Path) -> dict[str, Any]:
                    "inexact": [n for n, r in experiments.items() if not r["accounting"]["exact"]],
                    "stored_over_accepted": [n for n, r in experiments.items()
                                             if r["accounting"]["stored"] > r["accounting"]["accepted"]],
-                   "checks_failed": sum(r["checks_total"] - r["checks_passed"] for r in experiments.values()),
-                   "checks_total": sum(r["checks_total"] for r in experiments.values())},
+                   "checks_failed": sum(not ok for r in experiments.values() for ok in r["checks"].values()),
+                   "checks_total": sum(len(r["checks"]) for r in experiments.values())},
         "failover_log": log_excerpt(experiments["failover"], "SIGKILL"),
         "scaling": scaling(experiments["scale-workers"], experiments["scale-api"]),
-        "machine_cores": machine_cores(experiments["scale-workers"]),
+        "machine_cores": cores,
         "settings": settings,
         "config": config(settings),
-        "provenance": provenance(bench, profile, loadtest, experiments, upload),
+        "provenance": provenance(root, files),
     }

@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from chat4all_app.settings import Settings
+from report.charts import save
 from report.fmt import TIMES
 
 COLORS = {"edge": "#e8f1fb", "app": "#dcedc8", "kafka": "#fff3c4", "store": "#f8d9c4",
@@ -34,19 +35,22 @@ def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, kind: str,
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], label: str = "",
            dashed: bool = False, offset: tuple[float, float] = (0, 0.17), rad: float = 0.0,
-           color: str = "#333333") -> None:
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=0.9,
+           color: str = "#333333", head: float = 9, width: float = 0.9, shrink: float = 1,
+           size: float = FONT - 1.2, va: str = "center") -> None:
+    """An arrow from `start` to `end`, its label (if any) at the middle moved by `offset`; `va`
+    aligns the label to that point, `shrink` keeps the ends off the boxes (points)."""
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=head, linewidth=width,
                                  color=color, linestyle=(0, (4, 3)) if dashed else "solid",
-                                 connectionstyle=f"arc3,rad={rad}", shrinkA=1, shrinkB=1))
+                                 connectionstyle=f"arc3,rad={rad}", shrinkA=shrink, shrinkB=shrink))
     if label:
         mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
-        ax.text(mx, my, label, ha="center", va="center", fontsize=FONT - 1.2, color=color,
+        ax.text(mx, my, label, ha="center", va=va, fontsize=size, color=color,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
 
 
-def components(settings: Settings, out: Path) -> Path:
+def components(settings: Settings, dashboards: int, out: Path) -> Path:
     """Component diagram: clients, nginx, API, Kafka topics, router, connectors, providers, stores,
-    Prometheus and Grafana, with the direction of every flow."""
+    Prometheus and Grafana (with its number of `dashboards`), with the direction of every flow."""
     fig, ax = plt.subplots(figsize=(6.6, 5.3))
     ax.set_xlim(0, 18)
     ax.set_ylim(0, 12.8)
@@ -92,7 +96,7 @@ def components(settings: Settings, out: Path) -> Path:
     _arrow(ax, (6.4, 5.45), (6.4, 2.65), "multipart", offset=(-0.75, 0))
     # Observability.
     _box(ax, 4.7, 11.6, 2.8, 1.2, "Prometheus\nscrape de /metrics", "obs")
-    _box(ax, 1.2, 11.6, 2.2, 1.2, "Grafana\n4 dashboards", "obs")
+    _box(ax, 1.2, 11.6, 2.2, 1.2, f"Grafana\n{dashboards} dashboards", "obs")
     _arrow(ax, (2.3, 11.6), (3.3, 11.6), "PromQL", offset=(0, 0.35))
     for target in ((6.4, 6.95), (12.2, 6.95), (15.3, 10.5)):
         _arrow(ax, (6.1, 11.1), target, dashed=True, color="#6a4c93")
@@ -107,7 +111,7 @@ def components(settings: Settings, out: Path) -> Path:
                                     facecolor=COLORS[kind], edgecolor="#555555", linewidth=0.6))
         ax.text(left + 0.5, 0.17, text, fontsize=FONT - 1, va="center")
         left += 1.0 + 0.16 * len(text)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def _group(ax: Axes, x: float, y: float, w: float, h: float, title: str) -> None:
@@ -119,31 +123,38 @@ def _group(ax: Axes, x: float, y: float, w: float, h: float, title: str) -> None
 SEQUENCE = ("Cliente", "API", "Kafka", "Router", "Cassandra", "Connector", "Provedor")
 
 
-def sequence(settings: Settings, out: Path) -> Path:
-    """Sequence diagram of one message to an external channel, from POST to DELIVERED."""
+def steps(settings: Settings) -> dict[str, tuple[str, str, str, bool]]:
+    """{key: (from, to, label, dashed reply)} of one message, in order; from == to: a note. The
+    report's prose refers to a step by its key (its number is its position)."""
     ch = settings.channels[0]
-    steps: list[tuple[str, str, str, bool]] = [  # (from, to, label, dashed reply); from == to: a note
-        ("Cliente", "API", "POST /v1/messages (JWT)", False),
-        ("API", "Kafka", f"produce {settings.topic_messages}, acks=all", False),
-        ("Kafka", "API", "ack", True),
-        ("API", "Cliente", "202 (só após o ack)", True),
-        ("Kafka", "Router", "lote (take_events)", False),
-        ("Router", "Router", "dedupe: message_id na tabela routed?", False),
-        ("Router", "Cassandra", "INSERT em lote, PENDING", False),
-        ("Router", "Kafka", f"produce {settings.topic_channel_prefix}{ch}", False),
-        ("Kafka", "Connector", "lote do canal, em ordem por conversa", False),
-        ("Connector", "Provedor", "POST (breaker, idempotência)", False),
-        ("Provedor", "Connector", "200", True),
-        ("Connector", "Kafka", f"status SENT em {settings.topic_status}", False),
-        ("Provedor", "Connector", "webhook: DELIVERED", False),
-        ("Connector", "Kafka", "status DELIVERED", False),
-        ("Kafka", "Router", "eventos de status", False),
-        ("Router", "Cassandra", "UPDATE status (só avança)", False),
-    ]
+    return {
+        "post": ("Cliente", "API", "POST /v1/messages (JWT)", False),
+        "produce": ("API", "Kafka", f"produce {settings.topic_messages}, acks=all", False),
+        "ack": ("Kafka", "API", "ack", True),
+        "accepted": ("API", "Cliente", "202 (só após o ack)", True),
+        "batch": ("Kafka", "Router", "lote (take_events)", False),
+        "dedupe": ("Router", "Router", "dedupe: message_id na tabela routed?", False),
+        "insert": ("Router", "Cassandra", "INSERT em lote, PENDING", False),
+        "forward": ("Router", "Kafka", f"produce {settings.topic_channel_prefix}{ch}", False),
+        "channel_batch": ("Kafka", "Connector", "lote do canal, em ordem por conversa", False),
+        "send": ("Connector", "Provedor", "POST (breaker, idempotência)", False),
+        "sent_reply": ("Provedor", "Connector", "200", True),
+        "sent": ("Connector", "Kafka", f"status SENT em {settings.topic_status}", False),
+        "webhook": ("Provedor", "Connector", "webhook: DELIVERED", False),
+        "delivered": ("Connector", "Kafka", "status DELIVERED", False),
+        "status_events": ("Kafka", "Router", "eventos de status", False),
+        "status_update": ("Router", "Cassandra", "UPDATE status (só avança)", False),
+    }
+
+
+def sequence(settings: Settings, out: Path) -> tuple[Path, dict[str, int]]:
+    """Sequence diagram of one message to an external channel, from POST to DELIVERED; returns the
+    PNG and the number the diagram gives each step ({key: number})."""
+    flow = steps(settings)
     x = {name: 0.95 + i * 2.35 for i, name in enumerate(SEQUENCE)}
     row = 0.42
-    height = 1.2 + row * len(steps)
-    fig, ax = plt.subplots(figsize=(6.6, 0.4 + 0.225 * len(steps)))
+    height = 1.2 + row * len(flow)
+    fig, ax = plt.subplots(figsize=(6.6, 0.4 + 0.225 * len(flow)))
     ax.set_xlim(0, x[SEQUENCE[-1]] + 0.95)
     ax.set_ylim(-0.1, height)
     ax.axis("off")
@@ -153,21 +164,11 @@ def sequence(settings: Settings, out: Path) -> Path:
             "ext" if name in ("Cliente", "Provedor") else "app")
         _box(ax, px, top, 1.85, 0.55, name, kind, size=FONT, bold=True)
         ax.plot([px, px], [top - 0.3, 0.0], color="#888888", linewidth=0.7, linestyle=(0, (3, 3)))
-    for i, (src, dst, label, reply) in enumerate(steps, 1):
+    for i, (src, dst, label, reply) in enumerate(flow.values(), 1):
         y = top - 0.55 - (i - 0.5) * row
         if src == dst:
             _box(ax, x[src] + 1.15, y + 0.05, 4.6, 0.34, f"{i}. {label}", "ext", size=FONT - 0.4)
-            continue
-        ax.add_patch(FancyArrowPatch((x[src], y), (x[dst], y), arrowstyle="-|>", mutation_scale=7,
-                                     linewidth=0.8, color="#333333",
-                                     linestyle=(0, (4, 3)) if reply else "solid", shrinkA=0, shrinkB=0))
-        ax.text((x[src] + x[dst]) / 2, y + 0.05, f"{i}. {label}", fontsize=FONT - 0.4, ha="center",
-                va="bottom", bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.2, "alpha": 0.9})
-    return _save(fig, out)
-
-
-def _save(fig: plt.Figure, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=200, bbox_inches="tight", pad_inches=0.03)
-    plt.close(fig)
-    return out
+        else:
+            _arrow(ax, (x[src], y), (x[dst], y), f"{i}. {label}", dashed=reply, offset=(0, 0.05), head=7,
+                   width=0.8, shrink=0, size=FONT - 0.4, va="bottom")
+    return save(fig, out), {key: i for i, key in enumerate(flow, 1)}

@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import markdown
 
+from monitoring.panels import dashboards as grafana_dashboards
 from report import charts, criteria, dashboards, data, diagrams, labels
 from report.fmt import FILTERS, ReportFieldError, field
 
@@ -64,13 +65,17 @@ def environment() -> jinja2.Environment:
 
 
 def context(root: Path, dashboards_dir: Path, work: Path) -> dict[str, Any]:
-    """Everything the template prints: the results, the criteria, and the figures drawn for it."""
-    ctx = data.load(root)
+    """Everything the template prints: the results, the criteria, and the figures drawn for it
+    (written into `work`)."""
+    ctx = data.load(root, dashboards_dir)
     ctx["targets"] = criteria.targets(ctx)
-    ctx["dashboards"] = dashboards.collect(dashboards_dir)
+    boards = grafana_dashboards()
+    ctx["dashboards"] = dashboards.collect(dashboards_dir, boards)
+    ctx["dashboard_count"] = len(boards)
+    sequence, ctx["step"] = diagrams.sequence(ctx["settings"], work / "sequencia.png")  # step: {key: n}
     ctx["fig"] = {
-        "components": diagrams.components(ctx["settings"], work / "componentes.png"),
-        "sequence": diagrams.sequence(ctx["settings"], work / "sequencia.png"),
+        "components": diagrams.components(ctx["settings"], len(boards), work / "componentes.png"),
+        "sequence": sequence,
         "scaling": charts.scaling(ctx, work / "escala.png"),
         "api_latency": charts.api_latency(ctx, work / "api-latencia.png"),
     }
@@ -97,19 +102,25 @@ def to_html(text: str) -> str:
 
 def build(root: Path, out: Path, dashboards_dir: Path, keep: Path | None = None) -> Built:
     """Render the report into `out` (PDF); `keep`: also write the Markdown, HTML and figures there."""
-    import weasyprint  # imported late: it loads pango through cffi
-
     with tempfile.TemporaryDirectory(prefix="chat4all-report-") as tmp:
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        ctx = context(root, dashboards_dir, work)
-        text = to_markdown(ctx)
-        page = to_html(text)
-        if keep:
-            (work / "relatorio.md").write_text(text)
-            (work / "relatorio.html").write_text(page)
-        document = weasyprint.HTML(string=page, base_url=str(root)).render(
-            stylesheets=[weasyprint.CSS(filename=str(TEMPLATES / "style.css"))])
-        out.parent.mkdir(parents=True, exist_ok=True)
-        document.write_pdf(out)
-        return Built(out, len(document.pages))
+        return publish(context(root, dashboards_dir, work), root, out, keep)
+
+
+def publish(ctx: dict[str, Any], root: Path, out: Path, keep: Path | None = None) -> Built:
+    """Render a prepared context (`context()`, its figures still on disk) into `out` (PDF); `keep`:
+    also write the Markdown and HTML there."""
+    import weasyprint  # imported late: it loads pango through cffi
+
+    text = to_markdown(ctx)
+    page = to_html(text)
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / "relatorio.md").write_text(text)
+        (keep / "relatorio.html").write_text(page)
+    document = weasyprint.HTML(string=page, base_url=str(root)).render(
+        stylesheets=[weasyprint.CSS(filename=str(TEMPLATES / "style.css"))])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document.write_pdf(out)
+    return Built(out, len(document.pages))

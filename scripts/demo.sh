@@ -9,7 +9,8 @@
 #   --compose  the docker-compose deployment (needs a Docker engine; not run on the dev machines)
 #   --fast     the same flow with a short load (make test runs it)
 #
-# Exit code 0 only if every message the API accepted (202) was delivered, none twice.
+# Exit code 0 only if every service answered /health, every message k6 got a 202 for was delivered
+# (none twice at the providers) and the 5 CLI messages are DELIVERED.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -97,7 +98,9 @@ stack_ps
 # locally (in compose its healthcheck is in `docker compose ps` above).
 ports="8080 8083 8084"; [[ $runtime == local ]] && ports="8080 8082 8083 8084"
 for port in $ports; do
-  say "$(printf ':%s /health -> %s' "$port" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")")"
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
+  say ":$port /health -> $code"
+  [[ $code == 200 ]] || { echo "the service on :$port is not healthy" >&2; exit 1; }
 done
 
 step "Where to watch"
@@ -105,7 +108,7 @@ urls
 
 step "A second router worker, so one can fail"
 second_router
-trap cleanup_runtime EXIT
+trap 'cleanup_runtime; [[ -n ${k6_pid:-} ]] && kill "$k6_pid" 2>/dev/null; true' EXIT
 say "two router workers share the partitions of chat4all.messages"
 
 step "Baseline load test in the background (k6 02-baseline, $VUS VUs, ${LOAD_S}s)"
@@ -160,6 +163,8 @@ say "restarted; the partitions are shared by two workers again"
 step "Wait for the load test, then account for every message"
 k6_rc=0
 wait "$k6_pid" || k6_rc=$?
+k6_pid=""
+cli_delivered=$(chat4all messages "$conv" | json 'sum(m["status"] == "DELIVERED" for m in d["messages"])')
 pipeline=$(ls "$work"/results/*/pipeline.json)
 accepted=$(json 'd["accepted"]' <"$pipeline")
 delivered=$(json 'd["delivered"]' <"$pipeline")
@@ -168,9 +173,10 @@ lost=$(json 'd["lost"]' <"$pipeline")
 echo
 echo "Summary ($runtime$([[ $fast == 1 ]] && echo ', fast'), $((SECONDS - t0)) s)"
 echo "  k6 exit code          $k6_rc"
-echo "  accepted (202)        $accepted"
+echo "  CLI messages          $cli_delivered of 5 DELIVERED"
+echo "  accepted (202)        $accepted   (k6)"
 echo "  delivered             $delivered"
 echo "  lost / duplicates     $lost / $duplicates"
 echo "  recovery after kill   ${recovery:-not seen within the window}${recovery:+ s (the survivor reports every partition)}"
 echo "  k6 report             $(dirname "$pipeline")/summary.md "
-[[ $accepted == "$delivered" && $lost == 0 && $duplicates == 0 ]]
+[[ $accepted == "$delivered" && $lost == 0 && $duplicates == 0 && $cli_delivered == 5 ]]

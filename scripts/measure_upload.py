@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devstack.layout import git_sha
 from tests.integration.api_client import Api
 from tests.integration.files_helpers import MiB, PeakRss, RandomStream, file_form
 from tests.integration.stack_control import ctl
@@ -48,12 +48,12 @@ async def main(size_mib: int, repeats: int, out: Path | None) -> None:
             print(f"run {run}: {size_mib} MiB in {seconds:.2f} s = {rates[-1]:.1f} MiB/s; "
                   f"API peak RSS +{growths[-1]:.1f} MiB")
     if out is not None:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
         out.write_text(json.dumps({
             "size_mib": size_mib, "repeats": repeats, "mib_per_s": [round(r, 1) for r in rates],
             "median_mib_per_s": round(statistics.median(rates), 1),
             "api_peak_rss_growth_mib": [round(g, 1) for g in growths], "checksum_verified": True,
-            "git_sha": sha, "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2) + "\n")
+            "git_sha": git_sha(),
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2) + "\n")
     print(f"median over {repeats}: {statistics.median(rates):.1f} MiB/s; "
           f"API peak RSS growth median {statistics.median(growths):.1f} MiB, max {max(growths):.1f} MiB "
           "(the first run after an API start includes one-time allocations)")

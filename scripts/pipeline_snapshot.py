@@ -196,9 +196,16 @@ def channel_of(recipient: str | None) -> str:
     return prefix if sep else "internal"
 
 
-def account_run(setup_data: list[dict], received: dict[str, dict[str, int]]) -> dict:
+def run_messages(setup_data: list[dict]) -> list[list[dict]]:
+    """Every run conversation's messages (acceptance order), one list per conversation."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        pages = list(pool.map(conversation_messages, setup_data))
+        return list(pool.map(conversation_messages, setup_data))
+
+
+def account_run(setup_data: list[dict], received: dict[str, dict[str, int]],
+                pages: list[list[dict]] | None = None) -> dict:
+    """`pages`: what run_messages(setup_data) returned, if the caller already listed them."""
+    pages = run_messages(setup_data) if pages is None else pages
     by_channel, by_status, delivered, duplicates = Counter(), Counter(), Counter(), 0
     for messages in pages:
         for m in messages:

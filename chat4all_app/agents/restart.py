@@ -15,12 +15,19 @@ import os
 import sys
 
 import faust
+from aiokafka.consumer.group_coordinator import GroupCoordinator
 
 from chat4all_app.observability.logs import drain
 
 log = logging.getLogger(__name__)
 
 LEAVE_GROUP_TIMEOUT_S = 2.0
+
+
+def group_coordinator(app: faust.App) -> tuple[GroupCoordinator, asyncio.AbstractEventLoop]:
+    """aiokafka's group coordinator of this worker's consumer, and the loop of the thread it runs on."""
+    thread = app.consumer._thread
+    return thread._ensure_consumer()._coordinator, thread.thread_loop
 
 
 def leave_group(app: faust.App, timeout_s: float = LEAVE_GROUP_TIMEOUT_S) -> bool:
@@ -32,10 +39,8 @@ def leave_group(app: faust.App, timeout_s: float = LEAVE_GROUP_TIMEOUT_S) -> boo
     has no public "leave but keep running" call, hence the private coordinator method.
     """
     try:
-        thread = app.consumer._thread
-        coordinator = thread._ensure_consumer()._coordinator
-        asyncio.run_coroutine_threadsafe(coordinator._maybe_leave_group(),
-                                         thread.thread_loop).result(timeout_s)
+        coordinator, loop = group_coordinator(app)
+        asyncio.run_coroutine_threadsafe(coordinator._maybe_leave_group(), loop).result(timeout_s)
         return True
     except Exception as exc:  # a failed leave costs only the session timeout, as before
         log.warning("could not leave the consumer group before restarting: %r", exc)

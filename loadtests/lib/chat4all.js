@@ -19,7 +19,7 @@
 //   RETRY_S     resend a message the API answered 5xx (or not at all) for up to this many seconds,
 //               always with the same client-chosen message_id (default 0: send once). A 503 can
 //               still mean "stored": Kafka may write a publish the API gave up waiting for. The
-//               API deduplicates by message_id, so the retry makes the outcome known, not doubled.
+//               router deduplicates by message_id, so the retry makes the outcome known, not doubled.
 import http from "k6/http";
 import { check, fail, sleep } from "k6";
 import { Counter } from "k6/metrics";
@@ -58,11 +58,6 @@ export function envNum(name, fallback) {
 
 export function envInt(name, fallback) {
   return Math.round(envNum(name, fallback));
-}
-
-// Seconds -> k6 duration string ("90s"); a duration string passes through.
-export function dur(value) {
-  return typeof value === "number" ? `${value}s` : value;
 }
 
 // ---------------------------------------------------------------------------------- options

@@ -12,7 +12,7 @@ import uuid
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
-from chat4all_app.agents.restart import leave_group
+from chat4all_app.agents.restart import group_coordinator, leave_group
 from chat4all_app.faust_app import make_app
 from chat4all_app.settings import Settings
 
@@ -47,7 +47,7 @@ async def probe() -> None:
     while not app.consumer.assignment():
         await asyncio.sleep(0.2)
     group = app.conf.id
-    member = app.consumer._thread._ensure_consumer()._coordinator.member_id
+    member = group_coordinator(app)[0].member_id
     before = await members(group)
     left = await asyncio.to_thread(leave_group, app)
     after = await members(group, delete_topic=True)

@@ -48,16 +48,15 @@ async def group_lag(bootstrap: str, group: str) -> dict[str, int]:
     from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
 
+    from experiments.group_lag import partition_lag
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await admin.start()
     await consumer.start()
     try:
-        committed = await admin.list_consumer_group_offsets(group)
-        tps = [tp for tp in committed if tp.topic.startswith("chat4all.")]
-        ends = await consumer.end_offsets(tps)
-        return {f"{tp.topic}[{tp.partition}]": ends[tp] - committed[tp].offset for tp in tps
-                if ends[tp] - committed[tp].offset}
+        lag = await partition_lag(admin, consumer, group, lambda topic: topic.startswith("chat4all."))
+        return {f"{tp.topic}[{tp.partition}]": n for tp, n in lag.items() if n}
     finally:
         await consumer.stop()
         await admin.close()

@@ -9,19 +9,18 @@ from __future__ import annotations
 import math
 import re
 import shutil
-from pathlib import Path
 
 import jinja2
 import pytest
 from pypdf import PdfReader
 
+from devstack.layout import REPO_DIR
 from report import criteria, dashboards, data, render
 from report.fmt import ReportFieldError, field, num, ratio
 
 # WeasyPrint warns that it will need the HarfBuzz subsetter (fonts are embedded whole without it).
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset:DeprecationWarning")
 
-REPO_DIR = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO_DIR / "results" / "dashboards"
 SECTIONS = ["1 Introdução", "2 Arquitetura Implementada", "3 Decisões Técnicas", "4 Padrões Arquiteturais",
             "5 Testes de Carga e Resultados", "6 Escalabilidade Horizontal", "7 Tolerância a Falhas",
@@ -30,15 +29,15 @@ SECTIONS = ["1 Introdução", "2 Arquitetura Implementada", "3 Decisões Técnic
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[render.Built, str]:
-    work = tmp_path_factory.mktemp("report")
-    result = render.build(REPO_DIR, work / "relatorio-tecnico.pdf", DASHBOARDS, keep=work / "build")
-    return result, (work / "build" / "relatorio.md").read_text()
+def context(tmp_path_factory) -> dict:
+    return render.context(REPO_DIR, DASHBOARDS, tmp_path_factory.mktemp("figures"))
 
 
 @pytest.fixture(scope="module")
-def context(tmp_path_factory) -> dict:
-    return render.context(REPO_DIR, DASHBOARDS, tmp_path_factory.mktemp("figures"))
+def built(context, tmp_path_factory) -> tuple[render.Built, str]:
+    work = tmp_path_factory.mktemp("report")
+    result = render.publish(context, REPO_DIR, work / "relatorio-tecnico.pdf", keep=work / "build")
+    return result, (work / "build" / "relatorio.md").read_text()
 
 
 def test_the_report_has_10_to_15_pages(built):
@@ -74,15 +73,16 @@ def test_a_field_without_a_value_stops_the_build(context, empty):
 
 
 def test_a_missing_field_stops_the_build(context):
-    figures = {k: v for k, v in context["ex"]["failover"]["figures"].items() if k != "recovery_s"}
-    ex = dict(context["ex"], failover=dict(context["ex"]["failover"], figures=figures))
+    experiments = context["experiments"]
+    figures = {k: v for k, v in experiments["failover"]["figures"].items() if k != "recovery_s"}
+    experiments = dict(experiments, failover=dict(experiments["failover"], figures=figures))
     with pytest.raises(jinja2.UndefinedError):
-        render.to_markdown(dict(context, ex=ex))
+        render.to_markdown(dict(context, experiments=experiments))
 
 
 def test_a_failed_check_is_printed_as_failed(context):
     ex = context["experiments"]["failover"]
-    failed = dict(ex, checks=dict.fromkeys(ex["checks"], False), checks_passed=0)
+    failed = dict(ex, checks=dict.fromkeys(ex["checks"], False), passed=False)
     text = render.to_markdown(dict(context, experiments=dict(context["experiments"], failover=failed)))
     row = next(line for line in text.splitlines() if line.startswith("| <code>failover</code>"))
     assert row.count('<span class="fail">✗') == len(ex["checks"])
@@ -92,16 +92,27 @@ def test_a_failed_check_is_printed_as_failed(context):
 def test_events_that_did_not_happen_are_printed_as_failures(context):
     """An experiment records None for an event that never came (circuit never opened, API never healthy
     again...): the report says so instead of stopping or printing nothing."""
-    ex = {name: dict(r, figures=dict(r["figures"])) for name, r in context["ex"].items()}
+    ex = {name: dict(r, figures=dict(r["figures"])) for name, r in context["experiments"].items()}
     ex["failover"]["figures"]["recovery_s"] = None
-    ex["circuit_breaker"]["figures"].update(open_after_s=None, closed_after_fix_s=None)
-    ex["health_detection"]["figures"].update(detection_s=None, recovery_s=None)
-    ex["store_and_forward"]["figures"]["delivered_after_restart_s"] = None
-    ctx = dict(context, ex=ex, experiments={r["name"]: r for r in ex.values()})
+    ex["circuit-breaker"]["figures"].update(open_after_s=None, closed_after_fix_s=None)
+    ex["health-detection"]["figures"].update(detection_s=None, recovery_s=None)
+    ex["store-and-forward"]["figures"]["delivered_after_restart_s"] = None
+    ctx = dict(context, experiments=ex)
     text = render.to_markdown(dict(ctx, targets=criteria.targets(ctx)))
     for failure in ("**o circuito não abriu**", "**não\nfechou**", "**não respondeu 503**",
                     "**não voltou a ficar saudável**", "não se recuperou"):
         assert failure in text, failure
+
+
+def test_every_path_of_the_component_map_exists(built):
+    """The component → code table (section 2.3) names files and directories from the repository root."""
+    _, text = built
+    table = text[text.index('id="t-map"'):].split("\n\n")[1]  # the paragraph after the caption
+    rows = table.splitlines()[2:]  # without the header and the separator
+    paths = [path for row in rows for path in re.findall(r"`([^`]+)`", row.rstrip(" |").rsplit("|", 1)[1])]
+    assert len(paths) >= len(rows) > 5
+    missing = [path for path in paths if not list(REPO_DIR.glob(path.rstrip("/")))]
+    assert not missing, missing
 
 
 def test_field_guard():
