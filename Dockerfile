@@ -25,7 +25,10 @@ RUN pip install --no-deps --force-reinstall --constraint requirements.lock . \
 
 # Run as a plain user; Faust workers keep their RocksDB tables under /var/lib/chat4all (--datadir),
 # in each container's own filesystem, so scaled replicas never share one.
-RUN useradd --create-home --uid 10001 chat4all && install -d -o chat4all -g chat4all /var/lib/chat4all
+# /run/chat4all is the secrets volume's mount point: a new named volume takes this owner and
+# mode, so the secrets-init job (this user) can write there and nobody else can read it.
+RUN useradd --create-home --uid 10001 chat4all && install -d -o chat4all -g chat4all /var/lib/chat4all \
+    && install -d -m 0700 -o chat4all -g chat4all /run/chat4all
 USER chat4all
 WORKDIR /var/lib/chat4all
 

@@ -26,7 +26,7 @@ def settings(markdown: bool) -> None:
         click.echo("| Variable | Default | Meaning |")
         click.echo("| --- | --- | --- |")
         for env, default, doc in rows:
-            click.echo(f"| `{env}` | `{default}` | {doc} |")
+            click.echo(f"| `{env}` | {f'`{default}`' if default else '(none)'} | {doc} |")
         return
     for env, default, doc in rows:
         click.echo(f"{env}={default}\n    {doc}")
@@ -36,8 +36,9 @@ def settings(markdown: bool) -> None:
 @click.option("--only", type=click.Choice(["kafka", "cassandra", "s3"]), multiple=True,
               help="Bootstrap only these (repeatable). Default: all.")
 def migrate(only: tuple[str, ...]) -> None:
-    """Create Kafka topics, apply Cassandra migrations, create the S3 bucket (idempotent)."""
-    from chat4all_app.bootstrap.bucket import ensure_bucket
+    """Create Kafka topics, apply Cassandra migrations, create the S3 bucket and the application's
+    bucket-only S3 key with the root credentials (idempotent; a changed S3_SECRET_KEY is applied)."""
+    from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
     from chat4all_app.bootstrap.cassandra_schema import connect
     from chat4all_app.bootstrap.cassandra_schema import migrate as migrate_cassandra
     from chat4all_app.bootstrap.topics import ensure_topics
@@ -59,7 +60,59 @@ def migrate(only: tuple[str, ...]) -> None:
         click.echo(f"cassandra keyspace {cfg.cassandra_keyspace}: "
                    + (f"applied {', '.join(applied)}" if applied else "up to date"))
     if "s3" in parts:
-        click.echo(f"s3 bucket {cfg.s3_bucket}: {asyncio.run(ensure_bucket(cfg))}")
+        try:
+            for what, state in asyncio.run(ensure_s3(cfg)).items():
+                click.echo(f"s3 {what}: {state}")
+        except (S3SetupError, SettingsError) as exc:
+            raise click.ClickException(f"s3: {exc}") from exc
+
+
+@main.command("init-secrets")
+@click.argument("path", type=click.Path(dir_okay=False))
+def init_secrets(path: str) -> None:
+    """Generate the deployment's missing secrets into PATH (mode 0600); keep existing ones, take
+    non-empty values from the environment (rotation). The compose deployment's secrets-init job."""
+    import os
+    from pathlib import Path
+
+    from chat4all_app.bootstrap.secrets import ensure_secrets
+
+    try:
+        # Only the channel list: the secrets file this creates may not exist yet.
+        channels = Settings.from_env({k: v for k, v in os.environ.items()
+                                      if k == "CHAT4ALL_CHANNELS"}).channels
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    generated = ensure_secrets(Path(path), channels, os.environ)
+    click.echo(f"{path}: " + (f"generated {', '.join(generated)}" if generated else "complete"))
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+              help="Show the newest N dead letters.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def dlq(limit: int, as_json: bool) -> None:
+    """List the dead-letter topic: events no agent could process, where they came from and why.
+
+    Reads Kafka directly (joins no consumer group, commits nothing)."""
+    import json
+
+    from chat4all_app.dead_letters import read
+
+    letters = asyncio.run(read(_settings(), limit))
+    for letter in letters:
+        row = letter.as_json()
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        source = row["source"]
+        click.echo(f"#{row['offset']} {row['at']} {row['reason']} from {source['topic']}"
+                   f"[{source['partition']}]@{source['offset']} by {row['group']}/{row['agent']}"
+                   f" correlation_id={row['correlation_id'] or '-'}")
+        click.echo(f"    {row['detail']}")
+        click.echo(f"    {row['size']} bytes: {row['preview']}")
+    if not as_json:
+        click.echo(f"{len(letters)} dead letter(s) shown", err=True)
 
 
 # --- the API client ----------------------------------------------------------------------------
@@ -135,8 +188,16 @@ def conversations(participants: tuple[str, ...], name: str | None) -> None:
     if participants:
         _show(_call(client, "POST", "/v1/conversations",
                     {"participant_ids": list(participants), "name": name}))
-    else:
-        _show(_call(client, "GET", "/v1/conversations"))
+    else:  # every page: the API pages its listing (next_cursor)
+        listed, cursor = [], None
+        while True:
+            page = _call(client, "GET", "/v1/conversations",
+                         params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+            listed += page["conversations"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        _show({"conversations": listed})
 
 
 @main.command()

@@ -12,6 +12,7 @@ import faust
 
 from chat4all_app.observability import logs
 from chat4all_app.settings import Settings
+from chat4all_app.web import server as web_server
 
 
 def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
@@ -24,6 +25,9 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         topic_replication_factor=settings.kafka_replication_factor,
         # Faust serves every table at /table/... by default: that would leak state.
         web_tables_enabled=False,
+        # Our driver: none of Faust's built-in pages (/router, /, /stats, /graph...) on any port,
+        # and aiohttp's own errors (bad request line, oversized headers) as JSON too.
+        web=web_server.DRIVER_URL,
         web_host="127.0.0.1",
         web_bind="127.0.0.1",
         producer_acks=-1,

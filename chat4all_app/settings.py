@@ -8,9 +8,12 @@ documents. Nothing else in the code base reads `os.environ` for configuration.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -41,6 +44,10 @@ class Settings:
     topic_status: str = setting(
         "KAFKA_TOPIC_STATUS", "chat4all.status", "Delivery-status events, keyed by conversation_id."
     )
+    topic_dlq: str = setting(
+        "KAFKA_TOPIC_DLQ", "chat4all.dlq",
+        "Dead letters: events no agent can ever process, original bytes plus why (`chat4all dlq`).",
+    )
     topic_channel_prefix: str = setting(
         "KAFKA_TOPIC_CHANNEL_PREFIX",
         "chat4all.channel.",
@@ -68,9 +75,17 @@ class Settings:
     s3_endpoint_url: str = setting(
         "S3_ENDPOINT_URL", "http://127.0.0.1:9000", "S3 API endpoint (MinIO locally)."
     )
-    s3_access_key: str = setting("S3_ACCESS_KEY", "chat4all", "S3 access key (MinIO root user).")
+    s3_access_key: str = setting(
+        "S3_ACCESS_KEY", "", "The application's own S3 access key, limited to the bucket (required)."
+    )
     s3_secret_key: str = setting(
-        "S3_SECRET_KEY", "chat4all-secret", "S3 secret key (MinIO root password, >= 8 chars)."
+        "S3_SECRET_KEY", "", "Secret of S3_ACCESS_KEY (required, 32..40 characters)."
+    )
+    s3_root_user: str = setting(
+        "S3_ROOT_USER", "", "S3 (MinIO) root user: only for starting MinIO and `chat4all migrate`."
+    )
+    s3_root_password: str = setting(
+        "S3_ROOT_PASSWORD", "", "S3 (MinIO) root password (>= 32 characters); never used by services."
     )
     s3_region: str = setting("S3_REGION", "us-east-1", "S3 region used for request signing.")
     s3_bucket: str = setting("S3_BUCKET", "chat4all-files", "Private bucket holding file binaries.")
@@ -107,7 +122,7 @@ class Settings:
 
     # --- API ---------------------------------------------------------------------------------
     jwt_secret: str = setting(
-        "JWT_SECRET", "dev-only-insecure-secret-change-me", "HS256 key for access tokens (set it!)."
+        "JWT_SECRET", "", "HS256 key for access tokens (required, >= 32 bytes, random)."
     )
     jwt_ttl_s: int = setting("JWT_TTL_S", 3600, "Access-token lifetime in seconds.")
     max_content_bytes: int = setting(
@@ -115,6 +130,22 @@ class Settings:
     )
     kafka_publish_timeout_s: float = setting(
         "KAFKA_PUBLISH_TIMEOUT_S", 10.0, "How long the API waits for Kafka's ack before a 503."
+    )
+    login_max_failures_per_user: int = setting(
+        "LOGIN_MAX_FAILURES_PER_USER", 5,
+        "Failed logins for one username within LOGIN_WINDOW_S before /auth/token answers 429.",
+    )
+    login_max_failures_per_address: int = setting(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS", 20,
+        "Failed logins from one client address within LOGIN_WINDOW_S before /auth/token answers 429.",
+    )
+    login_window_s: int = setting(
+        "LOGIN_WINDOW_S", 900, "Sliding window (seconds) in which failed logins count."
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        "TRUSTED_PROXIES", ("127.0.0.1",),
+        "Peers (addresses, CIDR networks or host names, comma-separated) whose X-Real-IP / "
+        "X-Forwarded-For names the client; empty: trust none. 127.0.0.1: the local stack's nginx.",
     )
     # --- Workers -----------------------------------------------------------------------------
     router_batch_size: int = setting(
@@ -156,6 +187,18 @@ class Settings:
         "CONNECTOR_INSTAGRAM_URL", "http://127.0.0.1:8084",
         "Public base URL of the Instagram connector (providers post receipts to it).",
     )
+    webhook_secret_whatsapp: str = setting(
+        "WEBHOOK_SECRET_WHATSAPP", "",
+        "HMAC-SHA256 key the WhatsApp provider signs its webhooks with (required, >= 32 bytes).",
+    )
+    webhook_secret_instagram: str = setting(
+        "WEBHOOK_SECRET_INSTAGRAM", "",
+        "HMAC-SHA256 key the Instagram provider signs its webhooks with (required, >= 32 bytes).",
+    )
+    webhook_clock_skew_s: float = setting(
+        "WEBHOOK_CLOCK_SKEW_S", 60.0,
+        "How far a receipt's `at` may lie before the message's acceptance or after now (400 beyond).",
+    )
     provider_timeout_s: float = setting(
         "PROVIDER_TIMEOUT_S", 5.0, "Timeout of one provider API call (counts as a failure)."
     )
@@ -178,6 +221,14 @@ class Settings:
         self.channel_topic(channel)
         return getattr(self, f"connector_{channel}_url")
 
+    def webhook_secret_name(self, channel: str) -> str:
+        """The setting holding `channel`'s webhook secret (for `require`)."""
+        self.channel_topic(channel)
+        return f"webhook_secret_{channel}"
+
+    def webhook_secret(self, channel: str) -> bytes:
+        return getattr(self, self.webhook_secret_name(channel)).encode()
+
     # --- Command line (chat4all) --------------------------------------------------------------
     api_url: str = setting("CHAT4ALL_API_URL", "http://127.0.0.1:8080", "API the `chat4all` CLI talks to.")
     lb_url: str = setting(
@@ -187,10 +238,18 @@ class Settings:
     cli_config_dir: str = setting(
         "CHAT4ALL_CONFIG_DIR", "~/.config/chat4all", "Where `chat4all login` keeps the access token."
     )
+    secrets_file: str = setting(
+        "CHAT4ALL_SECRETS_FILE", "",
+        "KEY=VALUE file (mode 0600) filling secrets the environment leaves unset; `make up` "
+        "generates state/secrets.env.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
+        secrets_file = environ.get("CHAT4ALL_SECRETS_FILE")
+        if secrets_file:  # a non-empty value in the environment wins over the file
+            environ = {**read_secrets_file(secrets_file), **{k: v for k, v in environ.items() if v}}
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get(f.metadata["env"])
@@ -216,6 +275,34 @@ class Settings:
             raise SettingsError(f"FILE_PART_BYTES must be 5 MiB..5 GiB, got {self.file_part_bytes}")
         if self.file_max_bytes > self.file_part_bytes * 10_000:
             raise SettingsError("FILE_MAX_BYTES needs more than 10000 parts of FILE_PART_BYTES (S3 limit)")
+        for name in ("login_max_failures_per_user", "login_max_failures_per_address", "login_window_s"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{_env(name)} must be >= 1, got {getattr(self, name)}")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(proxy):
+                    raise SettingsError(
+                        f"TRUSTED_PROXIES: {proxy!r} is not an address, network or host name") from None
+
+    def require(self, *names: str) -> None:
+        """Refuse to run without these secrets: unset, too short, or a well-known default value.
+
+        Called by each process for the secrets it uses, so the CLI or a router needs none of the
+        API's or a connector's."""
+        for name in names:
+            env, value = _env(name), getattr(self, name)
+            kind = SECRETS[name]
+            if not value:
+                raise SettingsError(
+                    f"{env} is not set. `make up` generates it into state/secrets.env; elsewhere set "
+                    f"it (e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`).")
+            if value.lower() in KNOWN_DEFAULTS:
+                raise SettingsError(f"{env} is a well-known default value; set a random one")
+            if kind == "secret" and len(value.encode()) < MIN_SECRET_BYTES:
+                raise SettingsError(
+                    f"{env} is {len(value.encode())} bytes long; it needs at least {MIN_SECRET_BYTES}")
 
     def channel_topic(self, channel: str) -> str:
         if channel not in self.channels:
@@ -227,7 +314,48 @@ class Settings:
         counts = {self.topic_messages: self.topic_messages_partitions,
                   self.topic_status: self.topic_partitions}
         counts.update({self.channel_topic(c): self.topic_partitions for c in self.channels})
+        counts[self.topic_dlq] = 1  # rare events: one partition keeps them in arrival order
         return counts
+
+
+# Values published in this project's history, tutorials or vendor docs: never accepted as secrets.
+KNOWN_DEFAULTS = frozenset({
+    "dev-only-insecure-secret-change-me", "chat4all", "chat4all-secret", "minioadmin", "minio",
+    "minio123", "changeme", "change-me", "secret", "password", "admin",
+})
+MIN_SECRET_BYTES = 32
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")  # a TRUSTED_PROXIES entry may name a host
+# Settings holding credentials: "secret" values must be long and random, "id" values (S3 access
+# keys, which appear in every presigned URL) only must not be well-known.
+SECRETS = {"jwt_secret": "secret", "webhook_secret_whatsapp": "secret",
+           "webhook_secret_instagram": "secret", "s3_access_key": "id", "s3_secret_key": "secret",
+           "s3_root_user": "id", "s3_root_password": "secret"}
+
+
+def read_secrets_file(path: str) -> dict[str, str]:
+    """KEY=VALUE lines (blank lines and # comments ignored)."""
+    try:
+        text = Path(path).expanduser().read_text()
+    except OSError as exc:
+        raise SettingsError(f"CHAT4ALL_SECRETS_FILE {path!r} cannot be read: {exc.strerror}") from None
+    pairs = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def load(process: str, *required: str) -> Settings:
+    """The settings of a long-running process, which refuses to start without its secrets."""
+    try:
+        settings = Settings.from_env()
+        settings.require(*required)
+    except SettingsError as exc:
+        raise SystemExit(f"{process}: configuration error: {exc}") from None
+    return settings
 
 
 def _env(name: str) -> str:

@@ -1,4 +1,9 @@
-"""Topic declarations shared by producers and consumers (names/partitions from the settings)."""
+"""Topic declarations shared by producers and consumers (names/partitions from the settings).
+
+Producers send typed records through these. Agents subscribe through `consumed()`: the same topic
+as raw bytes, decoded into the same records at the agent edge (`agents.decode`), so an event that
+does not decode is dead-lettered instead of being dropped by Faust.
+"""
 
 from __future__ import annotations
 
@@ -27,3 +32,9 @@ def breaker_topic(app: faust.App, channel: str) -> faust.TopicT:
     """Circuit-state changes of one channel; one partition so its table key has one home."""
     return app.topic(f"chat4all.circuit.{channel}", key_type=str, value_type=BreakerSnapshot,
                      key_serializer="raw", partitions=1, internal=True)
+
+
+def consumed(app: faust.App, topic: faust.TopicT) -> faust.TopicT:
+    """`topic` as an agent subscribes to it: keys and values as the bytes Kafka holds."""
+    return app.topic(*topic.topics, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", partitions=topic.partitions, internal=topic.internal)

@@ -99,8 +99,14 @@ install_deb() {
   (cd "$work" && apt-get download -qq "$package=$version" >/dev/null 2>&1) \
     || die "$package" "apt-get download $package=$version failed (is this Debian bookworm?)"
   rm -rf "$dest.tmp"; dpkg-deb -x "$work/${package}_"*.deb "$dest.tmp"
+  rm -rf "$dest"  # a directory without the binary is a half-finished earlier extraction
   mv "$dest.tmp" "$dest"; rm -rf "$work"
 }
+
+# One install at a time: `make ps`/`make test` from another shell also run this script, and two
+# runs extracting or building the same component into the cache corrupt it.
+exec 9>"$CACHE/.install.lock"
+flock 9
 
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus nginx)

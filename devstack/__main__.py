@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from chat4all_app.bootstrap.secrets import ensure_secrets
 from chat4all_app.settings import Settings, SettingsError
 from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
@@ -67,7 +69,7 @@ def wait_ready(sup: Supervisor, layout: Layout, settings: Settings,
 
 
 def bootstrap(settings: Settings) -> None:
-    from chat4all_app.bootstrap.bucket import ensure_bucket
+    from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
     from chat4all_app.bootstrap.cassandra_schema import connect, migrate
     from chat4all_app.bootstrap.topics import ensure_topics
 
@@ -80,10 +82,15 @@ def bootstrap(settings: Settings) -> None:
         cluster.shutdown()
     say(f"cassandra keyspace {settings.cassandra_keyspace}: "
         + (f"applied {', '.join(applied)}" if applied else "up to date"))
-    say(f"s3 bucket {settings.s3_bucket}: {asyncio.run(ensure_bucket(settings))}")
+    try:
+        for what, state in asyncio.run(ensure_s3(settings)).items():
+            say(f"s3 {what}: {state}")
+    except S3SetupError as exc:
+        raise StackError(f"s3: {exc}") from None
 
 
 def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
+    settings.require("s3_root_user", "s3_root_password")
     layout.make_dirs()
     components = infrastructure(layout, settings)
     apps = applications(layout, settings)
@@ -92,6 +99,7 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     sup = Supervisor(layout)
     sup.config.write_text(render_config(
         layout, {"infra": map(program_of, components), "app": map(program_of, apps)}))
+    sup.config.chmod(0o600)  # it holds the S3 root credentials (MinIO's environment)
     already = sup.running()
     if already:
         sup.reload(c.name for c in components)
@@ -168,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
 
     layout = Layout.from_env()
     try:
+        if args.command == "up":
+            generated = ensure_secrets(layout.secrets, Settings.from_env({}).channels)
+            if generated:
+                say(f"generated {', '.join(generated)} into {layout.secrets} (mode 0600)")
+        # Every process supervisord starts inherits this, and reads its secrets from there.
+        os.environ.setdefault("CHAT4ALL_SECRETS_FILE", str(layout.secrets))
         settings = Settings.from_env()
         if args.command == "up":
             up(layout, settings, args.started_file)

@@ -146,13 +146,13 @@ def s3(layout: Layout, settings: Settings) -> Component:
     if minio.exists():
         argv = [str(minio), "server", str(data), "--address", f"127.0.0.1:{port}",
                 "--console-address", f"127.0.0.1:{port + 1}", "--quiet"]
-        env = {"MINIO_ROOT_USER": settings.s3_access_key,
-               "MINIO_ROOT_PASSWORD": settings.s3_secret_key,
+        env = {"MINIO_ROOT_USER": settings.s3_root_user,
+               "MINIO_ROOT_PASSWORD": settings.s3_root_password,
                "MINIO_PROMETHEUS_AUTH_TYPE": "public",
                "MINIO_UPDATE": "off"}
     elif versitygw.exists():  # the fallback when the MinIO build failed at install time
-        argv = [str(versitygw), "--port", f"127.0.0.1:{port}", "--access", settings.s3_access_key,
-                "--secret", settings.s3_secret_key, "posix", str(data)]
+        argv = [str(versitygw), "--port", f"127.0.0.1:{port}", "--access", settings.s3_root_user,
+                "--secret", settings.s3_root_password, "posix", str(data)]
         env = {}
     else:
         raise ComponentError("s3: neither MinIO nor versitygw is in the cache: run `make install`")
@@ -162,7 +162,7 @@ def s3(layout: Layout, settings: Settings) -> Component:
         argv=argv,
         env=env,
         ready_timeout_s=60,
-        likely_cause="port 9000/9001 in use, or S3_SECRET_KEY shorter than 8 characters",
+        likely_cause="port 9000/9001 in use, or S3_ROOT_USER/S3_ROOT_PASSWORD not accepted by MinIO",
         url=settings.s3_endpoint_url,
         probe=probes.s3_ready,
         prepare=lambda: data.mkdir(parents=True, exist_ok=True),
@@ -259,7 +259,8 @@ def faust_worker(layout: Layout, name: str, module: str, port: int, service: str
         argv=[str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
               "--loglevel", "info", "--quiet", "--loop", "uvloop",
               "worker", "--web-port", str(port), "--web-bind", "127.0.0.1", "--web-host", "127.0.0.1"],
-        env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": name},
+        env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": name,
+             "CHAT4ALL_SECRETS_FILE": str(layout.secrets)},
         ready_timeout_s=90,
         likely_cause="a Python error at start-up (read the log), or the web port is in use",
         url=f"http://127.0.0.1:{port}",
@@ -278,7 +279,7 @@ def provider_mock(layout: Layout, channel: str, port: int) -> Component:
         port=port,
         argv=[str(layout.venv_bin / "python"), "-m", "chat4all_app.mocks.provider",
               "--channel", channel, "--port", str(port)],
-        env={"PYTHONUNBUFFERED": "1"},
+        env={"PYTHONUNBUFFERED": "1", "CHAT4ALL_SECRETS_FILE": str(layout.secrets)},
         ready_timeout_s=30,
         likely_cause="the port is in use",
         url=f"http://127.0.0.1:{port}",

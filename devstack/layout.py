@@ -64,6 +64,11 @@ class Layout:
     def venv_bin(self) -> Path:
         return self.cache / "venv" / "bin"
 
+    @property
+    def secrets(self) -> Path:
+        """Generated secrets (devstack/secrets.py): every process reads them via CHAT4ALL_SECRETS_FILE."""
+        return self.state / "secrets.env"
+
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 

@@ -65,13 +65,14 @@ def cassandra_ready(settings: Settings) -> bool:
 
 
 def s3_ready(settings: Settings) -> bool:
-    """A signed ListBuckets call succeeds (works for MinIO and versitygw alike)."""
+    """A ListBuckets call signed with the root credentials succeeds (MinIO and versitygw alike;
+    the application's key may not list buckets, and does not exist before the bootstrap)."""
     if not port_open(port_of(settings.s3_endpoint_url)):
         return False
     from chat4all_app.bootstrap.bucket import s3_client
 
     async def ask() -> bool:
-        async with s3_client(settings) as s3:
+        async with s3_client(settings, root=True) as s3:
             await s3.list_buckets()
             return True
 

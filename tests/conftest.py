@@ -1,6 +1,13 @@
+import os
+
 import pytest
 
 from chat4all_app.settings import Settings
+from devstack.layout import Layout
+
+# Tests read the local stack's generated secrets (forging tokens, signing webhooks) like its
+# processes do; an explicit CHAT4ALL_SECRETS_FILE or secret in the environment wins.
+os.environ.setdefault("CHAT4ALL_SECRETS_FILE", str(Layout.from_env().secrets))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@
 Batches (`take_events`) instead of `concurrency>1`: Faust can commit past an in-flight event with
 concurrent agents; a batch is acked only after its handler returned, and the handler gets the
 events themselves so it can pin table access to each event's partition.
+The agent reads raw bytes and decodes each event at its edge: the handler gets typed, valid
+records only; a poison event is dead-lettered (acknowledged by Kafka) before the batch is acked.
 """
 
 from __future__ import annotations
@@ -18,14 +20,36 @@ from faust.types import EventT
 from chat4all_app.agents import stall_watch
 from chat4all_app.agents.continuity import OffsetContinuity
 from chat4all_app.agents.restart import restart_in_place
+from chat4all_app.dead_letters import DeadLetters, Poison
 from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
+from chat4all_app.topics import consumed
+
+# (Kafka key, Kafka value) -> the topic's record; raises Poison (see agents.decode).
+Decoder = Callable[[bytes | None, bytes | None], faust.Record]
+
+
+def typed_events(app: faust.App, events: Sequence[EventT],
+                 decode: Decoder) -> tuple[list[EventT], list[tuple[EventT, Poison]]]:
+    """The events with their records decoded (same Kafka message: same partition, same ack), and
+    the poison ones with why."""
+    typed, poisoned = [], []
+    for event in events:
+        message = event.message
+        try:
+            record = decode(message.key, message.value)
+        except Poison as poison:
+            poisoned.append((event, poison))
+            continue
+        key = message.key.decode(errors="replace") if message.key is not None else None
+        typed.append(app.create_event(key, record, message.headers, message))
+    return typed, poisoned
 
 
 def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
                 handle: Callable[[Sequence[EventT]], Awaitable[Any]],
-                settings: Settings) -> faust.types.AgentT:
+                settings: Settings, decode: Decoder, dead_letters: DeadLetters) -> faust.types.AgentT:
     activity = stall_watch.BatchActivity()
     continuity = OffsetContinuity()
 
@@ -55,7 +79,10 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
             activity.batch_started({e.message.tp for e in events}, time.monotonic())
             try:
                 with PROCESSING_DURATION.labels(name).time():
-                    await handle(events)
+                    typed, poisoned = typed_events(app, events, decode)
+                    await dead_letters.publish(name, poisoned)
+                    if typed:
+                        await handle(typed)
                 PROCESSED.add(len(events))
             finally:
                 activity.batch_done()
@@ -64,4 +91,4 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
     for topic_name in topic.topics:
         stall_watch.install(app, topic_name, activity, settings.stall_check_interval_s,
                             settings.stall_after_s)
-    return app.agent(topic, name=name)(process)
+    return app.agent(consumed(app, topic), name=name)(process)

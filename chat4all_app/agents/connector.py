@@ -7,11 +7,14 @@ down or the circuit is open the connector waits and retries — the events stay 
 and the messages stay PENDING — and resumes in order when the provider recovers.
 Crash safety: `sent` records every message the provider accepted; a replay skips those, and the
 message_id is the provider's idempotency key for the window between the call and the record.
+Poison: an event that does not decode or validate (agents.decode) is dead-lettered, on the channel
+topic and on the breaker topic alike; a message the provider refuses for good is FAILED, not poison.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +23,11 @@ import faust
 from aiobreaker import CircuitBreaker, CircuitBreakerError
 from faust.types import EventT
 
-from chat4all_app.agents.batching import batch_agent
+from chat4all_app.agents import decode
+from chat4all_app.agents.batching import batch_agent, typed_events
 from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
+from chat4all_app.dead_letters import DeadLetters, Poison
 from chat4all_app.lru import LruCache
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import correlation_scope, get_logger
@@ -39,6 +44,7 @@ from chat4all_app.settings import Settings
 from chat4all_app.status import Status
 from chat4all_app.tables.scope import for_event, no_event
 from chat4all_app.tables.state import message_key
+from chat4all_app.topics import consumed
 
 log = get_logger(__name__)
 
@@ -52,6 +58,7 @@ class Connector:
     breaker_topic: faust.TopicT
     sent: faust.Table
     breakers: faust.Table
+    dead_letters: DeadLetters
     breaker: CircuitBreaker | None = None
     last_sent_at: float | None = None  # epoch of the last message the provider accepted
     # message_id -> (conversation_id, accepted_id) of recent sends: the provider's receipt names
@@ -69,6 +76,13 @@ class Connector:
         if self.breaker is None:
             with no_event():
                 restored = self.breakers.get(self.channel)
+            if restored is not None:
+                try:  # a table written before poison was checked may hold one: start CLOSED then
+                    decode.breaker_snapshot(self.channel.encode(), restored.dumps(), channel=self.channel)
+                except Poison as poison:
+                    log.warning("ignoring an invalid stored circuit state", channel=self.channel,
+                                reason=poison.reason, detail=poison.detail)
+                    restored = None
             self.breaker = make_breaker(self.channel, self.settings.circuit_fail_max,
                                         self.settings.circuit_reset_s, restored, self._on_change)
             if restored:
@@ -160,17 +174,24 @@ class Connector:
 
 
 def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -> None:
-    settings = connector.settings
-    batch_agent(app, channel_topic, f"send-{connector.channel}", settings.connector_batch_size,
-                connector.handle, settings)
+    settings, channel = connector.settings, connector.channel
+    batch_agent(app, channel_topic, f"send-{channel}", settings.connector_batch_size,
+                connector.handle, settings, functools.partial(decode.outbound_message, channel=channel),
+                connector.dead_letters)
 
     @app.task
     async def restore_circuit() -> None:
         # Tasks start once tables are recovered: the state gauge is right before the first send.
         connector.circuit()
 
-    @app.agent(connector.breaker_topic, name=f"remember-circuit-{connector.channel}")
+    name = f"remember-circuit-{channel}"
+    decode_snapshot = functools.partial(decode.breaker_snapshot, channel=channel)
+
+    @app.agent(consumed(app, connector.breaker_topic), name=name)
     async def remember_circuit(stream):
         # The breaker topic has one partition, so the table key lives in one place.
-        async for channel, state in stream.items():
-            connector.breakers[channel] = state
+        async for event in stream.events():
+            typed, poisoned = typed_events(app, [event], decode_snapshot)
+            await connector.dead_letters.publish(name, poisoned)  # before the event is acked
+            for ev in typed:
+                connector.breakers[ev.key] = ev.value

@@ -5,6 +5,8 @@ re-post a message_id), so a message is routed only if its key is not yet in the 
 The table entry is written after the row is stored and the forward is acknowledged by Kafka, so
 a crash in between replays the message (idempotent row write; connectors skip ids they sent)
 rather than losing it.
+Poison: a message that does not decode or validate never gets here (agents.decode); one that
+Cassandra refuses for good is dead-lettered on its own while the rest of its batch goes on.
 """
 
 from __future__ import annotations
@@ -17,20 +19,23 @@ from dataclasses import dataclass
 import faust
 from faust.types import EventT
 
+from chat4all_app.agents import decode
 from chat4all_app.agents.batching import batch_agent
+from chat4all_app.dead_letters import STORE_REJECTED, DeadLetters, Poison
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import MessageAccepted, OutboundMessage
-from chat4all_app.retry import until_done
+from chat4all_app.retry import isolating
 from chat4all_app.settings import Settings
 from chat4all_app.status import Status
-from chat4all_app.storage.cassandra import CassandraStore
+from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import NewRow, store_messages
 from chat4all_app.tables.scope import for_event
 from chat4all_app.tables.state import message_key
 
 log = get_logger(__name__)
+AGENT = "route-messages"
 
 
 def channel_of(msg: MessageAccepted, channels: Sequence[str]) -> tuple[str, str] | None:
@@ -56,6 +61,7 @@ class Router:
     store: CassandraStore
     channel_topics: dict[str, faust.TopicT]
     routed: faust.Table
+    dead_letters: DeadLetters
 
     def first_deliveries(self, events: Sequence[EventT]) -> list[EventT]:
         """Events whose message was never routed, first occurrence only (a batch may repeat one)."""
@@ -70,24 +76,32 @@ class Router:
             fresh.append(event)
         return fresh
 
-    async def persist(self, events: Sequence[EventT]) -> None:
+    async def persist(self, events: Sequence[EventT]) -> list[EventT]:
+        """Store the rows; returns the events stored (those Cassandra refused are dead-lettered)."""
         rows = []
         for event in events:
             msg: MessageAccepted = event.value
             target = channel_of(msg, self.settings.channels)
             # Internal messages are delivered once stored; external ones wait for their channel.
-            rows.append(NewRow(msg, target and target[0],
-                               Status.DELIVERED if target is None else Status.PENDING, time.time()))
+            rows.append((event, NewRow(msg, target and target[0],
+                                       Status.DELIVERED if target is None else Status.PENDING,
+                                       time.time())))
 
-        async def write() -> None:
+        async def write(some: Sequence[tuple[EventT, NewRow]]) -> None:
             with CASSANDRA_WRITE_DURATION.time():
-                await store_messages(self.store, rows)
+                await store_messages(self.store, [row for _, row in some])
 
-        await until_done(write, f"storing {len(rows)} messages in Cassandra", reason="cassandra")
-        stored = time.time()
-        for row in rows:
+        refused = await isolating(rows, write, f"storing {len(rows)} messages in Cassandra",
+                                  reason="cassandra", permanent=refused_for_good)
+        await self.dead_letters.publish(AGENT, [
+            (event, Poison(STORE_REJECTED, f"{type(exc).__name__}: {exc}")) for (event, _), exc in refused])
+        stored_at = time.time()
+        lost = {id(event) for (event, _), _ in refused}
+        stored = [(event, row) for event, row in rows if id(event) not in lost]
+        for _, row in stored:
             if row.channel is None:
-                DELIVERY_LATENCY.labels("internal").observe(max(0.0, stored - row.msg.accepted_at))
+                DELIVERY_LATENCY.labels("internal").observe(max(0.0, stored_at - row.msg.accepted_at))
+        return [event for event, _ in stored]
 
     async def forward(self, events: Sequence[EventT]) -> None:
         """Send to channel topics in acceptance order, then wait for every ack."""
@@ -117,15 +131,15 @@ class Router:
 
     async def handle(self, events: Sequence[EventT]) -> int:
         fresh = self.first_deliveries(events)
-        if fresh:
-            await self.persist(fresh)
-            await self.forward(fresh)
-            self.mark_routed(fresh)
-        MESSAGES_PROCESSED.labels("routed").inc(len(fresh))
+        stored = await self.persist(fresh) if fresh else []
+        if stored:
+            await self.forward(stored)
+            self.mark_routed(stored)
+        MESSAGES_PROCESSED.labels("routed").inc(len(stored))
         MESSAGES_PROCESSED.labels("duplicate").inc(len(events) - len(fresh))
-        return len(fresh)
+        return len(stored)
 
 
 def install(app: faust.App, router: Router, messages: faust.TopicT) -> faust.types.AgentT:
-    return batch_agent(app, messages, "route-messages", router.settings.router_batch_size,
-                       router.handle, router.settings)
+    return batch_agent(app, messages, AGENT, router.settings.router_batch_size, router.handle,
+                       router.settings, decode.message_accepted, router.dead_letters)

@@ -1,5 +1,7 @@
 """Password hashing with argon2id; clear-text passwords never leave this module."""
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -12,8 +14,15 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+# Verified against when the username does not exist, so an unknown name costs what a known one
+# does (no enumeration by timing). A hash of a random password nobody knows, made by _HASHER
+# itself: same algorithm and parameters as every stored hash, hence the same work to verify.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(32))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; None (no such user) does the same work and is always False."""
     try:
-        return _HASHER.verify(password_hash, password)
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -3,7 +3,8 @@
 Migrations are the numbered files in `cql/` (`NNNN_name.cql`), applied in order. Each applied
 version is recorded in `schema_migrations` with its checksum; an already-applied file whose text
 changed is an error (write a new migration instead). Statements use IF NOT EXISTS, so a run that
-died halfway re-applies cleanly.
+died halfway re-applies cleanly. A migration may have a data step (`DATA_STEPS`), run once, right
+after its statements and before it is recorded; it must be idempotent too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionP
 from chat4all_app.settings import Settings
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.cql$")
+
+
+def _backfill_message_claims(session: Session) -> None:
+    from chat4all_app.storage.claims import backfill
+
+    backfill(session)
+
+
+# version -> data step: fn(session with the keyspace set)
+DATA_STEPS = {3: _backfill_message_claims}
 
 
 class MigrationError(RuntimeError):
@@ -99,6 +110,8 @@ def migrate(settings: Settings, session: Session) -> list[str]:
             continue
         for statement in migration.statements():
             session.execute(statement)
+        if migration.version in DATA_STEPS:
+            DATA_STEPS[migration.version](session)
         session.execute(
             "INSERT INTO schema_migrations (version, name, checksum, applied_at) "
             "VALUES (%s, %s, %s, %s)",

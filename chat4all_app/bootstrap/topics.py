@@ -6,6 +6,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat4all_app.settings import Settings
 
+# Dead letters wait for a person (`chat4all dlq`): keep them a month, not Kafka's default week.
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+
 
 class TopicMismatch(RuntimeError):
     """A topic exists with a partition count other than the configured one."""
@@ -23,7 +26,9 @@ async def ensure_topics(settings: Settings) -> dict[str, str]:
     try:
         existing = await _partition_counts(admin, list(wanted))
         missing = [
-            NewTopic(name, num_partitions=n, replication_factor=settings.kafka_replication_factor)
+            NewTopic(name, num_partitions=n, replication_factor=settings.kafka_replication_factor,
+                     topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}
+                     if name == settings.topic_dlq else {})
             for name, n in wanted.items()
             if name not in existing
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
@@ -151,14 +151,18 @@ class ObjectStore:
         resp = await s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
         return resp["UploadId"]
 
-    async def part_urls(self, key: str, upload_id: str, numbers: Sequence[int], ttl_s: int) -> list[dict]:
+    async def part_urls(self, key: str, upload_id: str, lengths: Mapping[int, int],
+                        ttl_s: int) -> list[dict]:
+        """A presigned PUT per part, bound to its exact length: Content-Length is one of the
+        signed headers (X-Amz-SignedHeaders=content-length;host), so S3 refuses (403) a body of
+        any other size when it arrives, not only at `complete`."""
         s3 = await self._client(public=True)
-        return [{"part_number": n,
+        return [{"part_number": n, "size_bytes": length,
                  "url": await s3.generate_presigned_url(
                      "upload_part", ExpiresIn=ttl_s,
                      Params={"Bucket": self.bucket, "Key": key, "UploadId": upload_id,
-                             "PartNumber": n})}
-                for n in numbers]
+                             "PartNumber": n, "ContentLength": length})}
+                for n, length in sorted(lengths.items())]
 
     async def stored_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         s3 = await self._client()

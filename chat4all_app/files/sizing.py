@@ -24,3 +24,15 @@ def part_plan(size_bytes: int, min_part_bytes: int) -> tuple[int, int]:
     part_size = max(min_part_bytes, math.ceil(size_bytes / MAX_PARTS))
     return part_size, max(1, math.ceil(size_bytes / part_size))
 
+
+
+def part_lengths(size_bytes: int, part_size: int, numbers) -> dict[int, int]:
+    """{part_number: its exact length} under a plan: every part is `part_size` bytes but the last
+    (the remainder; 0 bytes for an empty file's single part)."""
+    count = max(1, math.ceil(size_bytes / part_size))
+    lengths = {}
+    for n in numbers:
+        if not 1 <= n <= count:
+            raise ValueError(f"part {n} is outside 1..{count}")
+        lengths[n] = min(part_size, size_bytes - (n - 1) * part_size)
+    return lengths

@@ -9,6 +9,8 @@ POST /v1/messages {message_id, to, content, callback_url}
     fall due together go in one webhook call `{"receipts": [...]}` (up to receipt_batch_max,
     gathered for up to receipt_batch_ms), as real providers group status updates.
     A recipient starting with "invalid" is refused with 400 (a permanent error).
+    Every webhook call is signed like WhatsApp Cloud API's: `X-Hub-Signature-256: sha256=<hex
+    HMAC-SHA256 of the raw body>` with the channel's WEBHOOK_SECRET_<CHANNEL>.
 POST /admin/config {latency_ms: {min, max}, failure_rate, mode: up|error|timeout, receipt_delay_ms,
                     receipt_batch_max, receipt_batch_ms}
 GET  /admin/config, GET /admin/ledger -> {"received": {id: n}, "attempts": {id: n}, "order": {...},
@@ -27,7 +29,11 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+import orjson
 from aiohttp import ClientSession, ClientTimeout, web
+
+from chat4all_app.connectors import webhook_signature
+from chat4all_app.settings import load
 
 MODES = ("up", "error", "timeout")
 
@@ -77,9 +83,10 @@ class ReceiptQueue:
     """Receipts for one webhook URL: each falls due `receipt_delay_ms` after its send; what is
     due goes out in batches, retried (in order) until the webhook answers."""
 
-    def __init__(self, url: str, http: ClientSession, config: Config,
+    def __init__(self, url: str, http: ClientSession, config: Config, secret: bytes,
                  delivered: Callable[[int], None]):
         self.url, self.http, self.config, self.delivered = url, http, config, delivered
+        self.secret = secret
         self.pending: deque[tuple[float, dict]] = deque()  # (due, receipt), due times ascending
         self.wakeup = asyncio.Event()
 
@@ -101,10 +108,13 @@ class ReceiptQueue:
                 await self.deliver(batch)
 
     async def deliver(self, batch: list[dict]) -> None:
+        body = orjson.dumps({"receipts": batch})
+        headers = {"Content-Type": "application/json",
+                   webhook_signature.HEADER: webhook_signature.sign(self.secret, body)}
         delay = 0.2
         for _ in range(60):  # a real provider retries its webhooks for a while
             try:
-                async with self.http.post(self.url, json={"receipts": batch}) as resp:
+                async with self.http.post(self.url, data=body, headers=headers) as resp:
                     if resp.status < 300:
                         self.delivered(len(batch))
                     if resp.status < 300 or resp.status in (400, 404):
@@ -116,8 +126,9 @@ class ReceiptQueue:
 
 
 class Provider:
-    def __init__(self, channel: str):
+    def __init__(self, channel: str, webhook_secret: bytes):
         self.channel = channel
+        self.webhook_secret = webhook_secret
         self.config = Config()
         self.ledger = Ledger()
         self.http: ClientSession | None = None
@@ -158,8 +169,8 @@ class Provider:
     def receipts(self, url: str) -> ReceiptQueue:
         queue = self.queues.get(url)
         if queue is None:
-            queue = self.queues[url] = ReceiptQueue(url, self.http, self.config,
-                                                        lambda n: self.ledger.receipt_batches.append(n))
+            queue = self.queues[url] = ReceiptQueue(url, self.http, self.config, self.webhook_secret,
+                                                    lambda n: self.ledger.receipt_batches.append(n))
             self.tasks.add(asyncio.create_task(queue.flush_forever()))
         return queue
 
@@ -212,7 +223,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    web.run_app(Provider(args.channel).app(), host=args.host, port=args.port, print=None)
+    settings = load(f"mock-{args.channel}", f"webhook_secret_{args.channel}")
+    web.run_app(Provider(args.channel, settings.webhook_secret(args.channel)).app(),
+                host=args.host, port=args.port, print=None)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ MESSAGES_PROCESSED = Counter(
     "applied).", ["status"])
 MESSAGES_FAILED = Counter(
     "messages_failed", "Failed attempts that are retried (nothing is dropped), by cause.", ["reason"])
+MESSAGES_DEAD_LETTERED = Counter(
+    "messages_dead_lettered", "Events that can never be processed, published to the dead-letter "
+    "topic and skipped, by reason.", ["reason"])
 CONSUMER_LAG = Gauge(
     "kafka_consumer_lag", "Broker highwater minus this worker's committed offset, sampled on a timer.",
     ["topic", "partition"])

@@ -7,7 +7,7 @@ from chat4all_app.faust_app import make_app
 from chat4all_app.files.objects import ObjectStore
 from chat4all_app.observability import heartbeat
 from chat4all_app.observability.reports import api_report
-from chat4all_app.settings import Settings
+from chat4all_app.settings import load
 from chat4all_app.web import (
     auth_views,
     conversation_views,
@@ -21,7 +21,7 @@ from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.http_metrics import http_metrics
 
-settings = Settings.from_env()
+settings = load("api", "jwt_secret", "s3_access_key", "s3_secret_key")
 app = make_app("api", settings)
 # Web + producer only: the API joins no consumer group, so API processes scale freely.
 app.producer_only = True

@@ -6,6 +6,7 @@ import faust
 
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.connectors.provider_client import ProviderClient
+from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.faust_app import make_app
 from chat4all_app.observability import heartbeat
 from chat4all_app.observability.reports import connector_report
@@ -28,10 +29,11 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
         provider=ProviderClient(settings.provider_url(channel), settings.provider_timeout_s),
         status_topic=statuses, breaker_topic=breaker_topic(app, channel),
         sent=sent_table(app, channel, settings.topic_partitions),
-        breakers=breaker_table(app, channel))
+        breakers=breaker_table(app, channel), dead_letters=DeadLetters(app, settings))
     connector_agent.install(app, connector, channel_topic(app, settings, channel))
     store = CassandraStore(settings)
-    receipt_views.install(app, channel, store, statuses, connector.sent_where.get)
+    receipt_views.install(app, channel, store, statuses, settings.webhook_secret(channel),
+                          settings.webhook_clock_skew_s, connector.sent_where.get)
     metrics_view.install(app)
     health = connector_report(settings, store, connector)
     health_view.install(app, health)

@@ -4,7 +4,7 @@
 """
 
 from chat4all_app.services.connector import build, inspect_command
-from chat4all_app.settings import Settings
+from chat4all_app.settings import load
 
-app, connector = build("instagram", Settings.from_env())
+app, connector = build("instagram", load("connector-instagram", "webhook_secret_instagram"))
 inspect_tables = inspect_command(app, "instagram")

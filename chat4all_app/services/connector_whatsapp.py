@@ -4,7 +4,7 @@
 """
 
 from chat4all_app.services.connector import build, inspect_command
-from chat4all_app.settings import Settings
+from chat4all_app.settings import load
 
-app, connector = build("whatsapp", Settings.from_env())
+app, connector = build("whatsapp", load("connector-whatsapp", "webhook_secret_whatsapp"))
 inspect_tables = inspect_command(app, "whatsapp")

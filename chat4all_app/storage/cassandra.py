@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Sequence
 from typing import Any
 
+from cassandra import InvalidRequest
 from cassandra.cluster import Cluster, ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
@@ -80,3 +82,10 @@ def _settle(result: asyncio.Future, value: Any, exc: BaseException | None) -> No
         result.set_exception(exc)
     else:
         result.set_result(value)
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """The data itself was refused (a batch too large, a value its column cannot hold): the same
+    write fails however often it is retried. Unavailable, timeouts and lost connections are
+    transient; so are Unauthorized/syntax errors, which refuse every write (fix and restart)."""
+    return isinstance(exc, InvalidRequest | ValueError | TypeError | OverflowError | struct.error)

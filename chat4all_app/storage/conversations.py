@@ -36,10 +36,12 @@ async def create_conversation(store: CassandraStore, creator: uuid.UUID,
         "INSERT INTO conversations (conversation_id, name, participant_ids, created_by, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
         (conv.conversation_id, name, set(conv.participant_ids), creator, conv.created_at))
+    # Each member's row carries everything a listing shows: a page is one query (migration 0005).
     await asyncio.gather(*(
         store.execute(
-            "INSERT INTO conversations_by_user (user_id, conversation_id, name, created_at) "
-            "VALUES (?, ?, ?, ?)", (member, conv.conversation_id, name, conv.created_at))
+            "INSERT INTO conversations_by_user (user_id, conversation_id, name, participant_ids, "
+            "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (member, conv.conversation_id, name, set(conv.participant_ids), creator, conv.created_at))
         for member in conv.participant_ids))
     return conv
 
@@ -55,8 +57,43 @@ async def get_conversation(store: CassandraStore, conversation_id: uuid.UUID) ->
                         r.created_at)
 
 
-async def conversations_of(store: CassandraStore, user_id: uuid.UUID) -> list[Conversation]:
-    rows = await store.execute(
-        "SELECT conversation_id FROM conversations_by_user WHERE user_id = ?", (user_id,))
-    found = await asyncio.gather(*(get_conversation(store, r.conversation_id) for r in rows))
-    return [c for c in found if c is not None]
+_LISTING = ("SELECT conversation_id, name, participant_ids, created_by, created_at "
+            "FROM conversations_by_user WHERE user_id = ?")
+
+
+async def conversations_page(store: CassandraStore, user_id: uuid.UUID, limit: int,
+                             after: uuid.UUID | None) -> tuple[list[Conversation], str | None]:
+    """A page of the user's conversations (in the partition's conversation_id order) and the
+    cursor of the next page (None at the end): one query per page.
+
+    Rows written before migration 0005 lack the participants: those conversations are read from
+    `conversations` (one query each, this once) and their listing row is completed."""
+    if after is None:
+        rows = await store.execute(f"{_LISTING} LIMIT ?", (user_id, limit + 1))
+    else:
+        rows = await store.execute(f"{_LISTING} AND conversation_id > ? LIMIT ?",
+                                   (user_id, after, limit + 1))
+    page = rows[:limit]
+    cursor = str(page[-1].conversation_id) if len(rows) > limit else None
+    legacy = [r.conversation_id for r in page if not r.participant_ids or r.created_by is None]
+    completed = {c.conversation_id: c for c in await asyncio.gather(
+        *(_complete_listing_row(store, user_id, cid) for cid in legacy)) if c is not None}
+    convs = []
+    for r in page:
+        if r.conversation_id in completed:
+            convs.append(completed[r.conversation_id])
+        elif r.participant_ids and r.created_by is not None:
+            convs.append(Conversation(r.conversation_id, r.name, frozenset(r.participant_ids),
+                                      r.created_by, r.created_at))
+    return convs, cursor
+
+
+async def _complete_listing_row(store: CassandraStore, user_id: uuid.UUID,
+                                conversation_id: uuid.UUID) -> Conversation | None:
+    conv = await get_conversation(store, conversation_id)
+    if conv is not None:
+        await store.execute(
+            "UPDATE conversations_by_user SET participant_ids = ?, created_by = ? "
+            "WHERE user_id = ? AND conversation_id = ?",
+            (set(conv.participant_ids), conv.created_by, user_id, conversation_id))
+    return conv

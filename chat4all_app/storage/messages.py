@@ -145,3 +145,15 @@ async def message_at(store: CassandraStore, where: tuple[uuid.UUID, uuid.UUID]) 
     rows = await store.execute(
         f"SELECT {_COLUMNS} FROM messages WHERE conversation_id = ? AND accepted_id = ?", where)
     return message_json(rows[0]) if rows else None
+
+
+async def stored_status(store: CassandraStore, conversation_id: str, accepted_id: str,
+                        message_id: str) -> Status | None:
+    """The stored status of this message, None if no such message is stored at that place (the
+    router writes the row before forwarding, so any genuine status event finds it)."""
+    rows = await store.execute(
+        "SELECT message_id, status FROM messages WHERE conversation_id = ? AND accepted_id = ?",
+        (uuid.UUID(conversation_id), uuid.UUID(accepted_id)))
+    if not rows or rows[0].message_id != uuid.UUID(message_id):
+        return None
+    return Status(rows[0].status) if rows[0].status in Status.__members__ else None

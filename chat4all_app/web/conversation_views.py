@@ -1,14 +1,14 @@
-"""POST/GET /v1/conversations."""
+"""POST /v1/conversations, and GET: the caller's conversations, a page (one query) at a time."""
 
 from __future__ import annotations
 
 import faust
 from faust.web.exceptions import ValidationError
 
-from chat4all_app.storage.conversations import conversations_of, create_conversation
+from chat4all_app.storage.conversations import conversations_page, create_conversation
 from chat4all_app.storage.users import existing_user_ids
 from chat4all_app.web.context import ApiContext
-from chat4all_app.web.inputs import json_body, text, uuid_value
+from chat4all_app.web.inputs import int_query, json_body, text, uuid_value
 
 MAX_PARTICIPANTS = 100
 
@@ -34,5 +34,8 @@ def install(app: faust.App, ctx: ApiContext) -> None:
 
         async def get(self, request):
             user_id = ctx.authenticate(request)
-            convs = await conversations_of(ctx.store, user_id)
-            return self.json({"conversations": [c.as_json() for c in convs]})
+            limit = int_query(request, "limit", 50, 1, 500)
+            cursor = request.query.get("cursor")
+            after = uuid_value(cursor, "cursor") if cursor is not None else None  # "": 400
+            convs, next_cursor = await conversations_page(ctx.store, user_id, limit, after)
+            return self.json({"conversations": [c.as_json() for c in convs], "next_cursor": next_cursor})

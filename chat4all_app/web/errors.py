@@ -21,6 +21,10 @@ class PayloadTooLarge(WebError):
     detail = "Payload too large."
 
 
+# Headers of aiohttp's own HTTP errors that carry meaning beyond the status.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
 def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -35,7 +39,11 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return json_error(exc.status, exc.reason)
+        response = json_error(exc.status, exc.reason)
+        for name in KEPT_HEADERS:  # e.g. a 405 says which methods the resource has (RFC 9110)
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error")

@@ -17,11 +17,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import faust
-from aiohttp import BodyPartReader
+from aiohttp import BodyPartReader, MultipartReader
+from aiohttp.http_exceptions import HttpProcessingError
 from faust.web.exceptions import NotFound, PermissionDenied, ValidationError
 
 from chat4all_app.files.objects import NoSuchUpload, ObjectStore, TooLarge, UploadRejected
-from chat4all_app.files.sizing import part_plan, size_bucket
+from chat4all_app.files.sizing import part_lengths, part_plan, size_bucket
 from chat4all_app.observability.metrics import FILES_UPLOADED
 from chat4all_app.storage.files import (
     FileRecord,
@@ -56,6 +57,23 @@ def clean_filename(value: str | None) -> str:
     if not name or name in {".", ".."} or len(name) > 255 or not name.isprintable() or '"' in name:
         raise ValidationError("a file name of 1..255 printable characters (no quotes) is required")
     return name
+
+
+async def field_bytes(field: BodyPartReader) -> bytes:
+    """A small form field, decoded per its Content-Transfer-Encoding (aiohttp raises RuntimeError
+    for an unknown one: the client's mistake, not ours)."""
+    try:
+        return await field.read(decode=True)
+    except RuntimeError as exc:
+        raise ValidationError(f"form field '{field.name}': {exc}") from None
+
+
+async def nothing_after(reader: MultipartReader) -> bool:
+    """True if the body ends after the file (a malformed rest counts as something)."""
+    try:
+        return await reader.next() is None
+    except (ValueError, HttpProcessingError):
+        return False
 
 
 async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
@@ -95,23 +113,28 @@ def install(app: faust.App, ctx: ApiContext, objects: ObjectStore) -> None:
             try:
                 reader = await request.multipart()
                 field = await reader.next()
-                if field is None or field.name != "conversation_id":
+                # A nested multipart is a MultipartReader: no name, no filename, not a field.
+                if not isinstance(field, BodyPartReader) or field.name != "conversation_id":
                     raise ValidationError("the first form field must be 'conversation_id', then 'file'")
-                conversation_id = uuid_value((await field.read(decode=True))[:100].decode(errors="replace"),
+                conversation_id = uuid_value((await field_bytes(field))[:100].decode(errors="replace"),
                                              "conversation_id")
                 await ctx.member_conversation(conversation_id, user_id)
                 part = await reader.next()
-                if part is None or part.name != "file" or not isinstance(part, BodyPartReader):
+                if not isinstance(part, BodyPartReader) or part.name != "file":
                     raise ValidationError("form field 'file' (with a filename) is missing")
                 filename = clean_filename(part.filename)
                 content_type = content_type_of(part.headers.get("Content-Type"))
                 file_id = uuid.uuid4()
                 key = object_key(conversation_id, file_id)
                 stored = await objects.stream_upload(key, content_type, chunks_of(part), max_bytes)
+                if not await nothing_after(reader):
+                    await objects.delete(key)
+                    raise ValidationError("only two form fields: 'conversation_id', then 'file'")
             except TooLarge as exc:
                 raise PayloadTooLarge(str(exc)) from None
-            except ValueError as exc:  # malformed multipart body (aiohttp's parser)
-                raise ValidationError(f"malformed multipart body: {exc}") from None
+            except (ValueError, HttpProcessingError) as exc:  # malformed multipart body (aiohttp's parser)
+                detail = exc.message if isinstance(exc, HttpProcessingError) else exc
+                raise ValidationError(f"malformed multipart body: {detail}"[:300]) from None
             file = FileRecord(file_id, conversation_id, user_id, filename, content_type,
                               stored.size_bytes, f"sha256:{stored.sha256}", datetime.now(UTC))
             return self.json(await record(file), status=201)
@@ -140,7 +163,8 @@ def install(app: faust.App, ctx: ApiContext, objects: ObjectStore) -> None:
             return self.json({
                 "upload_id": upload_id, "file_id": str(file_id), "part_size": part_size,
                 "part_count": count, "size_bytes": size, "expires_at": _at(time.time() + ttl),
-                "parts": await objects.part_urls(key, upload_id, range(1, count + 1), ttl),
+                "parts": await objects.part_urls(
+                    key, upload_id, part_lengths(size, part_size, range(1, count + 1)), ttl),
             }, status=201)
 
     @app.page("/v1/files/uploads/{upload_id}")
@@ -160,8 +184,9 @@ def install(app: faust.App, ctx: ApiContext, objects: ObjectStore) -> None:
                 "part_count": count, "size_bytes": upload.size_bytes, "expires_at": _at(time.time() + ttl),
                 "stored_parts": [{"part_number": p.part_number, "etag": p.etag, "size_bytes": p.size_bytes}
                                  for p in stored],
-                "parts": await objects.part_urls(upload.s3_key, upload_id,
-                                                 [n for n in range(1, count + 1) if n not in have], ttl),
+                "parts": await objects.part_urls(upload.s3_key, upload_id, part_lengths(
+                    upload.size_bytes, upload.part_size, [n for n in range(1, count + 1) if n not in have]),
+                    ttl),
             })
 
         async def delete(self, request, upload_id):
@@ -190,7 +215,8 @@ def install(app: faust.App, ctx: ApiContext, objects: ObjectStore) -> None:
                               upload.content_type, size, f"sha256:{checksum}", datetime.now(UTC))
             return self.json(await record(file), status=201)
 
-    @app.page("/v1/files/{file_id}")
+    # Not "uploads": that is /v1/files/uploads (POST only), whose 405 must not offer this GET.
+    @app.page("/v1/files/{file_id:(?!uploads$)[^{}/]+}")
     class OneFile(faust.web.View):
         async def get(self, request, file_id):
             user_id = ctx.authenticate(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -12,14 +13,27 @@ from faust.web.exceptions import ValidationError
 from chat4all_app.web.errors import PayloadTooLarge
 
 MAX_JSON_BODY = 64 * 1024
+_INTEGER = re.compile(r"-?[0-9]{1,18}")  # and short: int() refuses > 4300 digits
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
-        raise PayloadTooLarge(f"request body larger than {MAX_JSON_BODY} bytes")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
-    if len(raw) > MAX_JSON_BODY:
-        raise PayloadTooLarge(f"request body larger than {MAX_JSON_BODY} bytes")
+async def whole_body(request: web.Request, limit: int = MAX_JSON_BODY) -> bytes:
+    """Every byte of the body, however it arrives (TCP segments, chunks), or 413 beyond `limit`.
+
+    `content.read(n)` returns what has arrived so far, not n bytes: read until end of stream."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    raw = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(raw)):
+        raw += chunk
+        if len(raw) > limit:
+            raise PayloadTooLarge(f"request body larger than {limit} bytes")
+    return bytes(raw)
+
+
+async def json_body(request: web.Request, raw: bytes | None = None) -> dict[str, Any]:
+    """The body as a JSON object (`raw`: the body already read, e.g. to verify a signature)."""
+    if raw is None:
+        raw = await whole_body(request)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -43,13 +57,17 @@ def text(body: dict, name: str, *, required: bool = True, max_len: int = 256,
     return value
 
 
-def uuid_value(value: Any, name: str) -> uuid.UUID:
+def uuid_value(value: Any, name: str, *, time_based: bool = False) -> uuid.UUID:
+    """`time_based`: only a version-1 (time) UUID, e.g. a cursor compared with a timeuuid column."""
     if not isinstance(value, str):
         raise ValidationError(f"'{name}' must be a UUID string")
     try:
-        return uuid.UUID(value)
+        parsed = uuid.UUID(value)
     except ValueError:
         raise ValidationError(f"'{name}' is not a valid UUID: {value[:64]!r}") from None
+    if time_based and parsed.version != 1:
+        raise ValidationError(f"'{name}' is not a valid cursor (a time UUID from 'next_cursor')")
+    return parsed
 
 
 def uuid_field(body: dict, name: str, *, required: bool = True) -> uuid.UUID | None:
@@ -65,10 +83,10 @@ def int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -
     raw = request.query.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"query parameter '{name}' must be an integer") from None
+    # Plain ASCII digits only: int() would also take " 7", "1_0" and non-ASCII digits.
+    if not _INTEGER.fullmatch(raw):
+        raise ValidationError(f"query parameter '{name}' must be an integer")
+    value = int(raw)
     if not lo <= value <= hi:
         raise ValidationError(f"query parameter '{name}' must be between {lo} and {hi}")
     return value

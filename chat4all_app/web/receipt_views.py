@@ -3,29 +3,37 @@
 Two shapes: one receipt `{message_id, status?, at?}`, or a batch `{"receipts": [...]}` with an
 optional `correlation_id` per receipt, as providers' webhooks group status updates (WhatsApp's
 `statuses` array). A batch is validated whole (400 names the bad item) and answered 202 once
-Kafka has every event; receipts for messages we never stored are listed as `unknown`.
+Kafka has every event; receipts naming messages that are not this channel's are `unknown`.
+
+Nothing is applied unless the provider signed the exact body (X-Hub-Signature-256, 401
+otherwise), it is `application/json` (415: a browser's cross-site form or text/plain post is
+not), and every `at` is plausible: not before the message was accepted, not in the future, each
+within WEBHOOK_CLOCK_SKEW_S (400).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import faust
-from faust.web.exceptions import NotFound, ValidationError
+from faust.web.exceptions import AuthenticationFailed, NotFound, UnsupportedMediaType, ValidationError
 
+from chat4all_app.connectors import webhook_signature
+from chat4all_app.ids import accepted_epoch
 from chat4all_app.observability import correlation
 from chat4all_app.observability.correlation import kafka_headers
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.records import StatusEvent
 from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
-from chat4all_app.storage.messages import locate
+from chat4all_app.storage.messages import locate, message_at
 from chat4all_app.web.correlation import of_request
-from chat4all_app.web.inputs import json_body, uuid_field
+from chat4all_app.web.inputs import json_body, uuid_field, whole_body
 
 log = get_logger(__name__)
 
@@ -50,7 +58,7 @@ def parse_receipt(item: object, default_cid: str, where: str = "") -> Receipt:
         if status not in RECEIPT_STATUSES:
             raise ValidationError(f"'status' must be one of {sorted(RECEIPT_STATUSES)}")
         at = item.get("at", time.time())
-        if not isinstance(at, int | float) or isinstance(at, bool):
+        if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
             raise ValidationError("'at' must be a number (epoch seconds)")
         raw_cid = item.get("correlation_id")
         if raw_cid is not None and not isinstance(raw_cid, str):
@@ -73,21 +81,47 @@ def parse_receipts(body: dict, default_cid: str) -> tuple[list[Receipt], bool]:
     return [parse_receipt(item, default_cid, f"receipts[{i}]: ") for i, item in enumerate(items)], True
 
 
+def check_times(receipts: list[Receipt], places: list[tuple[str, str] | None], skew_s: float,
+                now: float) -> None:
+    """400 for a receipt timed before its message was accepted or in the future (beyond skew)."""
+    for i, (r, place) in enumerate(zip(receipts, places, strict=True)):
+        where = f"receipts[{i}]: " if len(receipts) > 1 else ""
+        if r.at > now + skew_s:
+            raise ValidationError(f"{where}'at' is in the future ({r.at:.0f} > now {now:.0f})")
+        if place is not None and r.at < accepted_epoch(place[1]) - skew_s:
+            raise ValidationError(f"{where}'at' is before the message was accepted")
+
+
 def install(app: faust.App, channel: str, store: CassandraStore, statuses: faust.TopicT,
+            secret: bytes, clock_skew_s: float,
             known: Callable[[str], tuple[str, str] | None] = lambda _id: None) -> None:
-    """`known(message_id)`: where a message this process sent is stored, if it remembers."""
+    """`known(message_id)`: where a message this process sent to `channel` is stored, if it
+    remembers; `secret`: the channel's webhook signing key."""
 
     async def where(message_id: uuid.UUID) -> tuple[str, str] | None:
+        """(conversation_id, accepted_id) of a message of this channel, else None."""
         found = known(str(message_id))
-        if found is None:
-            found = await locate(store, message_id)
-        return found and (str(found[0]), str(found[1]))
+        if found is not None:
+            return found
+        place = await locate(store, message_id)
+        row = place and await message_at(store, place)
+        if not row or row["channel"] != channel:  # internal or another channel's: not ours to touch
+            return None
+        return str(place[0]), str(place[1])
 
     @app.page(f"/webhooks/{channel}/receipts")
     class Receipts(faust.web.View):
         async def post(self, request):
-            receipts, batched = parse_receipts(await json_body(request), of_request(request))
+            raw = await whole_body(request)
+            if not webhook_signature.verify(secret, raw,
+                                            request.headers.get(webhook_signature.HEADER)):
+                raise AuthenticationFailed(
+                    f"missing or wrong {webhook_signature.HEADER} (HMAC-SHA256 of the body)")
+            if request.content_type != "application/json":
+                raise UnsupportedMediaType("Content-Type must be application/json")
+            receipts, batched = parse_receipts(await json_body(request, raw), of_request(request))
             places = await asyncio.gather(*(where(r.message_id) for r in receipts))
+            check_times(receipts, places, clock_skew_s, time.time())
             events = [StatusEvent(message_id=str(r.message_id), conversation_id=place[0],
                                   accepted_id=place[1], status=r.status, at=r.at, channel=channel,
                                   correlation_id=r.correlation_id)

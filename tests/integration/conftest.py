@@ -2,6 +2,7 @@ import aiohttp
 import pytest
 
 from tests.integration.api_client import Api
+from tests.integration.stack_control import Mock
 
 
 @pytest.fixture
@@ -36,3 +37,18 @@ def limited_api(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+HEALTHY = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}, "receipt_delay_ms": 10,
+           "receipt_batch_max": 100, "receipt_batch_ms": 20}
+
+
+@pytest.fixture
+async def mocks(api):
+    whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
+    # Healthy providers before (an interrupted run may have left one down) and after each test.
+    for mock in (whatsapp, instagram):
+        await mock.configure(**HEALTHY)
+    yield {"whatsapp": whatsapp, "instagram": instagram}
+    for mock in (whatsapp, instagram):
+        await mock.configure(**HEALTHY)

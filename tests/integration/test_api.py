@@ -16,10 +16,13 @@ async def test_register_login_and_duplicate_username(api):
     status, body = await api.call("POST", "/auth/register",
                                   json={"username": user.username, "password": "whatever1"})
     assert (status, body["error"]) == (409, f"username {user.username!r} is already taken")
-    status, body = await api.call("POST", "/auth/token",
+    # Failed logins count per client address (throttling): these count under an address of
+    # their own, not under 127.0.0.1, where every test logs in (127.0.0.1 is a trusted proxy).
+    elsewhere = {"X-Real-IP": f"198.18.{uuid.uuid4().int % 256}.{uuid.uuid4().int % 254 + 1}"}
+    status, body = await api.call("POST", "/auth/token", headers=elsewhere,
                                   json={"username": user.username, "password": "wrong-password"})
     assert status == 401 and "invalid username or password" in body["error"]
-    status, body = await api.call("POST", "/auth/token",
+    status, body = await api.call("POST", "/auth/token", headers=elsewhere,
                                   json={"username": "nobody-" + uuid.uuid4().hex, "password": "x"})
     assert status == 401
 
@@ -47,7 +50,7 @@ async def test_conversations_list_only_the_callers(api):
         assert [c["conversation_id"] for c in body["conversations"]] == [conv]
         assert set(body["conversations"][0]["participant_ids"]) == {alice.user_id, bob.user_id}
     status, body = await api.call("GET", "/v1/conversations", carol)
-    assert (status, body) == (200, {"conversations": []})
+    assert (status, body) == (200, {"conversations": [], "next_cursor": None})
 
 
 async def test_non_members_get_403_reading_or_posting(api):

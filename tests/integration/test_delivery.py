@@ -14,25 +14,11 @@ from aiokafka import AIOKafkaConsumer
 
 from chat4all_app.settings import Settings
 from devstack.layout import Layout
-from tests.integration.stack_control import Mock, ctl, group_lag, wait_http
+from tests.integration.stack_control import ctl, group_lag, wait_http
+from tests.integration.webhooks import signed_webhook
 
 pytestmark = pytest.mark.integration
 CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
-HEALTHY = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}, "receipt_delay_ms": 10,
-           "receipt_batch_max": 100, "receipt_batch_ms": 20}
-
-
-@pytest.fixture
-async def mocks(api):
-    whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
-    # Healthy providers before (an interrupted run may have left one down) and after each test.
-    for mock in (whatsapp, instagram):
-        await mock.configure(**HEALTHY)
-    yield {"whatsapp": whatsapp, "instagram": instagram}
-    for mock in (whatsapp, instagram):
-        await mock.configure(**HEALTHY)
-
-
 async def statuses(api, user, conv) -> dict[str, str]:
     return {m["message_id"]: m["status"] for m in await api.all_messages(user, conv)}
 
@@ -253,9 +239,8 @@ async def test_the_provider_groups_receipts_and_every_message_is_still_delivered
 
 
 async def webhook(api, channel: str, body) -> tuple[int, dict]:
-    async with api.http.post(f"http://127.0.0.1:{CHANNEL_PORTS[channel]}/webhooks/{channel}/receipts",
-                             json=body) as resp:
-        return resp.status, await resp.json()
+    """A receipt call signed with the channel's secret, as its provider signs them."""
+    return await signed_webhook(api.http, channel, body)
 
 
 async def test_a_receipt_batch_applies_known_messages_and_names_unknown_ones(api, mocks):

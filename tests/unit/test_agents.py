@@ -13,6 +13,7 @@ import pytest
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.agents import router as router_agent
 from chat4all_app.connectors.provider_client import PermanentError, TransientError
+from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.settings import Settings
 
@@ -37,6 +38,18 @@ def done_future():
     fut = asyncio.get_running_loop().create_future()
     fut.set_result(None)
     return fut
+
+
+def recorded_dead_letters(app) -> tuple[DeadLetters, list]:
+    """Dead letters whose Kafka send is recorded: [(key, value, headers as a dict)]."""
+    dead_letters, sent = DeadLetters(app, SETTINGS), []
+
+    async def send(key, value, headers=None):
+        sent.append((key, value, dict(headers)))
+        return done_future()
+
+    dead_letters.topic.send = send
+    return dead_letters, sent
 
 
 @pytest.fixture
@@ -64,13 +77,15 @@ async def test_router_stores_forwards_and_deduplicates(app):
     whatsapp.send = fake_send
     routed = app.Table("routed", key_type=str, value_type=str, partitions=1)
     messages = app.topic("messages", key_type=str, value_type=MessageAccepted)
-    router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed)
+    router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed,
+                                 recorded_dead_letters(app)[0])
     agent = router_agent.install(app, router, messages)
     conv, first, internal = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     async with agent.test_context() as test_agent:
-        await test_agent.put(key=conv, value=accepted(conv, first, "whatsapp:+55"))
-        await test_agent.put(key=conv, value=accepted(conv, first, "whatsapp:+55"))  # re-post
-        await test_agent.put(key=conv, value=accepted(conv, internal))
+        await test_agent.put(key=conv.encode(), value=accepted(conv, first, "whatsapp:+55").dumps())
+        # a client's re-post:
+        await test_agent.put(key=conv.encode(), value=accepted(conv, first, "whatsapp:+55").dumps())
+        await test_agent.put(key=conv.encode(), value=accepted(conv, internal).dumps())
         await until(lambda: sum(c.startswith("INSERT INTO messages ") for c, _ in store.statements) >= 2)
     assert [(k, v.message_id, v.recipient) for k, v, _ in forwarded] == [(conv, first, "+55")]
     # The correlation id travels on: in the record and as a Kafka header.
@@ -119,15 +134,15 @@ async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(
         channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
         status_topic=statuses, breaker_topic=breaker_topic,
         sent=app.Table("sent", key_type=str, value_type=str, partitions=1),
-        breakers=app.Table("circuit", partitions=1))
+        breakers=app.Table("circuit", partitions=1), dead_letters=recorded_dead_letters(app)[0])
     connector_agent.install(app, connector, channel)
     agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
     conv = str(uuid.uuid4())
     msgs = [outbound(conv, n) for n in range(4)]
     async with agent.test_context() as test_agent:
         for m in msgs:
-            await test_agent.put(key=conv, value=m)
-        await test_agent.put(key=conv, value=msgs[0])  # replay of an already-sent message
+            await test_agent.put(key=conv.encode(), value=m.dumps())
+        await test_agent.put(key=conv.encode(), value=msgs[0].dumps())  # replay of an already-sent message
         await until(lambda: len(emitted) >= 4 and len(calls) >= 6)
         await asyncio.sleep(0.1)  # would expose a (wrong) second send of the replayed message
     assert calls == ["#0", "#1", "#1", "#1", "#2", "#3"]  # retried in place, order kept

@@ -3,7 +3,7 @@
 import pytest
 from faust.web.exceptions import ValidationError
 
-from chat4all_app.files.sizing import MAX_PARTS, part_plan, size_bucket
+from chat4all_app.files.sizing import MAX_PARTS, part_lengths, part_plan, size_bucket
 from chat4all_app.web.file_views import clean_filename, content_type_of
 
 MiB = 1024 * 1024
@@ -21,6 +21,14 @@ def test_part_plan_grows_parts_to_stay_within_s3s_part_limit():
     size = 200 * 1024**3
     part_size, count = part_plan(size, 8 * MiB)
     assert count <= MAX_PARTS and part_size * count >= size and part_size > 8 * MiB
+
+
+def test_part_lengths_are_the_exact_bytes_each_presigned_put_must_carry():
+    assert part_lengths(20 * MiB + 3, 8 * MiB, [1, 2, 3]) == {1: 8 * MiB, 2: 8 * MiB, 3: 4 * MiB + 3}
+    assert part_lengths(16 * MiB, 8 * MiB, [2]) == {2: 8 * MiB}
+    assert part_lengths(0, 8 * MiB, [1]) == {1: 0}  # an empty file is one empty part
+    with pytest.raises(ValueError):
+        part_lengths(16 * MiB, 8 * MiB, [3])
 
 
 @pytest.mark.parametrize(("size", "bucket"), [

@@ -22,3 +22,9 @@ def test_every_statement_is_rerunnable():
 def test_checksum_changes_with_the_text():
     assert Migration(1, "x", "a").checksum != Migration(1, "x", "b").checksum
 
+
+
+def test_data_steps_belong_to_existing_migrations():
+    from chat4all_app.bootstrap.cassandra_schema import DATA_STEPS
+
+    assert set(DATA_STEPS) <= {m.version for m in load_migrations()}

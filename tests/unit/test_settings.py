@@ -44,6 +44,7 @@ def test_topic_partition_counts_cover_messages_status_and_every_channel():
         "chat4all.status": 6,
         "chat4all.channel.whatsapp": 6,
         "chat4all.channel.instagram": 6,
+        "chat4all.dlq": 1,
     }
 
 
@@ -57,3 +58,43 @@ def test_every_setting_is_documented_in_the_readme():
     assert len(documentation()) == len(dataclasses.fields(Settings))
     missing = [env for env, _, _ in documentation() if f"`{env}`" not in text]
     assert not missing, f"README.md does not document: {missing} (chat4all settings --markdown)"
+
+
+GOOD = "x" * 32
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "JWT_SECRET is not set"),
+    ({"JWT_SECRET": "short"}, "JWT_SECRET is 5 bytes long; it needs at least 32"),
+    ({"JWT_SECRET": "dev-only-insecure-secret-change-me"}, "JWT_SECRET is a well-known default"),
+    ({"JWT_SECRET": GOOD, "S3_ACCESS_KEY": "minioadmin", "S3_SECRET_KEY": GOOD},
+     "S3_ACCESS_KEY is a well-known default"),
+    ({"JWT_SECRET": GOOD, "S3_ACCESS_KEY": "app", "S3_SECRET_KEY": "chat4all-secret"},
+     "S3_SECRET_KEY is a well-known default"),
+])
+def test_a_process_refuses_missing_short_or_default_secrets(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env).require("jwt_secret", "s3_access_key", "s3_secret_key")
+
+
+def test_random_secrets_of_32_bytes_are_accepted():
+    Settings.from_env({"JWT_SECRET": GOOD, "S3_ACCESS_KEY": "app-abc", "S3_SECRET_KEY": GOOD}).require(
+        "jwt_secret", "s3_access_key", "s3_secret_key")
+
+
+def test_load_exits_with_a_message_naming_the_variable(monkeypatch):
+    from chat4all_app.settings import load
+    monkeypatch.delenv("CHAT4ALL_SECRETS_FILE", raising=False)
+    monkeypatch.delenv("WEBHOOK_SECRET_WHATSAPP", raising=False)
+    with pytest.raises(SystemExit, match="connector-whatsapp: configuration error: WEBHOOK_SECRET_WHATSAPP"):
+        load("connector-whatsapp", "webhook_secret_whatsapp")
+
+
+def test_secrets_come_from_the_secrets_file_and_the_environment_wins(tmp_path):
+    path = tmp_path / "secrets.env"
+    path.write_text("# comment\nJWT_SECRET=from-file-" + GOOD + "\nWEBHOOK_SECRET_WHATSAPP=w" + GOOD + "\n")
+    s = Settings.from_env({"CHAT4ALL_SECRETS_FILE": str(path), "WEBHOOK_SECRET_WHATSAPP": "env" + GOOD})
+    assert s.jwt_secret == "from-file-" + GOOD
+    assert s.webhook_secret("whatsapp") == ("env" + GOOD).encode()
+    with pytest.raises(SettingsError, match="cannot be read"):
+        Settings.from_env({"CHAT4ALL_SECRETS_FILE": str(tmp_path / "missing")})
