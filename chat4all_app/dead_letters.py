@@ -11,6 +11,7 @@ back to `dlq.source.topic` once the cause is fixed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,19 +56,35 @@ SOURCE_TOPIC, SOURCE_PARTITION = "dlq.source.topic", "dlq.source.partition"
 SOURCE_OFFSET = "dlq.source.offset"
 REASON, DETAIL, GROUP, AGENT, AT = "dlq.reason", "dlq.detail", "dlq.group", "dlq.agent", "dlq.at"
 DETAIL_MAX = 500
+TRUNCATED, ORIGINAL_SHA256 = "dlq.truncated", "dlq.original.sha256"
+# A dead letter must fit the producer's and broker's request limits (about 1 MB by default), or
+# publishing it would fail on every retry and block the partition: a larger value is cut to this
+# size, and its original size and hash go into headers.
+VALUE_MAX = 512 * 1024
+KEY_MAX = 64 * 1024  # our keys are ids (36 bytes): a longer one is poison itself
 
 
 def _header_pairs(headers) -> list[tuple[str, bytes]]:
     """aiokafka gives a sequence of (key, bytes); Faust's test context may give a mapping."""
     pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    return [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in pairs]
+    # Kafka allows a header without a value: keep it as it was.
+    return [(k, v if v is None or isinstance(v, bytes) else str(v).encode()) for k, v in pairs]
+
+
+def dead_letter_value(value: bytes | None) -> tuple[bytes | None, dict[str, str]]:
+    """The value to dead-letter, and headers saying what was cut if it had to be."""
+    if value is None or len(value) <= VALUE_MAX:
+        return value, {}
+    return value[:VALUE_MAX], {TRUNCATED: str(len(value)),
+                               ORIGINAL_SHA256: hashlib.sha256(value).hexdigest()}
 
 
 def dead_letter_headers(message, poison: Poison, group: str, agent: str,
                         at: float) -> list[tuple[str, bytes]]:
     """The original headers (minus those of an earlier dead-lettering), then where and why."""
     original = [(k, v) for k, v in _header_pairs(message.headers) if not k.startswith(PREFIX)]
-    ours = {SOURCE_TOPIC: message.topic, SOURCE_PARTITION: str(message.partition),
+    ours = {**dead_letter_value(message.value)[1],
+            SOURCE_TOPIC: message.topic, SOURCE_PARTITION: str(message.partition),
             SOURCE_OFFSET: str(message.offset), REASON: poison.reason,
             DETAIL: poison.detail[:DETAIL_MAX], GROUP: group, AGENT: agent,
             AT: datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")}
@@ -92,7 +109,8 @@ class DeadLetters:
         at = datetime.now(UTC).timestamp()
 
         async def send_all() -> None:
-            pending = [await self.topic.send(key=event.message.key, value=event.message.value,
+            pending = [await self.topic.send(key=(event.message.key or b"")[:KEY_MAX] or None,
+                                             value=dead_letter_value(event.message.value)[0],
                                              headers=dead_letter_headers(event.message, poison,
                                                                          self.group, agent, at))
                        for event, poison in poisoned]
@@ -118,7 +136,8 @@ class DeadLetter:
 
     @classmethod
     def of(cls, record) -> DeadLetter:
-        return cls(record.offset, {k: v.decode(errors="replace") for k, v in record.headers or ()},
+        return cls(record.offset, {k: "" if v is None else v.decode(errors="replace")
+                                   for k, v in record.headers or ()},
                    record.key, record.value)
 
     def preview(self, size: int = 60) -> str:

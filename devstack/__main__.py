@@ -12,7 +12,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chat4all_app.bootstrap.secrets import ensure_secrets
+from chat4all_app.bootstrap.secrets import ensure_secrets, write_private
 from chat4all_app.settings import Settings, SettingsError
 from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
@@ -97,9 +97,9 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
     for comp in components + apps:
         comp.prepare()
     sup = Supervisor(layout)
-    sup.config.write_text(render_config(
+    # It holds the S3 root credentials (MinIO's environment): private from its first byte.
+    write_private(sup.config, render_config(
         layout, {"infra": map(program_of, components), "app": map(program_of, apps)}))
-    sup.config.chmod(0o600)  # it holds the S3 root credentials (MinIO's environment)
     already = sup.running()
     if already:
         sup.reload(c.name for c in components)
@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout.from_env()
     try:
         if args.command == "up":
-            generated = ensure_secrets(layout.secrets, Settings.from_env({}).channels)
+            # A non-empty exported secret replaces the file's (rotation): every process reads it.
+            generated = ensure_secrets(layout.secrets, Settings.from_env({}).channels, os.environ)
             if generated:
                 say(f"generated {', '.join(generated)} into {layout.secrets} (mode 0600)")
         # Every process supervisord starts inherits this, and reads its secrets from there.

@@ -150,10 +150,13 @@ def s3(layout: Layout, settings: Settings) -> Component:
                "MINIO_ROOT_PASSWORD": settings.s3_root_password,
                "MINIO_PROMETHEUS_AUTH_TYPE": "public",
                "MINIO_UPDATE": "off"}
-    elif versitygw.exists():  # the fallback when the MinIO build failed at install time
-        argv = [str(versitygw), "--port", f"127.0.0.1:{port}", "--access", settings.s3_root_user,
-                "--secret", settings.s3_root_password, "posix", str(data)]
-        env = {}
+    elif versitygw.exists():
+        # install.sh builds it when MinIO's build fails, but it has no MinIO admin API, so the
+        # application could not get its own bucket-limited key (bootstrap refuses it as well).
+        raise ComponentError(
+            f"s3: MinIO is not built (only versitygw, at {versitygw}); versitygw cannot give the "
+            f"application a least-privilege key. Rebuild MinIO: see {layout.cache}/minio-build.log, "
+            "then `make install`")
     else:
         raise ComponentError("s3: neither MinIO nor versitygw is in the cache: run `make install`")
     return Component(

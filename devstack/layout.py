@@ -66,7 +66,7 @@ class Layout:
 
     @property
     def secrets(self) -> Path:
-        """Generated secrets (devstack/secrets.py): every process reads them via CHAT4ALL_SECRETS_FILE."""
+        """Generated secrets (chat4all_app/bootstrap/secrets.py), read via CHAT4ALL_SECRETS_FILE."""
         return self.state / "secrets.env"
 
     def log(self, name: str) -> Path:

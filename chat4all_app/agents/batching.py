@@ -20,7 +20,7 @@ from faust.types import EventT
 from chat4all_app.agents import stall_watch
 from chat4all_app.agents.continuity import OffsetContinuity
 from chat4all_app.agents.restart import restart_in_place
-from chat4all_app.dead_letters import DeadLetters, Poison
+from chat4all_app.dead_letters import INVALID_RECORD, DeadLetters, Poison
 from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
@@ -41,6 +41,11 @@ def typed_events(app: faust.App, events: Sequence[EventT],
             record = decode(message.key, message.value)
         except Poison as poison:
             poisoned.append((event, poison))
+            continue
+        except Exception as exc:
+            # A decoder bug must not crash the agent (which would ack the whole batch unprocessed):
+            # the event is dead-lettered with what went wrong.
+            poisoned.append((event, Poison(INVALID_RECORD, f"{type(exc).__name__}: {str(exc)[:200]}")))
             continue
         key = message.key.decode(errors="replace") if message.key is not None else None
         typed.append(app.create_event(key, record, message.headers, message))

@@ -49,8 +49,8 @@ def fields(raw: bytes | None, record: type[R]) -> R:
         raise Poison(UNDECODABLE, "empty value")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Poison(UNDECODABLE, f"not UTF-8 JSON: {exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: deep nesting
+        raise Poison(UNDECODABLE, f"not UTF-8 JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise Poison(UNDECODABLE, f"not a JSON object but {type(data).__name__}")
     options = record._options
@@ -72,7 +72,11 @@ def _typed(name: str, value: Any, declared: Any) -> Any:
         raise Poison(INVALID_RECORD, f"{name} is null")
     base = next(a for a in args if a is not type(None))
     if base is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise Poison(INVALID_TIME if name.endswith("at") else INVALID_RECORD,
+                         f"{name} is too large for a number") from None
     if base is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if base is str and isinstance(value, str):
@@ -80,15 +84,24 @@ def _typed(name: str, value: Any, declared: Any) -> Any:
     raise Poison(INVALID_RECORD, f"{name} must be {base.__name__}, not {type(value).__name__}")
 
 
-def uuid_field(name: str, value: str | None, *, time_based: bool = False) -> None:
+def uuid_field(name: str, value: str | None, *, time_based: bool = False) -> str | None:
+    """The id in canonical form (lowercase, dashed), which every table key and row uses."""
     if value is None:
-        return
+        return None
     try:
         parsed = uuid.UUID(value)
     except ValueError:
         raise Poison(INVALID_ID, f"{name} is not a UUID: {value[:80]!r}") from None
     if time_based and parsed.version != 1:
         raise Poison(INVALID_ID, f"{name} is not a time UUID: {value!r}")
+    return str(parsed)
+
+
+def canonical_ids(record: faust.Record, *names: str) -> None:
+    """Validate these id fields and rewrite them canonically: an id spelled another way (upper
+    case, no dashes) from a producer other than our API must not become a second table key."""
+    for name in names:
+        setattr(record, name, uuid_field(name, getattr(record, name)))
 
 
 def time_field(name: str, value: float | None, *, allow_zero: bool = False) -> None:
@@ -108,9 +121,8 @@ def keyed_by(key: bytes | None, expected: str) -> None:
 
 def message_accepted(key: bytes | None, raw: bytes | None) -> MessageAccepted:
     msg = fields(raw, MessageAccepted)
-    for name in ("message_id", "conversation_id", "sender_id", "file_id"):
-        uuid_field(name, getattr(msg, name))
-    uuid_field("accepted_id", msg.accepted_id, time_based=True)
+    canonical_ids(msg, "message_id", "conversation_id", "sender_id", "file_id")
+    msg.accepted_id = uuid_field("accepted_id", msg.accepted_id, time_based=True)
     time_field("accepted_at", msg.accepted_at)
     keyed_by(key, msg.conversation_id)
     return msg
@@ -118,9 +130,8 @@ def message_accepted(key: bytes | None, raw: bytes | None) -> MessageAccepted:
 
 def outbound_message(key: bytes | None, raw: bytes | None, *, channel: str) -> OutboundMessage:
     msg = fields(raw, OutboundMessage)
-    for name in ("message_id", "conversation_id", "sender_id"):
-        uuid_field(name, getattr(msg, name))
-    uuid_field("accepted_id", msg.accepted_id, time_based=True)
+    canonical_ids(msg, "message_id", "conversation_id", "sender_id")
+    msg.accepted_id = uuid_field("accepted_id", msg.accepted_id, time_based=True)
     time_field("accepted_at", msg.accepted_at)
     if msg.channel != channel:
         raise Poison(WRONG_CHANNEL, f"a {msg.channel[:40]!r} message on the {channel} topic")
@@ -132,9 +143,8 @@ def outbound_message(key: bytes | None, raw: bytes | None, *, channel: str) -> O
 
 def status_event(key: bytes | None, raw: bytes | None) -> StatusEvent:
     ev = fields(raw, StatusEvent)
-    for name in ("message_id", "conversation_id"):
-        uuid_field(name, getattr(ev, name))
-    uuid_field("accepted_id", ev.accepted_id, time_based=True)
+    canonical_ids(ev, "message_id", "conversation_id")
+    ev.accepted_id = uuid_field("accepted_id", ev.accepted_id, time_based=True)
     if ev.status not in STATUSES:
         raise Poison(UNKNOWN_STATUS, f"unknown status {ev.status[:40]!r}")
     time_field("at", ev.at)

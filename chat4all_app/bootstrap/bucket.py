@@ -1,6 +1,7 @@
 """S3 bootstrap: the private bucket, the application's least-privilege key, stale-upload cleanup.
 
-Only this step (`chat4all migrate`, devstack's bootstrap) uses the S3 root credentials. Every
+Only this step (`chat4all migrate`, devstack's bootstrap) and devstack's readiness probe use the
+S3 root credentials. Every
 process — the API's presigned URLs included — signs with the application's own key
 (S3_ACCESS_KEY / S3_SECRET_KEY), a MinIO user whose only policy is `app_policy`: objects and
 multipart uploads of this one bucket, nothing else (no ListAllMyBuckets, no other bucket, no

@@ -20,6 +20,7 @@ def sign(secret: bytes, body: bytes) -> str:
 
 def verify(secret: bytes, body: bytes, header: str | None) -> bool:
     """True only for a well-formed header carrying the body's HMAC under `secret`."""
-    if not secret or not header or not header.startswith(_PREFIX):
+    # aiohttp hands undecodable header bytes over as surrogates: such a header is simply wrong.
+    if not secret or not header or not header.isascii() or not header.startswith(_PREFIX):
         return False
-    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
+    return hmac.compare_digest(sign(secret, body), header.strip())

@@ -84,8 +84,17 @@ def _settle(result: asyncio.Future, value: Any, exc: BaseException | None) -> No
         result.set_result(value)
 
 
+# InvalidRequest messages that speak of the schema, not of the row: a router started before
+# `chat4all migrate`, or a half-applied migration. Every write fails until it is fixed, so
+# these are retried (and visible as a stalled partition), never dead-lettered.
+_SCHEMA_PROBLEMS = ("unconfigured table", "undefined column", "unknown identifier", "keyspace")
+
+
 def refused_for_good(exc: BaseException) -> bool:
     """The data itself was refused (a batch too large, a value its column cannot hold): the same
     write fails however often it is retried. Unavailable, timeouts and lost connections are
-    transient; so are Unauthorized/syntax errors, which refuse every write (fix and restart)."""
-    return isinstance(exc, InvalidRequest | ValueError | TypeError | OverflowError | struct.error)
+    transient; so are schema errors and a TypeError (our code, since decoders check every type),
+    which refuse every write until fixed: dead-lettering would empty the stream into the DLQ."""
+    if isinstance(exc, InvalidRequest):
+        return not any(p in str(exc).lower() for p in _SCHEMA_PROBLEMS)
+    return isinstance(exc, ValueError | OverflowError | struct.error)

@@ -6,6 +6,8 @@ import http
 import logging
 
 from aiohttp import web
+from cassandra import CoordinationFailure, OperationTimedOut, Timeout, Unavailable
+from cassandra.cluster import NoHostAvailable
 from faust.web.exceptions import WebError
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,9 @@ class PayloadTooLarge(WebError):
     code = http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     detail = "Payload too large."
 
+
+# Cassandra down, overloaded or timing out: transient (503), unlike an invalid query (a bug: 500).
+STORAGE_UNAVAILABLE = (Unavailable, Timeout, OperationTimedOut, CoordinationFailure, NoHostAvailable)
 
 # Headers of aiohttp's own HTTP errors that carry meaning beyond the status.
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
@@ -44,6 +49,10 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
+    except STORAGE_UNAVAILABLE as exc:
+        # Cassandra unreachable or timing out (login, throttling, lookups): try again, not a bug.
+        log.warning("storage unavailable on %s %s: %s", request.method, request.path, exc)
+        return json_error(503, "storage unavailable, retry later")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error")

@@ -59,11 +59,20 @@ def clean_filename(value: str | None) -> str:
     return name
 
 
+FIELD_MAX_BYTES = 1024  # form fields besides the file are ids: never buffer a huge one
+
+
 async def field_bytes(field: BodyPartReader) -> bytes:
-    """A small form field, decoded per its Content-Transfer-Encoding (aiohttp raises RuntimeError
-    for an unknown one: the client's mistake, not ours)."""
+    """A small form field (400 beyond FIELD_MAX_BYTES, read in chunks so a huge one is never held),
+    decoded per its Content-Transfer-Encoding (aiohttp raises RuntimeError for an unknown one: the
+    client's mistake, not ours)."""
+    raw = bytearray()
+    while chunk := await field.read_chunk(FIELD_MAX_BYTES):
+        raw += chunk
+        if len(raw) > FIELD_MAX_BYTES:
+            raise ValidationError(f"form field '{field.name}' is longer than {FIELD_MAX_BYTES} bytes")
     try:
-        return await field.read(decode=True)
+        return field.decode(bytes(raw))
     except RuntimeError as exc:
         raise ValidationError(f"form field '{field.name}': {exc}") from None
 

@@ -106,4 +106,3 @@ async def test_schemathesis_finds_no_failure_against_the_live_api(api, tmp_path)
     (tmp_path / "schemathesis.txt").write_text(text)
     print(text[-3_000:])  # the summary, shown with -s or -rP
     assert proc.returncode == 0, f"schemathesis found failures (seed {seed}):\n{text[-25_000:]}"
-    assert "No issues found" in text or " passed" in text, text[-3_000:]

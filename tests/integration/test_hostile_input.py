@@ -86,6 +86,9 @@ async def test_malformed_multipart_uploads_are_400(api):
                                                        file_part("a.txt"), field("extra", b"x")),
         "truncated body": (multipart(field("conversation_id", cid))[0][:60],
                            multipart()[1]),
+        # Never buffered whole: a multi-megabyte id field is refused after its first kilobyte.
+        "a huge conversation_id field": multipart(field("conversation_id", cid + b" " * 4_000_000),
+                                                  file_part("a.txt")),
     }
     wrong = {}
     for case, (body, headers) in cases.items():

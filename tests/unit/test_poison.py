@@ -70,6 +70,8 @@ def test_records_our_producers_write_decode_to_the_same_records():
     (status_json(accepted_id=str(uuid.uuid4())), dl.INVALID_ID),  # not a time UUID
     (status_json(conversation_id=str(uuid.uuid4())), dl.KEY_MISMATCH),
     (json.dumps({"message_id": MID}).encode(), dl.INVALID_RECORD),
+    (status_json(at=10**400), dl.INVALID_TIME),  # float() overflows
+    (b"[" * 100_000 + b"]" * 100_000, dl.UNDECODABLE),  # json.loads recurses too deep
 ])
 def test_poison_status_events_are_classified(raw, reason):
     with pytest.raises(dl.Poison) as caught:
@@ -106,6 +108,11 @@ def test_only_data_errors_count_as_refused_for_good():
     assert not refused_for_good(Unavailable("not enough replicas"))
     assert not refused_for_good(NoHostAvailable("down", {}))
     assert not refused_for_good(TimeoutError())
+    # The schema, not the row: every write would fail, so retry rather than empty the stream.
+    assert not refused_for_good(InvalidRequest("Error from server: code=2200 [Invalid query] "
+                                               "message=\"unconfigured table messages\""))
+    assert not refused_for_good(InvalidRequest("Undefined column name status_reason"))
+    assert not refused_for_good(TypeError("a bug in our statement"))
 
 
 async def test_isolating_writes_the_rest_and_returns_only_the_refused_item():
@@ -126,7 +133,7 @@ async def test_isolating_writes_the_rest_and_returns_only_the_refused_item():
 
 
 def test_dead_letter_headers_keep_the_original_ones_and_say_where_and_why():
-    message = SimpleNamespace(topic="chat4all.status", partition=4, offset=1234,
+    message = SimpleNamespace(topic="chat4all.status", partition=4, offset=1234, value=b"{}",
                               headers=[("x-correlation-id", b"c-9"), ("dlq.reason", b"older")])
     headers = dl.dead_letter_headers(message, dl.Poison(dl.INVALID_TIME, "at is 1e12"),
                                      "chat4all-router", "apply-status", 0.0)
@@ -261,3 +268,22 @@ def test_an_invalid_stored_circuit_state_is_ignored_not_a_crash(app):  # noqa: F
         breaker_topic=app.topic("c"), sent=app.Table("sent-restore", partitions=1), breakers=breakers,
         dead_letters=recorded_dead_letters(app)[0])
     assert connector.circuit().current_state.name == "CLOSED"
+
+
+def test_a_dead_letter_too_large_for_kafka_is_cut_and_says_so():
+    big = b"x" * (dl.VALUE_MAX + 10)
+    value, headers = dl.dead_letter_value(big)
+    assert len(value) == dl.VALUE_MAX and headers[dl.TRUNCATED] == str(len(big))
+    assert len(headers[dl.ORIGINAL_SHA256]) == 64
+    assert dl.dead_letter_value(b"small") == (b"small", {})
+    assert dl.dead_letter_value(None) == (None, {})
+
+
+def test_ids_from_any_producer_are_rewritten_canonically():
+    upper = json.loads(status_json())
+    upper["message_id"] = MID.upper().replace("-", "")
+    ev = decode.status_event(CONV.encode(), json.dumps(upper).encode())
+    assert ev.message_id == MID
+    with pytest.raises(dl.Poison, match=dl.KEY_MISMATCH):  # the key must be the canonical id
+        decode.status_event(CONV.upper().encode(),
+                            json.dumps({**upper, "conversation_id": CONV.upper()}).encode())
