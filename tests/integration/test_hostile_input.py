@@ -129,6 +129,19 @@ def bad_chunk() -> bytes:
     return request_head("POST", "/health", {"Transfer-Encoding": "chunked"}) + b"zz\r\nxx\r\n"
 
 
+def long_uri() -> bytes:
+    return request_head("GET", "/" + "a" * 20_000, {})
+
+
+@pytest.mark.parametrize("raw, status", [(oversized_header, 400), (bad_request_line, 400),
+                                         (bad_chunk, 400), (long_uri, 414)])
+async def test_errors_nginx_answers_itself_are_json_too(raw, status):
+    """The load balancer refuses these before any API process sees them: JSON, not its HTML."""
+    answer = await exchange(LB, raw())
+    assert answer.status == status, answer
+    assert answer.json()["error"], answer
+
+
 @pytest.mark.parametrize("port", APP_PORTS.values(), ids=APP_PORTS)
 @pytest.mark.parametrize("raw", [oversized_header, bad_request_line, bad_chunk])
 async def test_http_parser_errors_are_json(port, raw):
