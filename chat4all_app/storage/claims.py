@@ -8,10 +8,13 @@ anything is published, and there is never a second, conflicting 202 that the pip
 to turn into FAILED later.
 
 A replay of the claimed message (same fingerprint: sender, conversation, content, recipient, file)
-republishes the claim's accepted_id/accepted_at. The router deduplicates by
-conversation:message_id and the row's primary key is the same, so a replay after a 503 (or of a
-202 that got lost) ends as one message, and a publish lost after the claim is recovered by that
-retry. A claim outlives a failed publish: the id stays bound to what was first sent with it.
+is published again, with an acceptance id minted just before publishing (as every post is: an id
+minted before the claim's round trip could order two concurrent posts of one conversation
+differently in Kafka and in Cassandra). The router deduplicates by conversation:message_id and
+keeps the first copy it routes, so a replay after a 503 (or of a 202 that got lost) ends as one
+message, and a publish lost after the claim is recovered by that retry. A claim outlives a failed
+publish: the id stays bound to what was first sent with it. The claim's own accepted_id and
+accepted_at record when the id was first claimed.
 
 Messages stored before claims existed get theirs from `backfill`, run once by the migration that
 creates the table (0003): stop API processes of an older version before migrating, or a message

@@ -76,8 +76,8 @@ def install(app: faust.App, ctx: ApiContext) -> None:
             raise ValidationError(f"file_id {file_id} is not a file of this conversation")
 
     async def claim_id(mine: Claim) -> Claim:
-        """The claim to publish under: `mine`, or the first claim of this id if it is the same
-        message (a replay); 409 if the id belongs to another message (see storage/claims.py)."""
+        """`mine`, or the first claim of this id if it is the same message (a replay); 409 if the
+        id belongs to another message (see storage/claims.py)."""
         try:
             first = await claim(ctx.store, mine)
         except (DriverException, NoHostAvailable) as exc:
@@ -108,14 +108,18 @@ def install(app: faust.App, ctx: ApiContext) -> None:
             conv = await ctx.member_conversation(conversation_id, user_id)
             recipient = recipient_channel(recipient, conv.participant_ids)
             await file_of(file_id, conversation_id)
-            first = await claim_id(Claim(
+            await claim_id(Claim(
                 message_id, conversation_id, user_id,
                 fingerprint(user_id, conversation_id, content, recipient, file_id),
                 accepted_id(), time.time()))
+            # The acceptance id (the conversation's order) is minted only now, with no await
+            # before the publish: minted before the claim's round trip, two concurrent posts to
+            # one conversation could reach Kafka in the other order than their ids say. A replay
+            # gets a new one too; the router keeps the first copy of a message_id it routes.
             event = MessageAccepted(
                 message_id=str(message_id), conversation_id=str(conversation_id),
-                accepted_id=str(first.accepted_id), sender_id=str(user_id), content=content,
-                accepted_at=first.accepted_at, recipient_id=recipient,
+                accepted_id=str(accepted_id()), sender_id=str(user_id), content=content,
+                accepted_at=time.time(), recipient_id=recipient,
                 file_id=str(file_id) if file_id else None,
                 correlation_id=of_request(request))
             started = time.perf_counter()
