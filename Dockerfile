@@ -20,7 +20,11 @@ COPY requirements.lock setup.cfg pyproject.toml README.md ./
 RUN mkdir chat4all_app && touch chat4all_app/__init__.py \
     && pip install --constraint requirements.lock .
 COPY chat4all_app ./chat4all_app
-RUN pip install --no-deps --force-reinstall --constraint requirements.lock . \
+# rm -rf build: the stand-in install left build/lib/chat4all_app/__init__.py behind, newer than the
+# real one (COPY keeps the context's mtimes), so setuptools would ship the empty stand-in and the
+# image would fail at start with "cannot import name '__version__'".
+RUN rm -rf build \
+    && pip install --no-deps --force-reinstall --constraint requirements.lock . \
     && pip check
 
 # Run as a plain user; Faust workers keep their RocksDB tables under /var/lib/chat4all (--datadir),
