@@ -76,3 +76,10 @@ def test_every_pinned_version_is_exact():
     for key in ("KAFKA_VERSION", "CASSANDRA_VERSION", "MINIO_VERSION", "PROMETHEUS_DEB_VERSION"):
         assert versions[key] and not any(c in versions[key] for c in "*<>^~"), key
     assert versions["CASSANDRA_VERSION"].startswith("5.0.")
+
+
+def test_kafka_cluster_ids_are_valid_and_never_look_like_an_option():
+    from devstack.components import _cluster_id
+    ids = {_cluster_id() for _ in range(2000)}  # a leading "-" would show up ~31 times
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
