@@ -16,16 +16,25 @@ WORKDIR /src
 # Dependencies first, in their own layer, so a code change does not reinstall them: an empty
 # package stands in for chat4all_app. requirements.lock pins every transitive version; used as a
 # constraints file it pins exactly what setup.cfg's install_requires pull in, without the dev tools.
+# Behind a TLS-intercepting proxy, give pip that proxy's CA bundle as a BuildKit secret, e.g.
+# `docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .`: it is mounted for
+# the RUN only and never stored in a layer. Without the secret pip uses its own CA bundle.
 COPY requirements.lock setup.cfg pyproject.toml README.md ./
-RUN mkdir chat4all_app && touch chat4all_app/__init__.py \
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -f /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && mkdir chat4all_app && touch chat4all_app/__init__.py \
     && pip install --constraint requirements.lock .
 COPY chat4all_app ./chat4all_app
 # rm -rf build: the stand-in install left build/lib/chat4all_app/__init__.py behind, newer than the
 # real one (COPY keeps the context's mtimes), so setuptools would ship the empty stand-in and the
-# image would fail at start with "cannot import name '__version__'".
-RUN rm -rf build \
+# image would fail at start with "cannot import name '__version__'". build/ and the egg-info go
+# afterwards too: the image keeps only the installed package.
+RUN --mount=type=secret,id=ca-bundle \
+    if [ -f /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+    && rm -rf build \
     && pip install --no-deps --force-reinstall --constraint requirements.lock . \
-    && pip check
+    && pip check \
+    && rm -rf build ./*.egg-info
 
 # Run as a plain user; Faust workers keep their RocksDB tables under /var/lib/chat4all (--datadir),
 # in each container's own filesystem, so scaled replicas never share one.

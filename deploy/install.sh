@@ -9,8 +9,12 @@
 #   bin/minio-<v>         MinIO built with `go install` (versitygw if that build fails)
 #   prometheus-<v>/       Prometheus extracted from the Debian package
 #   nginx-<v>/            nginx (the API's load balancer) extracted from the Debian package
+#   engine-<v>/           (compose check only) docker.io, containerd, runc, tini, mmdebstrap debs
+#   kafka-tools-<v>/lib   (compose check only) Kafka's tools jars for the Kafka stand-in
+#   docker-config/        (compose check only) cli-plugins/docker-compose, built from Go source
 # Each step writes a stamp only after it succeeded, so an interrupted run resumes and a complete
-# one costs a few stat() calls. Usage: deploy/install.sh [component...]  (default: all)
+# one costs a few stat() calls. Usage: deploy/install.sh [component...]  (default: all but the
+# compose check's engine and compose, which `make compose-test` asks for)
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,6 +63,11 @@ install_kafka() {
     -Dkafka.version="$KAFKA_VERSION" -Dkafka.scala="$KAFKA_SCALA" -Dlog4j.version="$LOG4J_VERSION"
 }
 
+install_kafka_tools() {  # the compose check's Kafka stand-in runs its healthcheck tool from these
+  maven_copy kafka-tools "$REPO_DIR/deploy/compose/standins/kafka" "$CACHE/kafka-tools-$KAFKA_VERSION/lib" \
+    -Dkafka.version="$KAFKA_VERSION"
+}
+
 install_cassandra() {
   maven_copy cassandra "$REPO_DIR/deploy/cassandra" "$CACHE/cassandra-$CASSANDRA_VERSION/lib" \
     -Dcassandra.version="$CASSANDRA_VERSION"
@@ -84,23 +93,69 @@ install_s3() {
     || die s3 "neither MinIO nor versitygw could be built; see $CACHE/minio-build.log and $CACHE/versitygw-build.log"
 }
 
-# A Debian package's files extracted into the cache (no daemon, no root-owned config): the
-# binary runs from there with the config devstack renders.
-install_deb() {
-  local package="$1" version="$2" binary="$3"
-  local dest="$CACHE/$package-$version"
+# Debian packages' files extracted into one cache directory (no daemon, no root-owned config,
+# nothing installed system-wide): the binaries run from there with the config devstack renders.
+# extract_debs <name> <dest> <binary that proves it complete> <package=version>...
+extract_debs() {
+  local name="$1" dest="$2" binary="$3"; shift 3
   [[ -x "$dest/$binary" ]] && return
-  say "$package: extracting Debian package $version into $dest"
-  local work; work="$(mktemp -d)"
-  # `apt-get download` needs package lists; refresh them only when the pinned version is unknown.
-  if ! apt-cache show "$package=$version" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || true
-  fi
-  (cd "$work" && apt-get download -qq "$package=$version" >/dev/null 2>&1) \
-    || die "$package" "apt-get download $package=$version failed (is this Debian bookworm?)"
-  rm -rf "$dest.tmp"; dpkg-deb -x "$work/${package}_"*.deb "$dest.tmp"
+  say "$name: extracting Debian package(s) $* into $dest"
+  local work spec; work="$(mktemp -d)"
+  # `apt-get download` needs package lists; refresh them only when a pinned version is unknown.
+  for spec in "$@"; do
+    if ! apt-cache show "$spec" >/dev/null 2>&1; then apt-get update -qq >/dev/null 2>&1 || true; break; fi
+  done
+  (cd "$work" && apt-get download -qq "$@" >/dev/null 2>&1) \
+    || die "$name" "apt-get download $* failed (is this Debian bookworm?)"
+  rm -rf "$dest.tmp"
+  for spec in "$work"/*.deb; do dpkg-deb -x "$spec" "$dest.tmp"; done
   rm -rf "$dest"  # a directory without the binary is a half-finished earlier extraction
   mv "$dest.tmp" "$dest"; rm -rf "$work"
+}
+
+install_deb() {  # install_deb <package> <version> <binary>: one package into $CACHE/<package>-<version>
+  extract_debs "$1" "$CACHE/$1-$2" "$3" "$1=$2"
+}
+
+# The compose check's container engine: Debian's docker.io with containerd, runc and tini, run from
+# the cache by devstack.engine (never as a system service, never touching the host's firewall).
+# iptables: Docker's embedded DNS (service names) installs its redirect with iptables inside each
+# container's network namespace; the daemon itself runs with --iptables=false.
+install_engine() {
+  local dest="$CACHE/engine-$DOCKER_DEB_VERSION"
+  extract_debs engine "$dest" usr/sbin/xtables-legacy-multi \
+    "docker.io=$DOCKER_DEB_VERSION" "containerd=$CONTAINERD_DEB_VERSION" \
+    "runc=$RUNC_DEB_VERSION" "tini=$TINI_DEB_VERSION" "mmdebstrap=$MMDEBSTRAP_DEB_VERSION" \
+    "iptables=$IPTABLES_DEB_VERSION" "libip6tc2=$IPTABLES_DEB_VERSION"
+  # What update-alternatives would link on an installed system, finding the extracted library.
+  local tool
+  for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+    [[ -e "$dest/usr/sbin/$tool" ]] && continue
+    printf '#!/bin/bash\nexport LD_LIBRARY_PATH="%s/usr/lib/x86_64-linux-gnu" XTABLES_LIBDIR="%s/usr/lib/x86_64-linux-gnu/xtables"\nexec -a %s "%s/usr/sbin/xtables-legacy-multi" "$@"\n' \
+      "$dest" "$dest" "$tool" "$dest" >"$dest/usr/sbin/$tool"
+    chmod +x "$dest/usr/sbin/$tool"
+  done
+}
+
+# Compose v2 as a CLI plugin of the cached engine's client. `go install` is refused (the module has
+# `exclude` directives), so: download the module, build ./cmd in a writable copy.
+install_compose() {
+  local plugin="$CACHE/docker-config/cli-plugins/docker-compose"
+  [[ -x "$plugin" && "$("$plugin" version --short 2>/dev/null)" == "${COMPOSE_VERSION#v}" ]] && return
+  command -v go >/dev/null || die compose "go not found on PATH (compose v2 is built from source)"
+  say "compose: building $COMPOSE_MODULE $COMPOSE_VERSION (about 3 minutes the first time)"
+  local log="$CACHE/compose-build.log" src="$CACHE/go/compose-src"
+  export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local
+  local dir
+  dir="$(go mod download -json "$COMPOSE_MODULE@$COMPOSE_VERSION" 2>>"$log" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$dir" ]] || die compose "go mod download $COMPOSE_MODULE@$COMPOSE_VERSION failed; see $log"
+  rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+  mkdir -p "$(dirname "$plugin")"
+  (cd "$src" && go build -trimpath \
+      -ldflags "-s -w -X $COMPOSE_MODULE/internal.Version=$COMPOSE_VERSION" \
+      -o "$plugin.tmp" ./cmd) >>"$log" 2>&1 || die compose "go build failed; see $log"
+  mv "$plugin.tmp" "$plugin"; rm -rf "$src"
 }
 
 # One install at a time: `make ps`/`make test` from another shell also run this script, and two
@@ -118,6 +173,9 @@ for c in "${components[@]}"; do
     s3) install_s3 ;;
     prometheus) install_deb prometheus "$PROMETHEUS_DEB_VERSION" usr/bin/prometheus ;;
     nginx) install_deb nginx "$NGINX_DEB_VERSION" usr/sbin/nginx ;;
-    *) die "$c" "unknown component (python kafka cassandra s3 prometheus nginx)" ;;
+    engine) install_engine ;;
+    kafka-tools) install_kafka_tools ;;
+    compose) install_compose ;;
+    *) die "$c" "unknown component (python kafka cassandra s3 prometheus nginx engine compose kafka-tools)" ;;
   esac
 done

@@ -1,4 +1,4 @@
-"""python -m devstack up|down|ps|ctl — drive the local stack (see devstack/__init__.py)."""
+"""python -m devstack up|down|ps|ctl|engine — drive the local stack (see devstack/__init__.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from chat4all_app.bootstrap.secrets import ensure_secrets, write_private
 from chat4all_app.settings import Settings, SettingsError
+from devstack import engine
 from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
 from devstack.probes import port_open
@@ -172,9 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ps", help="process states and readiness probes")
     p_ctl = sub.add_parser("ctl", help="pass arguments to supervisorctl, e.g. ctl stop kafka")
     p_ctl.add_argument("args", nargs=argparse.REMAINDER)
+    p_engine = sub.add_parser("engine", help="the compose check's private container engine: up|down|env")
+    p_engine.add_argument("action", choices=["up", "down", "env"], nargs="?", default="up")
     args = parser.parse_args(argv)
 
     layout = Layout.from_env()
+    if args.command == "engine":
+        try:
+            return engine.main([args.action], layout)
+        except engine.EngineError as exc:
+            print(f"[engine] ERROR: {exc}", file=sys.stderr, flush=True)
+            return 1
     try:
         if args.command == "up":
             # A non-empty exported secret replaces the file's (rotation): every process reads it.

@@ -36,6 +36,8 @@ def install_steps() -> list[tuple[str, str]]:
         elif inside and instruction == "RUN" and "useradd" in arg:
             break
         elif inside and instruction in ("COPY", "RUN"):
+            while arg.startswith("--mount="):  # BuildKit mounts (the CA bundle secret): absent here
+                arg = arg.split(" ", 1)[1]
             steps.append((instruction, arg))
     return steps
 

@@ -1,0 +1,162 @@
+"""A private container engine for the compose check: Debian's dockerd run from the install cache.
+
+`deploy/install.sh engine compose` extracts docker.io (with containerd, runc, tini) and builds
+compose v2 into the cache; this module starts and stops that dockerd. It never touches the host:
+no iptables rules, no IP forwarding or masquerading, no docker0 bridge (`--bridge=none`; compose
+creates its own networks), and its own socket, data root and exec root, so it neither collides
+with a Docker engine the user already runs nor needs one. Containers reach each other and
+published ports on 127.0.0.1 (docker-proxy), and nothing outside (no masquerading).
+
+    python -m devstack engine up      # start (idempotent); prints how to point `docker` at it
+    python -m devstack engine env     # `eval "$(python -m devstack engine env)"`, then docker compose …
+    python -m devstack engine down    # stop it (containers stop with it; images stay cached)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .layout import Layout
+
+
+class EngineError(RuntimeError):
+    """The engine is not installed or did not start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    root: Path  # the extracted Debian packages (usr/bin, usr/sbin)
+    run: Path  # socket, pid file, exec root, log: one engine per cache, whichever clone started it
+    data: Path  # images, containers, volumes: kept across runs, so a warm check builds nothing
+    config: Path  # DOCKER_CONFIG: cli-plugins/docker-compose
+
+    @classmethod
+    def of(cls, layout: Layout) -> Engine:
+        cache = layout.cache
+        return cls(root=cache / f"engine-{layout.versions['DOCKER_DEB_VERSION']}",
+                   run=cache / "engine-run", data=cache / "engine-data",
+                   config=cache / "docker-config")
+
+    @property
+    def socket(self) -> Path:
+        return self.run / "docker.sock"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.run / "dockerd.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.run / "dockerd.log"
+
+    def env(self) -> dict[str, str]:
+        """The environment under which `docker` and `docker compose` talk to this engine."""
+        path = f"{self.root}/usr/bin:{self.root}/usr/sbin:{os.environ.get('PATH', '')}"
+        return {**os.environ, "PATH": path, "DOCKER_HOST": f"unix://{self.socket}",
+                "DOCKER_CONFIG": str(self.config)}
+
+    def docker(self, *args: str, check: bool = True, timeout: float | None = 600,
+               capture: bool = True, env: dict[str, str] | None = None,
+               ) -> subprocess.CompletedProcess[str]:
+        """Run the engine's own client (20.10, matching the daemon)."""
+        return subprocess.run([str(self.root / "usr/bin/docker"), *args], env={**self.env(), **(env or {})},
+                              check=check, timeout=timeout, text=True,
+                              capture_output=capture)
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            return self.docker("version", "--format", "{{.Server.Version}}", check=False,
+                               timeout=10).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    def installed(self) -> None:
+        if not (self.root / "usr/sbin/dockerd").exists():
+            raise EngineError(f"no engine in {self.root}: run `bash deploy/install.sh engine compose`")
+        if not (self.config / "cli-plugins/docker-compose").exists():
+            raise EngineError("compose v2 is not built: run `bash deploy/install.sh compose`")
+
+    def start(self, timeout_s: float = 60) -> bool:
+        """Start dockerd unless it already answers; True when this call started it."""
+        self.installed()
+        if self.answers():
+            return False
+        if self.pid() is not None:
+            raise EngineError(f"dockerd (pid {self.pid()}) runs but does not answer on {self.socket}; "
+                              f"see {self.log}, or stop it: python -m devstack engine down")
+        self.run.mkdir(parents=True, exist_ok=True)
+        self.data.mkdir(parents=True, exist_ok=True)
+        argv = [str(self.root / "usr/sbin/dockerd"),
+                # Never change the host's firewall, routes or forwarding.
+                "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false",
+                "--bridge=none", "--storage-driver=overlay2",
+                f"--host=unix://{self.socket}", f"--pidfile={self.pidfile}",
+                f"--data-root={self.data}", f"--exec-root={self.run / 'exec'}"]
+        with open(self.log, "ab") as log:
+            # A session of its own: the engine outlives neither make's nor a terminal's signals
+            # by accident, and `down` stops it by its pid file.
+            subprocess.Popen(argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.answers():
+                return True
+            time.sleep(0.5)
+        raise EngineError(f"dockerd did not answer within {timeout_s:.0f} s; last lines of "
+                          f"{self.log}:\n{_tail(self.log)}")
+
+    def stop(self, timeout_s: float = 60) -> None:
+        """Stop dockerd (it stops its containers first); a no-op when it is not running."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.pid() is not None:
+            time.sleep(0.5)
+        if self.pid() is not None:
+            raise EngineError(f"dockerd (pid {pid}) did not stop within {timeout_s:.0f} s; see {self.log}")
+
+    def shell_env(self) -> str:
+        env = self.env()
+        return "".join(f"export {k}={env[k]!r}\n" for k in ("PATH", "DOCKER_HOST", "DOCKER_CONFIG"))
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def main(args: list[str], layout: Layout) -> int:
+    engine = Engine.of(layout)
+    action = args[0] if args else "up"
+    if action == "up":
+        started = engine.start()
+        print(f"[engine] {'started' if started else 'already running'}: {engine.socket}")
+        print('[engine] use it: eval "$(python -m devstack engine env)"; docker compose ps')
+    elif action == "down":
+        engine.stop()
+        print("[engine] stopped")
+    elif action == "env":
+        print(engine.shell_env(), end="")
+    else:
+        print("usage: python -m devstack engine up|down|env")
+        return 2
+    return 0
