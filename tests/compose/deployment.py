@@ -1,0 +1,110 @@
+"""The docker-compose deployment under test: the real docker-compose.yml plus the stand-in override,
+on the private engine of devstack/engine.py. Drives `docker compose` and reads what it shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from devstack.engine import Engine
+from devstack.layout import REPO_DIR
+
+COMPOSE_FILES = (REPO_DIR / "docker-compose.yml", REPO_DIR / "deploy/compose/standins.override.yml")
+ONE_SHOT = {"secrets-init", "topic-init", "schema-init", "bucket-init"}
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML with compose's merge tags (`!override`, `!reset`), read as their plain values."""
+
+
+for _tag in ("!override", "!reset"):
+    _ComposeLoader.add_constructor(_tag, lambda loader, node: (
+        loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(node) if isinstance(node, yaml.MappingNode)
+        else loader.construct_scalar(node)))
+
+
+def published_ports(override: Path = COMPOSE_FILES[1]) -> dict[tuple[str, int], int]:
+    """{(service, container port): host port} as the override publishes them."""
+    ports = {}
+    for name, svc in yaml.load(override.read_text(), Loader=_ComposeLoader)["services"].items():
+        for spec in svc.get("ports", []):
+            _, host, container = spec.rsplit(":", 2)
+            ports[(name, int(container))] = int(host)
+    return ports
+
+
+@dataclass
+class Deployment:
+    engine: Engine
+    ports: dict[tuple[str, int], int]
+
+    def url(self, service: str, port: int) -> str:
+        return f"http://127.0.0.1:{self.ports[(service, port)]}"
+
+    @property
+    def api(self) -> str:
+        return self.url("nginx", 8080)
+
+    @property
+    def prometheus(self) -> str:
+        return self.url("prometheus", 9090)
+
+    def env(self) -> dict[str, str]:
+        """What a host-side client (compose itself, the demo, the CLI) needs to find this deployment."""
+        return {
+            **self.engine.env(),
+            "COMPOSE_FILE": ":".join(str(f) for f in COMPOSE_FILES),
+            # Presigned URLs must name MinIO where the host reaches it (the moved port).
+            "S3_PUBLIC_URL": self.url("minio", 9000),
+            "CHAT4ALL_API_URL": self.api,
+            "PROMETHEUS_URL": self.prometheus,
+            "PROVIDER_WHATSAPP_URL": self.url("mock-whatsapp", 9101),
+            "PROVIDER_INSTAGRAM_URL": self.url("mock-instagram", 9102),
+            "CONNECTOR_WHATSAPP_URL": self.url("connector-whatsapp", 8083),
+            "CONNECTOR_INSTAGRAM_URL": self.url("connector-instagram", 8084),
+        }
+
+    def compose(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(["docker", "compose", *args], cwd=REPO_DIR, env=self.env(), text=True,
+                              capture_output=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker compose {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        return proc
+
+    def docker(self, *args: str, timeout: float = 120) -> str:
+        return self.engine.docker(*args, timeout=timeout).stdout
+
+    def ps(self) -> list[dict]:
+        """`docker compose ps -a` as records: Service, Name, State, Health, ExitCode, ..."""
+        out = self.compose("ps", "-a", "--format", "json").stdout.strip()
+        if out.startswith("["):
+            return json.loads(out)
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def health(self, service: str) -> list[str]:
+        """The health of each running container of a service ("healthy", "unhealthy", "starting")."""
+        return [c["Health"] or c["State"] for c in self.ps() if c["Service"] == service
+                and c["State"] == "running"]
+
+    def wait_health(self, service: str, want: str, timeout: float) -> float:
+        """Seconds until every running container of `service` shows `want`; AssertionError after."""
+        started, seen = time.monotonic(), []
+        while time.monotonic() - started < timeout:
+            seen = self.health(service)
+            if seen and all(h == want for h in seen):
+                return time.monotonic() - started
+            time.sleep(1)
+        raise AssertionError(f"{service} not {want} within {timeout:.0f} s: {seen}")
+
+    def containers(self, service: str) -> list[str]:
+        return self.compose("ps", "-q", service).stdout.split()
+
+    def logs(self, *services: str, tail: int = 60) -> str:
+        return self.compose("logs", "--no-color", "--tail", str(tail), *services, check=False).stdout

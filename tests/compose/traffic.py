@@ -1,0 +1,40 @@
+"""Messages through the compose deployment's nginx, and what the provider mocks received."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import aiohttp
+
+from tests.compose.deployment import Deployment
+from tests.integration.api_client import Api, User
+
+
+def recipient(channel: str) -> str:
+    return f"{channel}:r-{uuid.uuid4().hex[:12]}"
+
+
+async def statuses(api: Api, user: User, conversation_id: str) -> dict[str, str]:
+    return {m["message_id"]: m["status"] for m in await api.all_messages(user, conversation_id)}
+
+
+async def wait_statuses(api: Api, user: User, conversation_id: str, ids: list[str], want: str,
+                        timeout: float) -> dict[str, str]:
+    """Poll until every message of `ids` has status `want`; returns the last statuses seen."""
+    deadline, seen = time.monotonic() + timeout, {}
+    while time.monotonic() < deadline:
+        seen = await statuses(api, user, conversation_id)
+        if all(seen.get(i) == want for i in ids):
+            break
+        await asyncio.sleep(0.5)
+    return {i: seen.get(i) for i in ids}
+
+
+async def ledger(http: aiohttp.ClientSession, dep: Deployment, channel: str) -> dict:
+    """The provider mock's ledger: {"received": {id: n}, "order": {address: [ids]}, ...}."""
+    port = {"whatsapp": 9101, "instagram": 9102}[channel]
+    async with http.get(f"{dep.url(f'mock-{channel}', port)}/admin/ledger") as resp:
+        assert resp.status == 200
+        return await resp.json()
