@@ -52,6 +52,22 @@ def typed_events(app: faust.App, events: Sequence[EventT],
     return typed, poisoned
 
 
+async def handled_or_restart(app: faust.App, name: str, step: Callable[..., Awaitable[Any]],
+                             *args: Any) -> None:
+    """Run one step of a batch; on an error nobody expected, restart the worker in place.
+
+    Raising out of the agent would let Faust ack the whole batch unprocessed (faust.md), so the
+    events would be lost. Seen for real: a connector's first event after a fresh start failed with
+    PartitionsMismatch (its table's changelog topic, created moments before, not yet in the
+    consumer's metadata). A fresh process re-reads the batch from the committed offsets."""
+    try:
+        await step(*args)
+    except Exception as exc:
+        restart_in_place(app, f"{name}: {type(exc).__name__} while processing a batch "
+                              f"({str(exc)[:300]}); not acknowledging it")
+        raise  # only when restart_in_place returns (tests): never ack what failed
+
+
 def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
                 handle: Callable[[Sequence[EventT]], Awaitable[Any]],
                 settings: Settings, decode: Decoder, dead_letters: DeadLetters) -> faust.types.AgentT:
@@ -85,9 +101,9 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
             try:
                 with PROCESSING_DURATION.labels(name).time():
                     typed, poisoned = typed_events(app, events, decode)
-                    await dead_letters.publish(name, poisoned)
+                    await handled_or_restart(app, name, dead_letters.publish, name, poisoned)
                     if typed:
-                        await handle(typed)
+                        await handled_or_restart(app, name, handle, typed)
                 PROCESSED.add(len(events))
             finally:
                 activity.batch_done()

@@ -5,8 +5,10 @@ Run alone with `make compose-test`; `make test` runs it after the local stack's 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,13 +18,14 @@ from devstack.standins import Builder, build
 from tests.compose.deployment import Deployment, published_ports
 
 APP_IMAGE = "chat4all:0.1.0"
+EXPORTS = ("DOCKER_HOST", "DOCKER_CONFIG", "COMPOSE_FILE", "S3_PUBLIC_URL", "PATH")
 
 
 def host_firewall(engine: Engine) -> tuple[list[str], str]:
     """The host's iptables rules and IPv4 forwarding: the engine must never change them."""
     rules = subprocess.run([str(engine.root / "usr/sbin/iptables-save")], capture_output=True,
                            text=True, check=True).stdout
-    forwarding = open("/proc/sys/net/ipv4/ip_forward").read().strip()
+    forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
     return sorted(line for line in rules.splitlines() if line.startswith("-A")), forwarding
 
 
@@ -56,6 +59,10 @@ def deployment(engine, firewall_before) -> Deployment:
         print(f"[compose-test] every service healthy {time.monotonic() - t0:.0f} s after up", flush=True)
         yield dep
     finally:
-        dep.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
-        if started_engine:
-            engine.stop()
+        if os.environ.get("CHAT4ALL_COMPOSE_KEEP"):  # to look at a failure: docker compose logs ...
+            print(f"[compose-test] left running (CHAT4ALL_COMPOSE_KEEP); to use it:\n"
+                  f"{''.join(f'export {k}={v!r}; ' for k, v in dep.env().items() if k in EXPORTS)}")
+        else:
+            dep.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+            if started_engine:
+                engine.stop()

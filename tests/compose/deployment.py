@@ -70,7 +70,8 @@ class Deployment:
             "CONNECTOR_INSTAGRAM_URL": self.url("connector-instagram", 8084),
         }
 
-    def compose(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def compose(self, *args: str, timeout: float = 600,
+                check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(["docker", "compose", *args], cwd=REPO_DIR, env=self.env(), text=True,
                               capture_output=True, timeout=timeout)
         if check and proc.returncode != 0:

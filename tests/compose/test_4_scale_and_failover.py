@@ -1,0 +1,148 @@
+"""`--scale router-worker=2 --scale api-service=2`: nginx spreads requests over both APIs, the routers
+split the partitions, Prometheus scrapes every replica. Then the assignment's failover (§4.1):
+`docker stop` one of the two routers under load loses nothing, duplicates nothing, keeps order."""
+
+import asyncio
+import time
+import urllib.parse
+
+import aiohttp
+
+from tests.compose.traffic import ledger, recipient, statuses
+from tests.integration.api_client import Api
+
+TOPIC = "chat4all.messages"
+
+
+async def promql(http: aiohttp.ClientSession, dep, query: str) -> list[dict]:
+    url = f"{dep.prometheus}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    async with http.get(url) as resp:
+        body = await resp.json()
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+
+async def until(predicate, timeout: float, what: str):
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(2)
+    raise AssertionError(f"not within {timeout:.0f} s: {what}; last {value!r}")
+
+
+async def partitions_by_router(http, dep) -> dict[str, set[int]]:
+    rows = await promql(http, dep, f'kafka_consumer_lag{{service="router", topic="{TOPIC}"}}')
+    owned: dict[str, set[int]] = {}
+    for row in rows:
+        owned.setdefault(row["metric"]["instance"], set()).add(int(row["metric"]["partition"]))
+    return owned
+
+
+async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_scrapes_all(deployment):
+    async with aiohttp.ClientSession() as http:
+        before = await until(lambda: partitions_by_router(http, deployment), 90, "router lag on Prometheus")
+        assert len(before) == 1
+        all_partitions = next(iter(before.values()))
+        deployment.compose("up", "--detach", "--wait", "--no-build",
+                           "--scale", "router-worker=2", "--scale", "api-service=2", timeout=300)
+        assert len(deployment.containers("api-service")) == len(deployment.containers("router-worker")) == 2
+
+        async def every_replica_up():
+            rows = await promql(http, deployment, 'up{job="chat4all"} == 1')
+            per = {}
+            for row in rows:
+                per.setdefault(row["metric"]["service"], set()).add(row["metric"]["instance"])
+            return per if len(per.get("api", ())) == 2 and len(per.get("router", ())) == 2 else None
+
+        up = await until(every_replica_up, 120, "Prometheus scraping 2 APIs and 2 routers")
+        assert {s: len(i) for s, i in up.items()} == {
+            "api": 2, "router": 2, "connector-whatsapp": 1, "connector-instagram": 1}
+
+        async def split():
+            owned = await partitions_by_router(http, deployment)
+            return owned if len(owned) == 2 and all(owned.values()) else None
+
+        owned = await until(split, 120, "both routers owning partitions")
+        first, second = owned.values()
+        assert not first & second and first | second == all_partitions, owned
+
+        api = Api(http, deployment.api)
+        query = 'sum by (instance) (http_requests_total{service="api", path="/auth/register"})'
+
+        async def per_instance():
+            return {r["metric"]["instance"]: float(r["value"][1])
+                    for r in await promql(http, deployment, query)}
+
+        counts = await per_instance()
+        for _ in range(20):
+            await api.user("spread")
+
+        async def both_served():
+            now = await per_instance()
+            grew = {i for i in up["api"] if now.get(i, 0) > counts.get(i, 0)}
+            return grew if grew == up["api"] else None
+
+        await until(both_served, 60, "registrations counted by both API replicas")
+
+
+async def test_docker_stop_of_one_of_two_routers_under_load_loses_and_duplicates_nothing(deployment):
+    routers = deployment.containers("router-worker")
+    assert len(routers) == 2, "runs after the scale-out test"
+    async with aiohttp.ClientSession() as http:
+        api = Api(http, deployment.api)
+        alice, bob = await api.user("alice"), await api.user("bob")
+        plan = []  # (conversation, recipient): internal and both channels
+        for i in range(12):
+            kind = ("internal", "whatsapp", "instagram")[i % 3]
+            plan.append((await api.conversation(alice, bob),
+                         bob.user_id if kind == "internal" else recipient(kind)))
+        sent: dict[str, list[str]] = {conv: [] for conv, _ in plan}
+        failures = []
+
+        async def load(conv, rcpt, count=60, every=0.4):  # 12 x 2.5/s = 30 msg/s for 24 s
+            for n in range(count):
+                status, body = await api.call("POST", "/v1/messages", alice,
+                                              json={"conversation_id": conv, "content": f"m{n}",
+                                                    "recipient_id": rcpt})
+                (sent[conv].append(body["message_id"]) if status == 202 else failures.append(body))
+                await asyncio.sleep(every)
+
+        async def stop_one_router():
+            await asyncio.sleep(8)
+            await asyncio.to_thread(deployment.docker, "stop", routers[0])
+
+        await asyncio.gather(stop_one_router(), *(load(conv, rcpt) for conv, rcpt in plan))
+        assert failures == []
+        accepted = sum(len(ids) for ids in sent.values())
+
+        pending: dict[str, int] = {}  # not DELIVERED yet, by status (for the failure message)
+
+        async def all_delivered():
+            pending.clear()
+            for conv, ids in sent.items():
+                now = await statuses(api, bob, conv)
+                for i in ids:
+                    pending[str(now.get(i))] = pending.get(str(now.get(i)), 0) + (now.get(i) != "DELIVERED")
+            return not any(pending.values())
+
+        try:
+            await until(all_delivered, 180, f"all {accepted} accepted messages DELIVERED")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; not DELIVERED, by status: {pending}") from None
+        books = {c: await ledger(http, deployment, c) for c in ("whatsapp", "instagram")}
+        delivered = 0
+        for conv, rcpt in plan:
+            stored = [m["message_id"] for m in await api.all_messages(bob, conv)]
+            assert stored == sent[conv]  # stored once each, in acceptance order
+            if ":" in rcpt:
+                channel, address = rcpt.split(":", 1)
+                book = books[channel]
+                assert [book["received"].get(i) for i in sent[conv]] == [1] * len(sent[conv])
+                assert book["order"][address] == sent[conv]  # provider order == acceptance order
+            delivered += len(stored)
+        print(f"\nfailover: {accepted} accepted, {delivered} stored and delivered, 0 duplicates, "
+              f"order kept, one of 2 routers stopped at t+8 s")
+        assert delivered == accepted == 12 * 60
+    deployment.docker("start", routers[0])
