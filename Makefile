@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
+.PHONY: help install up down ps ctl test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,8 +22,11 @@ down:  ## stop every service of the local stack
 ps: install  ## show process states and readiness (exit 1 if a service is not ready)
 	@$(PY) -m devstack ps
 
-test: install  ## lint, start what the tests need, run every test, stop what was started
+test: install  ## lint, start what the tests need, run every test (local stack, then compose), stop what was started
 	@bash scripts/run-tests.sh
+
+compose-test:  ## docker-compose.yml on a real engine (installed into $(CACHE)), its tests, then everything stopped
+	@bash scripts/compose-test.sh
 
 lint: install  ## ruff
 	@$(VENV)/bin/ruff check .

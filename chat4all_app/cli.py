@@ -76,13 +76,18 @@ def init_secrets(path: str) -> None:
     from pathlib import Path
 
     from chat4all_app.bootstrap.secrets import ensure_secrets
+    from chat4all_app.settings import SECRETS
 
     try:
         # Only the channel list: the secrets file this creates may not exist yet.
         channels = Settings.from_env({k: v for k, v in os.environ.items()
                                       if k == "CHAT4ALL_CHANNELS"}).channels
+        # A value given in the environment is checked before it is written: a short or well-known
+        # one fails here, naming the variable, not later in every process that reads it.
+        given = {k: v for k, v in os.environ.items() if v and k.lower() in SECRETS}
+        Settings.from_env(given).require(*(k.lower() for k in given))
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"refusing to write {path}: {exc}") from exc
     generated = ensure_secrets(Path(path), channels, os.environ)
     click.echo(f"{path}: " + (f"generated {', '.join(generated)}" if generated else "complete"))
 

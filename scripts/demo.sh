@@ -6,8 +6,13 @@
 #   scripts/demo.sh [--local | --compose] [--fast]
 #
 #   --local    (default) the local stack of `make up`, driven through its process supervisor
-#   --compose  the docker-compose deployment (needs a Docker engine; not run on the dev machines)
+#   --compose  the docker-compose deployment (`docker compose` in this directory; COMPOSE_FILE
+#              and the URL variables below are honoured, make compose-test runs it that way)
 #   --fast     the same flow with a short load (make test runs it)
+#
+# Where the services are (host side): CHAT4ALL_API_URL, PROMETHEUS_URL, CONNECTOR_WHATSAPP_URL,
+# CONNECTOR_INSTAGRAM_URL, PROVIDER_WHATSAPP_URL, PROVIDER_INSTAGRAM_URL (defaults: 127.0.0.1 and
+# the standard ports, as `make up` and `docker compose up` publish them).
 #
 # Exit code 0 only if every service answered /health, every message k6 got a 202 for was delivered
 # (none twice at the providers) and the 5 CLI messages are DELIVERED.
@@ -20,14 +25,18 @@ for arg in "$@"; do
     --local) runtime=local ;;
     --compose) runtime=compose ;;
     --fast) fast=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
 
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 PY=${PYTHON:-$VENV/bin/python}
-API=http://127.0.0.1:8080 PROM=http://127.0.0.1:9090
+API=${CHAT4ALL_API_URL:-http://127.0.0.1:8080} PROM=${PROMETHEUS_URL:-http://127.0.0.1:9090}
+CONNECTORS="${CONNECTOR_WHATSAPP_URL:-http://127.0.0.1:8083} ${CONNECTOR_INSTAGRAM_URL:-http://127.0.0.1:8084}"
+# The load test and its accounting (scripts/run-loadtest.sh) read these.
+export CHAT4ALL_API_URL=$API API_URL=$API PROMETHEUS_URL=$PROM
+export PROVIDER_LEDGERS="whatsapp=${PROVIDER_WHATSAPP_URL:-http://127.0.0.1:9101},instagram=${PROVIDER_INSTAGRAM_URL:-http://127.0.0.1:9102}"
 if [[ $fast == 1 ]]; then LOAD_S=60 KILL_AT=12 RESTART_AT=42 VUS=5; else LOAD_S=300 KILL_AT=60 RESTART_AT=120 VUS=20; fi
 STEPS=10 step_no=0 t0=$SECONDS
 work=state/demo/$(date -u +%Y%m%dT%H%M%SZ)  # k6 results and the demo's CLI login (state/ is git-ignored)
@@ -75,8 +84,9 @@ else
   cleanup_runtime() { docker compose up -d --scale router-worker=1 router-worker >/dev/null || true; }
   urls() {
     say "Prometheus  $PROM"
-    say "Grafana     http://127.0.0.1:3000  (admin / admin, folder Chat4All)"
-    say "MinIO       http://127.0.0.1:9001"
+    say "Grafana     http://127.0.0.1:3000  (admin; its generated password:"
+    say "            docker compose run --rm secrets-init cat /run/chat4all/secrets.env)"
+    say "MinIO       console on the port compose publishes for 9001"
   }
 fi
 
@@ -96,11 +106,11 @@ step "Health of every service"
 stack_ps
 # The API (nginx in compose) and the connectors publish host ports in both runtimes; the router only
 # locally (in compose its healthcheck is in `docker compose ps` above).
-ports="8080 8083 8084"; [[ $runtime == local ]] && ports="8080 8082 8083 8084"
-for port in $ports; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health" || true)
-  say ":$port /health -> $code"
-  [[ $code == 200 ]] || { echo "the service on :$port is not healthy" >&2; exit 1; }
+urls_to_check="$API $CONNECTORS"; [[ $runtime == local ]] && urls_to_check="$urls_to_check http://127.0.0.1:8082"
+for url in $urls_to_check; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health" || true)
+  say "$url/health -> $code"
+  [[ $code == 200 ]] || { echo "the service at $url is not healthy" >&2; exit 1; }
 done
 
 step "Where to watch"

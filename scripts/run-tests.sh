@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: lint, start the local stack if it is not up, run every test, and stop the stack
-# again only if this script started it (even when tests fail or are interrupted).
+# `make test`: lint, start the local stack if it is not up, run every test against it, stop the
+# stack again only if this script started it (even when tests fail or are interrupted), then run
+# the docker-compose deployment on a real engine (scripts/compose-test.sh).
+# Arguments go to pytest and select tests of the local stage only (the compose stage is skipped).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
@@ -9,12 +11,20 @@ PY="$VENV/bin/python"
 "$VENV/bin/ruff" check . || exit 1
 
 started="$(mktemp)"
-cleanup() {
+stop_local_stack() {
   if [[ "$(cat "$started" 2>/dev/null)" == 1 ]]; then "$PY" -m devstack down; fi
-  rm -f "$started"
+  echo 0 >"$started"
 }
-trap cleanup EXIT
+trap 'stop_local_stack; rm -f "$started"' EXIT
 trap 'exit 130' INT TERM
 
 "$PY" -m devstack up --started-file "$started" || exit 1
-"$PY" -m pytest "$@"
+"$PY" -m pytest --ignore=tests/compose "$@"
+rc=$?
+stop_local_stack  # the compose stage gets the machine's two cores to itself
+if [[ $# -eq 0 ]]; then
+  scripts/compose-test.sh
+  compose_rc=$?
+  [[ $rc -ne 0 ]] || rc=$compose_rc
+fi
+exit "$rc"

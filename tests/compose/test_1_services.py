@@ -21,3 +21,16 @@ def test_docker_compose_ps_shows_every_service_healthy_and_every_job_done(deploy
 
 def test_the_engine_never_touched_the_host_firewall_or_forwarding(deployment, engine, firewall_before):
     assert host_firewall(engine) == firewall_before
+
+
+def test_a_bad_secret_given_to_compose_is_refused_clearly_and_nothing_is_replaced(deployment):
+    before = deployment.compose("run", "--rm", "--no-deps", "secrets-init", "cat",
+                                "/run/chat4all/secrets.env").stdout
+    bad = deployment.compose("run", "--rm", "--no-deps", "-e", "JWT_SECRET=tooshort", "secrets-init",
+                             check=False)
+    assert bad.returncode != 0
+    refusal = "refusing to write /run/chat4all/secrets.env: JWT_SECRET is 8 bytes long"
+    assert refusal in bad.stderr + bad.stdout
+    after = deployment.compose("run", "--rm", "--no-deps", "secrets-init", "cat",
+                               "/run/chat4all/secrets.env").stdout
+    assert after == before and "JWT_SECRET=" in after

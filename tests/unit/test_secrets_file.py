@@ -50,3 +50,22 @@ def test_values_from_the_environment_replace_the_files_for_rotation(tmp_path):
     after = read_secrets_file(str(path))
     assert after["JWT_SECRET"] == rotated and "UNRELATED" not in after
     assert after["WEBHOOK_SECRET_WHATSAPP"] == first["WEBHOOK_SECRET_WHATSAPP"]
+
+
+def test_init_secrets_refuses_a_short_or_default_value_from_the_environment_and_writes_nothing(
+        tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from chat4all_app.cli import main
+
+    path = tmp_path / "secrets.env"
+    for var, value, why in (("JWT_SECRET", "tooshort", "8 bytes long"),
+                            ("S3_ROOT_USER", "minioadmin", "well-known default")):
+        monkeypatch.delenv("CHAT4ALL_SECRETS_FILE", raising=False)
+        result = CliRunner().invoke(main, ["init-secrets", str(path)], env={var: value})
+        assert result.exit_code == 1, result.output
+        assert f"refusing to write {path}: {var} is" in result.output and why in result.output
+        assert not path.exists()
+    result = CliRunner().invoke(main, ["init-secrets", str(path)], env={"JWT_SECRET": "x" * 40})
+    assert result.exit_code == 0, result.output
+    assert read_secrets_file(str(path))["JWT_SECRET"] == "x" * 40

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make compose-test`: the docker-compose deployment run for real (tests/compose). Installs what it
+# needs into the cache (the local stack's artifacts the stand-in images are built from, a Docker
+# engine and compose v2), starts the engine unless it runs, builds or reuses the images, brings
+# docker-compose.yml up with deploy/compose/standins.override.yml on host ports moved by +20000
+# (so it never collides with `make up`), runs the tests, and stops everything it started.
+#   CHAT4ALL_COMPOSE_KEEP=1 scripts/compose-test.sh   leaves the deployment running to look at it
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
+
+bash deploy/install.sh python kafka cassandra s3 prometheus nginx engine compose kafka-tools || exit 1
+"$VENV/bin/python" -m pytest tests/compose "$@"
