@@ -1,6 +1,9 @@
 """`docker compose ps` after `docker compose up --wait`: every service healthy, every init job done,
 Grafana left out by its profile only, and the host's firewall untouched by the engine."""
 
+import json
+from pathlib import Path
+
 import yaml
 
 from devstack.layout import REPO_DIR
@@ -34,3 +37,19 @@ def test_a_bad_secret_given_to_compose_is_refused_clearly_and_nothing_is_replace
     after = deployment.compose("run", "--rm", "--no-deps", "secrets-init", "cat",
                                "/run/chat4all/secrets.env").stdout
     assert after == before and "JWT_SECRET=" in after
+
+
+def test_the_image_runs_as_a_plain_user_and_carries_nothing_of_this_machine(deployment):
+    image = "chat4all:0.1.0"
+    config = json.loads(deployment.docker("image", "inspect", image))[0]["Config"]
+    assert config["User"] == "chat4all"
+    names = {e.split("=", 1)[0].upper() for e in config["Env"]}
+    assert not {n for n in names if "PROXY" in n or n in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+    # The CA bundle pip used while building (a build secret) is not in any layer: the image's own
+    # bundle is Debian's, not this machine's.
+    image_bundle = deployment.docker("run", "--rm", "--entrypoint", "cat", image,
+                                     "/etc/ssl/certs/ca-certificates.crt")
+    host_bundle = Path("/etc/ssl/certs/ca-certificates.crt").read_text()
+    assert image_bundle != host_bundle
+    history = deployment.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image)
+    assert "BEGIN CERTIFICATE" not in history and "ca-bundle," not in history
