@@ -131,6 +131,15 @@ class Engine:
             time.sleep(0.5)
         if self.pid() is not None:
             raise EngineError(f"dockerd (pid {pid}) did not stop within {timeout_s:.0f} s; see {self.log}")
+        self.unmount_leftovers()
+
+    def unmount_leftovers(self) -> None:
+        """dockerd leaves its network-namespace mount (exec/netns/default) behind when it stops;
+        unmounted, the cache can be deleted like any directory."""
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        for point in sorted((line.split()[1] for line in mounts), reverse=True):
+            if point.startswith(f"{self.run}/"):
+                subprocess.run(["umount", point], check=False, capture_output=True)
 
     def shell_env(self) -> str:
         env = self.env()
