@@ -98,7 +98,8 @@ install_s3() {
 # extract_debs <name> <dest> <binary that proves it complete> <package=version>...
 extract_debs() {
   local name="$1" dest="$2" binary="$3"; shift 3
-  [[ -x "$dest/$binary" ]] && return
+  # Complete, and of exactly these package versions (a changed pin re-extracts).
+  [[ -x "$dest/$binary" && "$(cat "$dest/.packages" 2>/dev/null)" == "$*" ]] && return
   say "$name: extracting Debian package(s) $* into $dest"
   local work spec; work="$(mktemp -d)"
   # `apt-get download` needs package lists; refresh them only when a pinned version is unknown.
@@ -109,6 +110,7 @@ extract_debs() {
     || die "$name" "apt-get download $* failed (is this Debian bookworm?)"
   rm -rf "$dest.tmp"
   for spec in "$work"/*.deb; do dpkg-deb -x "$spec" "$dest.tmp"; done
+  echo "$*" >"$dest.tmp/.packages"
   rm -rf "$dest"  # a directory without the binary is a half-finished earlier extraction
   mv "$dest.tmp" "$dest"; rm -rf "$work"
 }
@@ -127,12 +129,14 @@ install_engine() {
     "docker.io=$DOCKER_DEB_VERSION" "containerd=$CONTAINERD_DEB_VERSION" \
     "runc=$RUNC_DEB_VERSION" "tini=$TINI_DEB_VERSION" "mmdebstrap=$MMDEBSTRAP_DEB_VERSION" \
     "iptables=$IPTABLES_DEB_VERSION" "libip6tc2=$IPTABLES_DEB_VERSION"
-  # What update-alternatives would link on an installed system, finding the extracted library.
-  local tool
+  # What update-alternatives would link on an installed system, finding the extracted library and
+  # extensions (usr/lib/<multiarch triplet>/xtables).
+  local tool lib
+  lib="$(dirname "$(echo "$dest"/usr/lib/*/xtables)")"
   for tool in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
     [[ -e "$dest/usr/sbin/$tool" ]] && continue
-    printf '#!/bin/bash\nexport LD_LIBRARY_PATH="%s/usr/lib/x86_64-linux-gnu" XTABLES_LIBDIR="%s/usr/lib/x86_64-linux-gnu/xtables"\nexec -a %s "%s/usr/sbin/xtables-legacy-multi" "$@"\n' \
-      "$dest" "$dest" "$tool" "$dest" >"$dest/usr/sbin/$tool"
+    printf '#!/bin/bash\nexport LD_LIBRARY_PATH="%s" XTABLES_LIBDIR="%s/xtables"\nexec -a %s "%s/usr/sbin/xtables-legacy-multi" "$@"\n' \
+      "$lib" "$lib" "$tool" "$dest" >"$dest/usr/sbin/$tool"
     chmod +x "$dest/usr/sbin/$tool"
   done
 }
@@ -147,7 +151,7 @@ install_compose() {
   local log="$CACHE/compose-build.log" src="$CACHE/go/compose-src"
   export GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOTOOLCHAIN=local
   local dir
-  dir="$(go mod download -json "$COMPOSE_MODULE@$COMPOSE_VERSION" 2>>"$log" \
+  dir="$( (go mod download -json "$COMPOSE_MODULE@$COMPOSE_VERSION" 2>>"$log" || true) \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
   [[ -d "$dir" ]] || die compose "go mod download $COMPOSE_MODULE@$COMPOSE_VERSION failed; see $log"
   rm -rf "$src"; cp -r "$dir" "$src"; chmod -R u+w "$src"

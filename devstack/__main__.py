@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout.from_env()
     if args.command == "engine":
         try:
-            return engine.main([args.action], layout)
+            return engine.main(args.action, layout)
         except engine.EngineError as exc:
             print(f"[engine] ERROR: {exc}", file=sys.stderr, flush=True)
             return 1

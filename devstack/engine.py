@@ -1,20 +1,25 @@
 """A private container engine for the compose check: Debian's dockerd run from the install cache.
 
 `deploy/install.sh engine compose` extracts docker.io (with containerd, runc, tini) and builds
-compose v2 into the cache; this module starts and stops that dockerd. It never touches the host:
-no iptables rules, no IP forwarding or masquerading, no docker0 bridge (`--bridge=none`; compose
-creates its own networks), and its own socket, data root and exec root, so it neither collides
-with a Docker engine the user already runs nor needs one. Containers reach each other and
-published ports on 127.0.0.1 (docker-proxy), and nothing outside (no masquerading).
+compose v2 into the cache; this module starts and stops that dockerd. It leaves the host's
+firewall, IP forwarding and masquerading alone (`--iptables=false`, `--ip-forward=false`, ...;
+the only iptables rules are Docker's DNS redirects inside each container's own network namespace)
+and creates no docker0 (`--bridge=none`). Its socket, pid file, data root, exec root, trust key and
+daemon configuration are its own, and its containers live in containerd namespaces of their own, so
+it neither reads nor collides with a Docker engine the user already runs. What it does add while
+compose networks exist: one `br-*` bridge per network with that network's subnet route (removed
+by `docker compose down`), and runtime sockets under /run/docker and /run/containerd.
 
     python -m devstack engine up      # start (idempotent); prints how to point `docker` at it
-    python -m devstack engine env     # `eval "$(python -m devstack engine env)"`, then docker compose …
+    python -m devstack engine env     # `eval "$(... -m devstack engine env)"`, then docker compose …
     python -m devstack engine down    # stop it (containers stop with it; images stay cached)
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -69,12 +74,15 @@ class Engine:
                               capture_output=capture)
 
     def pid(self) -> int | None:
+        """The running dockerd's pid; None when the pid file is missing or stale (after a reboot the
+        number may belong to another program, which must never be signalled)."""
         try:
             pid = int(self.pidfile.read_text().strip())
-            os.kill(pid, 0)
-            return pid
+            exe = os.readlink(f"/proc/{pid}/exe")
         except (OSError, ValueError):
             return None
+        # " (deleted)": the cache's engine was re-extracted (a changed pin) while it ran.
+        return pid if exe.removesuffix(" (deleted)") == str(self.root / "usr/sbin/dockerd") else None
 
     def answers(self) -> bool:
         if not self.socket.exists():
@@ -101,10 +109,16 @@ class Engine:
                               f"see {self.log}, or stop it: python -m devstack engine down")
         self.run.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
-        argv = [str(self.root / "usr/sbin/dockerd"),
-                # Never change the host's firewall, routes or forwarding.
+        # Its own configuration file: the host's /etc/docker/daemon.json is never read, and the
+        # trust key (a flag-less setting) is not written to /etc/docker/key.json.
+        config = self.run / "daemon.json"
+        config.write_text(json.dumps({"deprecated-key-path": str(self.run / "key.json")}))
+        argv = [str(self.root / "usr/sbin/dockerd"), f"--config-file={config}",
+                # Never change the host's firewall or forwarding.
                 "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--ip-forward=false",
                 "--bridge=none", "--storage-driver=overlay2",
+                # A system containerd, if any, keeps its containers apart from these.
+                "--containerd-namespace=chat4all", "--containerd-plugins-namespace=chat4all-plugins",
                 f"--host=unix://{self.socket}", f"--pidfile={self.pidfile}",
                 f"--data-root={self.data}", f"--exec-root={self.run / 'exec'}"]
         with open(self.log, "ab") as log:
@@ -125,12 +139,15 @@ class Engine:
         pid = self.pid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.pid() is not None:
-            time.sleep(0.5)
-        if self.pid() is not None:
-            raise EngineError(f"dockerd (pid {pid}) did not stop within {timeout_s:.0f} s; see {self.log}")
+        for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 10)):
+            os.kill(pid, sig)
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline and self.pid() is not None:
+                time.sleep(0.5)
+            if self.pid() is None:
+                break
+        else:
+            raise EngineError(f"dockerd (pid {pid}) survived SIGKILL; see {self.log}")
         self.unmount_leftovers()
 
     def unmount_leftovers(self) -> None:
@@ -143,7 +160,8 @@ class Engine:
 
     def shell_env(self) -> str:
         env = self.env()
-        return "".join(f"export {k}={env[k]!r}\n" for k in ("PATH", "DOCKER_HOST", "DOCKER_CONFIG"))
+        names = ("PATH", "DOCKER_HOST", "DOCKER_CONFIG")
+        return "".join(f"export {k}={shlex.quote(env[k])}\n" for k in names)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -153,19 +171,16 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def main(args: list[str], layout: Layout) -> int:
+def main(action: str, layout: Layout) -> int:
     engine = Engine.of(layout)
-    action = args[0] if args else "up"
     if action == "up":
         started = engine.start()
         print(f"[engine] {'started' if started else 'already running'}: {engine.socket}")
-        print('[engine] use it: eval "$(python -m devstack engine env)"; docker compose ps')
+        print(f'[engine] use it: eval "$({layout.venv_bin}/python -m devstack engine env)"; '
+              "docker compose ps")
     elif action == "down":
         engine.stop()
         print("[engine] stopped")
-    elif action == "env":
+    else:  # env
         print(engine.shell_env(), end="")
-    else:
-        print("usage: python -m devstack engine up|down|env")
-        return 2
     return 0

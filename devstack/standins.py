@@ -39,7 +39,7 @@ def ca_bundle() -> Path | None:
     return None
 
 
-def build(engine: Engine, context: Path, tag: str, *, labels: dict[str, str] | None = None,
+def build_image(engine: Engine, context: Path, tag: str, *, labels: dict[str, str] | None = None,
           build_args: dict[str, str] | None = None, timeout: float = 1200,
           ) -> subprocess.CompletedProcess[str]:
     """`docker build` with BuildKit and the host network (pip and apt reach their registries
@@ -113,6 +113,21 @@ def _tree_identity(path: Path) -> str:
                      for p in files)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard links where possible (a context as big as the jars costs no copy), else copies (the
+    repository and the cache on different file systems)."""
+    try:
+        if source.is_dir():
+            shutil.copytree(source, target, copy_function=os.link)
+        else:
+            os.link(source, target)
+    except OSError:
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+
+
 class Builder:
     def __init__(self, layout: Layout, engine: Engine, say=print):
         self.layout, self.engine, self.say = layout, engine, say
@@ -164,12 +179,7 @@ class Builder:
                                    "and `bash deploy/install.sh kafka-tools`")
             target = ctx / "artifacts" / inside
             target.parent.mkdir(parents=True, exist_ok=True)
-            # Hard links: the context is as big as the jars, but costs no copy (same file system).
-            copy = shutil.copytree if source.is_dir() else shutil.copy2
-            try:
-                copy(source, target, copy_function=os.link) if source.is_dir() else os.link(source, target)
-            except OSError:
-                copy(source, target)
+            _link_or_copy(source, target)
         return ctx
 
     def fingerprint(self, standin: Standin) -> str:
@@ -185,12 +195,19 @@ class Builder:
         self.say(f"building {standin.tag} (stand-in, deploy/compose/standins/{standin.name})")
         ctx = self._stage(standin)
         started = time.monotonic()
-        proc = build(self.engine, ctx, standin.tag, labels={FINGERPRINT_LABEL: fingerprint},
+        proc = build_image(self.engine, ctx, standin.tag, labels={FINGERPRINT_LABEL: fingerprint},
                      build_args=standin.build_args)
         shutil.rmtree(ctx, ignore_errors=True)
         if proc.returncode != 0:
             raise StandinError(f"building {standin.tag} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
         self.say(f"built {standin.tag} in {time.monotonic() - started:.0f} s")
+
+    def prune(self) -> None:
+        """Drop what rebuilds leave behind (untagged images, old build cache): the engine's data
+        root in the cache would otherwise grow with every changed build."""
+        self.engine.docker("image", "prune", "--force", check=False)
+        self.engine.docker("builder", "prune", "--force", "--keep-storage", "2gb", check=False,
+                           env={"DOCKER_BUILDKIT": "1"})
 
     def build_all(self) -> list[str]:
         self.base()

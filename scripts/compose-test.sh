@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 
 bash deploy/install.sh python kafka cassandra s3 prometheus nginx engine compose kafka-tools || exit 1
-"$VENV/bin/python" -m pytest tests/compose "$@"
+CHAT4ALL_COMPOSE_TEST=1 "$VENV/bin/python" -m pytest tests/compose "$@"

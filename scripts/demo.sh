@@ -25,7 +25,7 @@ for arg in "$@"; do
     --local) runtime=local ;;
     --compose) runtime=compose ;;
     --fast) fast=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done

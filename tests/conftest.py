@@ -9,6 +9,10 @@ from devstack.layout import Layout
 # processes do; an explicit CHAT4ALL_SECRETS_FILE or secret in the environment wins.
 os.environ.setdefault("CHAT4ALL_SECRETS_FILE", str(Layout.from_env().secrets))
 
+# tests/compose starts a container engine and the whole compose deployment: only
+# `make compose-test` (scripts/compose-test.sh) asks for it, never a plain `pytest`.
+collect_ignore = [] if os.environ.get("CHAT4ALL_COMPOSE_TEST") == "1" else ["compose"]
+
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:

@@ -9,6 +9,7 @@ records only; a poison event is dead-lettered (acknowledged by Kafka) before the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +26,9 @@ from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
 from chat4all_app.topics import consumed
+
+# Pause before restarting a worker whose batch failed unexpectedly (handled_or_restart).
+RESTART_BACKOFF_S = 5.0
 
 # (Kafka key, Kafka value) -> the topic's record; raises Poison (see agents.decode).
 Decoder = Callable[[bytes | None, bytes | None], faust.Record]
@@ -63,6 +67,9 @@ async def handled_or_restart(app: faust.App, name: str, step: Callable[..., Awai
     try:
         await step(*args)
     except Exception as exc:
+        # An error that repeats (a bug) restarts the worker at most every few seconds, not in a
+        # loop that rebalances the whole group continuously; the batch stays unacknowledged.
+        await asyncio.sleep(RESTART_BACKOFF_S)
         restart_in_place(app, f"{name}: {type(exc).__name__} while processing a batch "
                               f"({str(exc)[:300]}); not acknowledging it")
         raise  # only when restart_in_place returns (tests): never ack what failed

@@ -1,32 +1,23 @@
 """The compose check's deployment, once per run: engine up, images built, `docker compose up --wait`,
 and everything it started stopped again (containers, volumes, and the engine if it started it).
 
-Run alone with `make compose-test`; `make test` runs it after the local stack's suite."""
+Collected only when CHAT4ALL_COMPOSE_TEST=1 (tests/conftest.py): `make compose-test` runs it alone,
+`make test` after the local stack's suite."""
 
 from __future__ import annotations
 
 import os
-import subprocess
+import shlex
 import time
-from pathlib import Path
 
 import pytest
 
 from devstack.engine import Engine
 from devstack.layout import Layout
-from devstack.standins import Builder, build
-from tests.compose.deployment import Deployment, published_ports
+from devstack.standins import Builder, build_image
+from tests.compose.deployment import Deployment, app_image, host_network_state, published_ports
 
-APP_IMAGE = "chat4all:0.1.0"
 EXPORTS = ("DOCKER_HOST", "DOCKER_CONFIG", "COMPOSE_FILE", "S3_PUBLIC_URL", "PATH")
-
-
-def host_firewall(engine: Engine) -> tuple[list[str], str]:
-    """The host's iptables rules and IPv4 forwarding: the engine must never change them."""
-    rules = subprocess.run([str(engine.root / "usr/sbin/iptables-save")], capture_output=True,
-                           text=True, check=True).stdout
-    forwarding = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip()
-    return sorted(line for line in rules.splitlines() if line.startswith("-A")), forwarding
 
 
 @pytest.fixture(scope="session")
@@ -35,22 +26,26 @@ def engine() -> Engine:
 
 
 @pytest.fixture(scope="session")
-def firewall_before(engine) -> tuple[list[str], str]:
-    return host_firewall(engine)
+def host_before(engine) -> dict[str, object]:
+    """The host's network state before this run started the engine (test_9_host compares)."""
+    return host_network_state(engine)
 
 
 @pytest.fixture(scope="session")
-def deployment(engine, firewall_before) -> Deployment:
+def deployment(engine, host_before) -> Deployment:
     layout = Layout.from_env()
-    started_engine = engine.start()
     dep = Deployment(engine, published_ports())
+    started_engine = False
     try:
+        started_engine = engine.start()
         t0 = time.monotonic()
-        Builder(layout, engine, say=lambda m: print(f"[compose-test] {m}", flush=True)).build_all()
+        builder = Builder(layout, engine, say=lambda m: print(f"[compose-test] {m}", flush=True))
+        builder.build_all()
         # The project's own image from the real Dockerfile (compose would build the same; here with
         # the machine's CA bundle as a build secret).
-        proc = build(engine, layout.repo, APP_IMAGE)
+        proc = build_image(engine, layout.repo, app_image())
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        builder.prune()
         print(f"[compose-test] images ready in {time.monotonic() - t0:.0f} s", flush=True)
         dep.compose("down", "--volumes", "--remove-orphans", check=False)  # an interrupted run's
         t0 = time.monotonic()
@@ -60,8 +55,9 @@ def deployment(engine, firewall_before) -> Deployment:
         yield dep
     finally:
         if os.environ.get("CHAT4ALL_COMPOSE_KEEP"):  # to look at a failure: docker compose logs ...
-            print(f"[compose-test] left running (CHAT4ALL_COMPOSE_KEEP); to use it:\n"
-                  f"{''.join(f'export {k}={v!r}; ' for k, v in dep.env().items() if k in EXPORTS)}")
+            exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in dep.env().items() if k in EXPORTS)
+            print(f"[compose-test] left running (CHAT4ALL_COMPOSE_KEEP); to use it:\n{exports}\n"
+                  f"stop it: docker compose down -v; {layout.venv_bin}/python -m devstack engine down")
         else:
             dep.compose("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
             if started_engine:

@@ -18,6 +18,29 @@ COMPOSE_FILES = (REPO_DIR / "docker-compose.yml", REPO_DIR / "deploy/compose/sta
 ONE_SHOT = {"secrets-init", "topic-init", "schema-init", "bucket-init"}
 
 
+def app_image() -> str:
+    """The image every Chat4All service of docker-compose.yml runs (x-chat4all's `image`)."""
+    return yaml.safe_load(COMPOSE_FILES[0].read_text())["x-chat4all"]["image"]
+
+
+def host_network_state(engine: Engine) -> dict[str, object]:
+    """What the engine must leave as it found it: the host's iptables rules, IP forwarding, routes,
+    and /etc/docker (20.10 writes its trust key there unless told otherwise)."""
+    def run(*argv: str) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+    rules = run(str(engine.root / "usr/sbin/iptables-save"))
+    etc_docker = Path("/etc/docker")
+    return {
+        "iptables": sorted(line for line in rules.splitlines() if line.startswith("-A")),
+        "ipv4 forwarding": Path("/proc/sys/net/ipv4/ip_forward").read_text().strip(),
+        "ipv6 forwarding": Path("/proc/sys/net/ipv6/conf/all/forwarding").read_text().strip(),
+        "routes": sorted(run("ip", "-4", "route", "show", "table", "all").splitlines()
+                         + run("ip", "-6", "route", "show", "table", "all").splitlines()),
+        "/etc/docker": sorted(p.name for p in etc_docker.iterdir()) if etc_docker.is_dir() else [],
+    }
+
+
 class _ComposeLoader(yaml.SafeLoader):
     """YAML with compose's merge tags (`!override`, `!reset`), read as their plain values."""
 
@@ -57,8 +80,11 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         """What a host-side client (compose itself, the demo, the CLI) needs to find this deployment."""
+        # The CLI the demo runs needs no secrets; the local stack's secrets file (tests/conftest.py)
+        # may not even exist when this check runs alone.
+        inherited = {k: v for k, v in self.engine.env().items() if k != "CHAT4ALL_SECRETS_FILE"}
         return {
-            **self.engine.env(),
+            **inherited,
             "COMPOSE_FILE": ":".join(str(f) for f in COMPOSE_FILES),
             # Presigned URLs must name MinIO where the host reaches it (the moved port).
             "S3_PUBLIC_URL": self.url("minio", 9000),

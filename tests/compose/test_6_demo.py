@@ -19,3 +19,4 @@ def test_the_fast_compose_demo_runs_to_the_end_and_accounts_for_every_message(de
     assert accepted == delivered > 0
     assert re.search(r"lost / duplicates\s+0 / 0", out.stdout)
     assert re.search(r"CLI messages\s+5 of 5 DELIVERED", out.stdout), log
+    assert re.search(r"recovery after kill\s+\d+ s", out.stdout), log  # the survivor took over

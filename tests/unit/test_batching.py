@@ -21,6 +21,7 @@ def restarts(monkeypatch) -> list[str]:
         raise Restarted
 
     monkeypatch.setattr(batching, "restart_in_place", restart_in_place)
+    monkeypatch.setattr(batching, "RESTART_BACKOFF_S", 0.01)
     return reasons
 
 
