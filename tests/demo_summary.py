@@ -6,9 +6,11 @@ import re
 import subprocess
 
 
-def assert_the_demo_ran_and_accounted_for_everything(out: subprocess.CompletedProcess[str]) -> None:
+def assert_the_demo_ran_and_accounted_for_everything(out: subprocess.CompletedProcess[str],
+                                                     takeover_seen: bool = True) -> None:
     """Every step ran, the 5 CLI messages were accepted and delivered, every message k6 got a 202 for
-    was delivered once, and a live worker took the killed router's partitions over."""
+    was delivered once, and (takeover_seen) Prometheus showed a live worker taking the killed
+    router's partitions over."""
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     assert [int(n) for n in re.findall(r"^\[(\d+)/10\]", out.stdout, re.M)] == list(range(1, 11)), log
@@ -17,5 +19,6 @@ def assert_the_demo_ran_and_accounted_for_everything(out: subprocess.CompletedPr
     delivered = int(re.search(r"delivered\s+(\d+)", out.stdout).group(1))
     assert accepted == delivered > 0
     assert re.search(r"lost / duplicates\s+0 / 0", out.stdout)
-    assert re.search(r"recovery after kill\s+\d+ s", out.stdout), log
+    if takeover_seen:
+        assert re.search(r"recovery after kill\s+\d+ s", out.stdout), log
     assert re.search(r"CLI messages\s+5 of 5 DELIVERED", out.stdout), log

@@ -1,5 +1,9 @@
-"""`scripts/demo.sh --compose --fast` on the real engine runs every step, takes over the killed
-router's partitions, and accounts for every message the API accepted."""
+"""`scripts/demo.sh --compose --fast` on the real engine runs every step and accounts for every
+message the API accepted.
+
+The demo's takeover line is not asserted here: compose's Prometheus scrapes every 15 s (the local
+stack's every 5 s), and a SIGKILLed router's series can outlive the survivor's takeover, so the
+partition count may never dip. The takeover itself is proven by test_4's failover accounting."""
 
 import subprocess
 
@@ -10,4 +14,4 @@ from tests.demo_summary import assert_the_demo_ran_and_accounted_for_everything
 def test_the_fast_compose_demo_runs_to_the_end_and_accounts_for_every_message(deployment):
     out = subprocess.run([str(REPO_DIR / "scripts" / "demo.sh"), "--compose", "--fast"], cwd=REPO_DIR,
                          env=deployment.env(), capture_output=True, text=True, timeout=600)
-    assert_the_demo_ran_and_accounted_for_everything(out)
+    assert_the_demo_ran_and_accounted_for_everything(out, takeover_seen=False)
