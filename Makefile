@@ -25,7 +25,7 @@ ps: install  ## show process states and readiness (exit 1 if a service is not re
 test: install  ## lint, start what the tests need, run every test (local stack, then compose), stop what was started
 	@bash scripts/run-tests.sh
 
-compose-test:  ## docker-compose.yml on a real engine (installed into $(CACHE)), its tests, then everything stopped
+compose-test:  ## docker-compose.yml on a real engine (installed into the cache), its tests, then everything stopped
 	@bash scripts/compose-test.sh
 
 lint: install  ## ruff
