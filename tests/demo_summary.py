@@ -11,8 +11,9 @@ def assert_the_demo_ran_and_accounted_for_everything(out: subprocess.CompletedPr
     """Every step ran, the 5 CLI messages were accepted and delivered, every message k6 got a 202 for
     was delivered once, and (takeover_seen) Prometheus showed a live worker taking the killed
     router's partitions over."""
-    log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-4000:]
+    # Both tails: compose writes its progress to stderr, the demo its steps to stdout.
+    log = f"{out.stdout[-4000:]}\n--- stderr ---\n{out.stderr[-2500:]}"
+    assert out.returncode == 0, log
     assert [int(n) for n in re.findall(r"^\[(\d+)/10\]", out.stdout, re.M)] == list(range(1, 11)), log
     assert len(re.findall(r"^      sent \d: \S+ ACCEPTED$", out.stdout, re.M)) == 5, log
     accepted = int(re.search(r"accepted \(202\)\s+(\d+)", out.stdout).group(1))
