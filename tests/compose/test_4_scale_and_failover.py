@@ -3,7 +3,6 @@ split the partitions, Prometheus scrapes every replica. Then the assignment's fa
 `docker stop` one of the two routers under load loses nothing, duplicates nothing, keeps order."""
 
 import asyncio
-import time
 import urllib.parse
 
 import aiohttp
@@ -22,16 +21,6 @@ async def promql(http: aiohttp.ClientSession, dep, query: str) -> list[dict]:
         return body["data"]["result"]
 
 
-async def until(predicate, timeout: float, what: str):
-    deadline, value = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(2)
-    raise AssertionError(f"not within {timeout:.0f} s: {what}; last {value!r}")
-
-
 async def partitions_by_router(http, dep) -> dict[str, set[int]]:
     rows = await promql(http, dep, f'kafka_consumer_lag{{service="router", topic="{TOPIC}"}}')
     owned: dict[str, set[int]] = {}
@@ -42,7 +31,9 @@ async def partitions_by_router(http, dep) -> dict[str, set[int]]:
 
 async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_scrapes_all(deployment):
     async with aiohttp.ClientSession() as http:
-        before = await until(lambda: partitions_by_router(http, deployment), 90, "router lag on Prometheus")
+        api = Api(http, deployment.api)
+        before = await api.wait_for(lambda: partitions_by_router(http, deployment), 90, interval=2)
+        assert before, "no router lag on Prometheus within 90 s"
         assert len(before) == 1
         all_partitions = next(iter(before.values()))
         deployment.compose("up", "--detach", "--wait", "--no-build",
@@ -56,7 +47,8 @@ async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_sc
                 per.setdefault(row["metric"]["service"], set()).add(row["metric"]["instance"])
             return per if len(per.get("api", ())) == 2 and len(per.get("router", ())) == 2 else None
 
-        up = await until(every_replica_up, 120, "Prometheus scraping 2 APIs and 2 routers")
+        up = await api.wait_for(every_replica_up, 120, interval=2)
+        assert up, "Prometheus not scraping 2 APIs and 2 routers within 120 s"
         assert {s: len(i) for s, i in up.items()} == {
             "api": 2, "router": 2, "connector-whatsapp": 1, "connector-instagram": 1}
 
@@ -64,11 +56,11 @@ async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_sc
             owned = await partitions_by_router(http, deployment)
             return owned if len(owned) == 2 and all(owned.values()) else None
 
-        owned = await until(split, 120, "both routers owning partitions")
+        owned = await api.wait_for(split, 120, interval=2)
+        assert owned, "the two routers did not both own partitions within 120 s"
         first, second = owned.values()
         assert not first & second and first | second == all_partitions, owned
 
-        api = Api(http, deployment.api)
         query = 'sum by (instance) (http_requests_total{service="api", path="/auth/register"})'
 
         async def per_instance():
@@ -84,7 +76,7 @@ async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_sc
             grew = {i for i in up["api"] if now.get(i, 0) > counts.get(i, 0)}
             return grew if grew == up["api"] else None
 
-        await until(both_served, 60, "registrations counted by both API replicas")
+        assert await api.wait_for(both_served, 60, interval=2), "registrations not counted by both APIs"
 
 
 async def test_docker_stop_of_one_of_two_routers_under_load_loses_and_duplicates_nothing(deployment):
@@ -130,10 +122,8 @@ async def test_docker_stop_of_one_of_two_routers_under_load_loses_and_duplicates
                     pending[str(now.get(i))] = pending.get(str(now.get(i)), 0) + (now.get(i) != "DELIVERED")
             return not any(pending.values())
 
-        try:
-            await until(all_delivered, 180, f"all {accepted} accepted messages DELIVERED")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; not DELIVERED, by status: {pending}") from None
+        assert await api.wait_for(all_delivered, 180, interval=2), (
+            f"not all {accepted} accepted messages DELIVERED within 180 s; the others by status: {pending}")
         books = {c: await ledger(http, deployment, c) for c in ("whatsapp", "instagram")}
         delivered = 0
         for conv, rcpt in plan:

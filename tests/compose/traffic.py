@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
 import aiohttp
@@ -23,12 +21,13 @@ async def statuses(api: Api, user: User, conversation_id: str) -> dict[str, str]
 async def wait_statuses(api: Api, user: User, conversation_id: str, ids: list[str], want: str,
                         timeout: float) -> dict[str, str]:
     """Poll until every message of `ids` has status `want`; returns the last statuses seen."""
-    deadline, seen = time.monotonic() + timeout, {}
-    while time.monotonic() < deadline:
-        seen = await statuses(api, user, conversation_id)
-        if all(seen.get(i) == want for i in ids):
-            break
-        await asyncio.sleep(0.5)
+    seen: dict[str, str] = {}
+
+    async def settled() -> bool:
+        seen.update(await statuses(api, user, conversation_id))
+        return all(seen.get(i) == want for i in ids)
+
+    await api.wait_for(settled, timeout, interval=0.5)
     return {i: seen.get(i) for i in ids}
 
 
