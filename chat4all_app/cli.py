@@ -41,7 +41,7 @@ def migrate(only: tuple[str, ...]) -> None:
     from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
     from chat4all_app.bootstrap.cassandra_schema import connect
     from chat4all_app.bootstrap.cassandra_schema import migrate as migrate_cassandra
-    from chat4all_app.bootstrap.topics import ensure_topics
+    from chat4all_app.bootstrap.kafka_topics import ensure_topics
 
     try:
         cfg = Settings.from_env()

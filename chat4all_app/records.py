@@ -39,7 +39,7 @@ class OutboundMessage(faust.Record, serializer="json"):
 
 
 class StatusEvent(faust.Record, serializer="json"):
-    """A message reached a new status (see chat4all_app.status for the state machine)."""
+    """A message reached a new status (see chat4all_app.delivery_status for the state machine)."""
 
     message_id: str
     conversation_id: str

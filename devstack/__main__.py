@@ -72,7 +72,7 @@ def wait_ready(sup: Supervisor, layout: Layout, settings: Settings,
 def bootstrap(settings: Settings) -> None:
     from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
     from chat4all_app.bootstrap.cassandra_schema import connect, migrate
-    from chat4all_app.bootstrap.topics import ensure_topics
+    from chat4all_app.bootstrap.kafka_topics import ensure_topics
 
     topics = asyncio.run(ensure_topics(settings))
     say("kafka topics: " + ", ".join(f"{t} ({s})" for t, s in topics.items()))

@@ -299,12 +299,12 @@ def provider_mock(layout: Layout, channel: str, port: int) -> Component:
 
 def applications(layout: Layout, settings: Settings) -> list[Component]:
     mocks = [provider_mock(layout, c, port_of(settings.provider_url(c))) for c in settings.channels]
-    workers = [faust_worker(layout, name, "chat4all_app.services.api", port, "api", spare=i > 0)
+    workers = [faust_worker(layout, name, "chat4all_app.roles.api", port, "api", spare=i > 0)
                for i, (name, port) in enumerate(API_INSTANCES)]
-    workers += [faust_worker(layout, name, "chat4all_app.services.router", port, "router", spare=i > 0)
+    workers += [faust_worker(layout, name, "chat4all_app.roles.router", port, "router", spare=i > 0)
                 for i, (name, port) in enumerate(ROUTER_INSTANCES)]
     workers += [
-        faust_worker(layout, f"connector-{c}", f"chat4all_app.services.connector_{c}",
+        faust_worker(layout, f"connector-{c}", f"chat4all_app.roles.connector_{c}",
                      port_of(settings.connector_url(c)), f"connector-{c}")
         for c in settings.channels
     ]

@@ -28,6 +28,7 @@ from chat4all_app.agents.batching import batch_agent, typed_events
 from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
 from chat4all_app.dead_letters import DeadLetters, Poison
+from chat4all_app.delivery_status import Status
 from chat4all_app.lru import LruCache
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import correlation_scope, get_logger
@@ -41,7 +42,6 @@ from chat4all_app.observability.metrics import (
 from chat4all_app.records import BreakerSnapshot, OutboundMessage, StatusEvent
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
-from chat4all_app.status import Status
 from chat4all_app.tables.scope import for_event, no_event
 from chat4all_app.tables.state import message_key
 from chat4all_app.topics import consumed

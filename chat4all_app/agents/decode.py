@@ -30,8 +30,8 @@ from chat4all_app.dead_letters import (
     WRONG_CHANNEL,
     Poison,
 )
+from chat4all_app.delivery_status import Status
 from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessage, StatusEvent
-from chat4all_app.status import Status
 
 R = TypeVar("R", bound=faust.Record)
 

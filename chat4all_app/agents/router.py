@@ -22,13 +22,13 @@ from faust.types import EventT
 from chat4all_app.agents import decode
 from chat4all_app.agents.batching import batch_agent
 from chat4all_app.dead_letters import STORE_REJECTED, DeadLetters, Poison
+from chat4all_app.delivery_status import Status
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import isolating
 from chat4all_app.settings import Settings
-from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import NewRow, store_messages
 from chat4all_app.tables.scope import for_event

@@ -28,13 +28,13 @@ from chat4all_app.dead_letters import (
     DeadLetters,
     Poison,
 )
+from chat4all_app.delivery_status import Status, Transition, transition
 from chat4all_app.ids import accepted_epoch
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
 from chat4all_app.records import StatusEvent
 from chat4all_app.retry import isolating, until_done
 from chat4all_app.settings import Settings
-from chat4all_app.status import Status, Transition, transition
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import apply_statuses, stored_status
 from chat4all_app.tables.scope import for_event

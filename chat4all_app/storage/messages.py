@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chat4all_app.delivery_status import Status
 from chat4all_app.records import MessageAccepted, StatusEvent
-from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
 
 

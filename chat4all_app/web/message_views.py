@@ -11,6 +11,7 @@ from cassandra import DriverException
 from cassandra.cluster import NoHostAvailable
 from faust.web.exceptions import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
+from chat4all_app.delivery_status import Status
 from chat4all_app.ids import accepted_id
 from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.correlation import kafka_headers
@@ -18,7 +19,6 @@ from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import MESSAGES_ACCEPTED
 from chat4all_app.publisher import PublishFailed
 from chat4all_app.records import MessageAccepted, StatusEvent
-from chat4all_app.status import Status
 from chat4all_app.storage.claims import Claim, canonical_recipient, claim, claim_of, fingerprint
 from chat4all_app.storage.messages import list_messages, locate, message_at
 from chat4all_app.web.context import ApiContext

@@ -24,12 +24,12 @@ import faust
 from faust.web.exceptions import AuthenticationFailed, NotFound, UnsupportedMediaType, ValidationError
 
 from chat4all_app.connectors import webhook_signature
+from chat4all_app.delivery_status import Status
 from chat4all_app.ids import accepted_epoch
 from chat4all_app.observability import correlation
 from chat4all_app.observability.correlation import kafka_headers
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.records import StatusEvent
-from chat4all_app.status import Status
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.messages import locate, message_at
 from chat4all_app.web.correlation import of_request

@@ -28,7 +28,7 @@ def limited_api(tmp_path_factory):
     env = os.environ | {"FILE_MAX_BYTES": str(20 * mib), "FILE_PART_BYTES": str(5 * mib)}
     with open(datadir / "api.log", "w") as log:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "faust"), "-A", "chat4all_app.services.api",
+            [str(Path(sys.executable).parent / "faust"), "-A", "chat4all_app.roles.api",
              "--datadir", str(datadir), "worker", "--web-port", str(port), "--web-bind", "127.0.0.1"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -125,7 +125,7 @@ def second_api(tmp_path):
     def start() -> str:
         log = open(tmp_path / f"api-{len(procs)}.log", "w")  # noqa: SIM115 - closed with the process
         procs.append(subprocess.Popen(
-            [str(Path(sys.executable).parent / "faust"), "-A", "chat4all_app.services.api",
+            [str(Path(sys.executable).parent / "faust"), "-A", "chat4all_app.roles.api",
              "--datadir", str(datadir), "worker", "--web-port", str(SECOND_API_PORT),
              "--web-bind", "127.0.0.1"],
             env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT))

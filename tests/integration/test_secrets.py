@@ -38,10 +38,10 @@ async def test_a_token_signed_with_the_old_default_secret_is_refused(api):
 
 
 @pytest.mark.parametrize("argv, variable, value", [
-    (["faust", "-A", "chat4all_app.services.api", "worker", "--web-port", "18190"], "JWT_SECRET", ""),
-    (["faust", "-A", "chat4all_app.services.api", "worker", "--web-port", "18191"], "JWT_SECRET",
+    (["faust", "-A", "chat4all_app.roles.api", "worker", "--web-port", "18190"], "JWT_SECRET", ""),
+    (["faust", "-A", "chat4all_app.roles.api", "worker", "--web-port", "18191"], "JWT_SECRET",
      OLD_DEFAULT_JWT_SECRET),
-    (["faust", "-A", "chat4all_app.services.connector_whatsapp", "worker", "--web-port", "18192"],
+    (["faust", "-A", "chat4all_app.roles.connector_whatsapp", "worker", "--web-port", "18192"],
      "WEBHOOK_SECRET_WHATSAPP", "too-short"),
     (["python", "-m", "chat4all_app.mocks.provider", "--channel", "instagram", "--port", "18193"],
      "WEBHOOK_SECRET_INSTAGRAM", ""),

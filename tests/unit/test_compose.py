@@ -386,7 +386,7 @@ BREAKAGES = {
     "invalid setting": (env_problems, lambda c: c["services"]["api-service"].update(
         environment={**c["services"]["api-service"]["environment"], "LOG_LEVEL": "LOUD"})),
     "other command": (command_problems, lambda c: c["services"]["router-worker"]["command"].__setitem__(
-        2, "chat4all_app.services.api")),
+        2, "chat4all_app.roles.api")),
     "missing role": (command_problems, lambda c: c["services"].pop("mock-instagram")),
     "scaled service with host port": (scaling_problems, lambda c: c["services"]["router-worker"].update(
         ports=["8082:8082"])),

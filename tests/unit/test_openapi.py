@@ -7,7 +7,7 @@ SPEC = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 
 def served_routes() -> set[tuple[str, str]]:
-    from chat4all_app.services.api import app
+    from chat4all_app.roles.api import app
 
     routes = set()
     for route in app.web.web_app.router.routes():

@@ -1,6 +1,6 @@
 import pytest
 
-from chat4all_app.status import Status, Transition, can_transition, transition
+from chat4all_app.delivery_status import Status, Transition, can_transition, transition
 
 S = Status
 

@@ -22,7 +22,7 @@ from chat4all_app.web.http_metrics import http_metrics
 
 
 def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.Connector]:
-    app = make_app(f"connector-{channel}", settings, origin=f"chat4all_app.services.connector_{channel}")
+    app = make_app(f"connector-{channel}", settings, origin=f"chat4all_app.roles.connector_{channel}")
     statuses = status_topic(app, settings)
     connector = connector_agent.Connector(
         channel=channel, settings=settings,
@@ -43,5 +43,5 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
 
 
 def inspect_command(app: faust.App, channel: str):
-    """`faust -A chat4all_app.services.connector_<channel> inspect-tables`."""
+    """`faust -A chat4all_app.roles.connector_<channel> inspect-tables`."""
     return inspect.command(app, [f"circuit-{channel}", f"sent-{channel}"])

@@ -1,6 +1,6 @@
 """api-service: the HTTP API (Faust web views). Stateless; run as many as you like.
 
-    faust -A chat4all_app.services.api worker --web-port 8080 --datadir state/data/faust-api
+    faust -A chat4all_app.roles.api worker --web-port 8080 --datadir state/data/faust-api
 """
 
 from chat4all_app.faust_app import make_app

@@ -1,6 +1,6 @@
 """router-worker: routes accepted messages and applies status events.
 
-    faust -A chat4all_app.services.router worker --web-port 8082 --datadir state/data/faust-router-1
+    faust -A chat4all_app.roles.router worker --web-port 8082 --datadir state/data/faust-router-1
 """
 
 from chat4all_app.agents import router as router_agent
