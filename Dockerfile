@@ -15,11 +15,11 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /src
 # Dependencies first, in their own layer, so a code change does not reinstall them: an empty
 # package stands in for chat4all_app. requirements.lock pins every transitive version; used as a
-# constraints file it pins exactly what setup.cfg's install_requires pull in, without the dev tools.
+# constraints file it pins exactly what pyproject.toml's dependencies pull in, without the dev tools.
 # Behind a TLS-intercepting proxy, give pip that proxy's CA bundle as a BuildKit secret, e.g.
 # `docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .`: it is mounted for
 # the RUN only and never stored in a layer. Without the secret pip uses its own CA bundle.
-COPY requirements.lock setup.cfg pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md ./
 RUN --mount=type=secret,id=ca-bundle \
     if [ -f /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
     && mkdir chat4all_app && touch chat4all_app/__init__.py \

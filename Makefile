@@ -1,17 +1,20 @@
-# Chat4All — the two commands a newcomer needs are `make up` and `make test`.
+# Chat4All — the two commands a newcomer needs are `make up` and `make test` (`make unit`: the fast tests).
 # Everything is installed on demand into one cache directory (CACHE) and is idempotent.
 CACHE ?= $(HOME)/.cache/chat4all
 export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install up down ps ctl test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
+.PHONY: help install venv unit up down ps ctl test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinIO, Prometheus, k6)
 	@bash deploy/install.sh
+
+venv:  ## only the Python venv (app, tests, linters): all that unit and lint need
+	@bash deploy/install.sh python
 
 up: install  ## start the whole platform locally (idempotent) and print where it listens
 	@$(PY) -m devstack up
@@ -22,16 +25,20 @@ down:  ## stop every service of the local stack
 ps: install  ## show process states and readiness (exit 1 if a service is not ready)
 	@$(PY) -m devstack ps
 
-test: install  ## lint, start what the tests need, run every test (local stack, then compose), stop what was started
+test: install  ## ruff, start what the tests need, run every test (local stack, then compose), stop what was started
 	@bash scripts/run-tests.sh
+
+unit: venv  ## the tests that need only the venv (tests/unit, tests/tools) but the slow ones, which make test runs
+	@$(PY) -m pytest -q -m "not slow and not installed" tests/unit tests/tools
 
 compose-test:  ## docker-compose.yml on a real engine (installed into the cache), its tests, then everything stopped
 	@bash scripts/compose-test.sh
 
-lint: install  ## ruff
+lint: venv  ## ruff, and mypy on chat4all_app (configured in pyproject.toml)
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 
-fmt: install  ## ruff --fix
+fmt: venv  ## ruff --fix
 	@$(VENV)/bin/ruff check --fix .
 
 clean: down  ## stop the stack and delete its state (data, logs); keeps the install cache
@@ -44,7 +51,7 @@ dashboards: install  ## regenerate monitoring/grafana/dashboards/*.json from mon
 	@$(PY) -m monitoring.dashboards
 
 render-dashboards: install  ## every dashboard panel as PNG from Prometheus data (results/dashboards), e.g. MINUTES=30
-	@$(PY) scripts/render_dashboards.py --minutes $(or $(MINUTES),15)
+	@$(PY) -m monitoring.render --minutes $(or $(MINUTES),15)
 
 monitor:  ## follow the services' heartbeats; alert on one silent for more than 60 s
 	@bash scripts/monitor-heartbeats.sh

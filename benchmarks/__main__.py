@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from benchmarks.capacity import Search
 from benchmarks.report import markdown
 from devstack.layout import REPO_DIR, git_sha
 from devstack.probes import http_answers
+from devstack.topology import Topology, local
 
-API_URL, HELLO_PORT = "http://127.0.0.1:8080", 18099
+HELLO_PORT = 18099  # the benchmark's own do-nothing server (benchmarks/hello.py), not a stack service
 MAX_ERROR_RATE, MAX_P95_MS = 0.001, 50.0
 
 
@@ -35,12 +37,12 @@ def say(text: str) -> None:
     print(f"[bench] {text}", flush=True)
 
 
-def capacity(name: str, url: str, users_file: Path | None, step_s: float, drain: bool = False) -> dict:
+def capacity(name: str, url: str, users_file: Path | None, step_s: float,
+             before_step: Callable[[], None] = lambda: None) -> dict:
     search = Search(start_rps=100)
 
     def measure(rate: float) -> k6.Run:
-        if drain:  # each step starts with an idle pipeline, not the previous step's backlog
-            e2e.wait_drained(600)
+        before_step()
         step = k6.run(url, rate, step_s, users_file)
         say(f"{name} {rate:7.0f}/s offered -> {step.achieved_rps:7.1f}/s, p95 {step.p95_ms:6.1f} ms, "
             f"errors {step.error_rate:.2%}, dropped {step.dropped}")
@@ -64,14 +66,16 @@ def hello_capacity(step_s: float) -> dict:
         server.wait(timeout=30)
 
 
-def one_repeat(users_file: Path, args: argparse.Namespace) -> dict:
+def one_repeat(topology: Topology, users_file: Path, args: argparse.Namespace) -> dict:
     hello = hello_capacity(args.step_seconds)
-    api = capacity("api", API_URL, users_file, args.step_seconds, drain=True)
-    e2e.wait_drained(600)
-    at_1000 = k6.run(API_URL, 1000, args.step_seconds, users_file)
+    # Each step starts with an idle pipeline, not the previous step's backlog.
+    api = capacity("api", topology.api_url, users_file, args.step_seconds,
+                   before_step=lambda: e2e.wait_drained(topology, 600))
+    e2e.wait_drained(topology, 600)
+    at_1000 = k6.run(topology.api_url, 1000, args.step_seconds, users_file)
     say(f"api at 1000/s: p95 {at_1000.p95_ms:.1f} ms, errors {at_1000.error_rate:.2%}")
     say(f"end to end at {args.e2e_rate}/s for {args.e2e_seconds}s ...")
-    pipe = e2e.run(API_URL, args.e2e_rate, args.e2e_seconds, users_file)
+    pipe = e2e.run(topology, args.e2e_rate, args.e2e_seconds, users_file)
     say(f"end to end: {pipe['delivered']}/{pipe['accepted']} delivered, {pipe['delivered_per_s']}/s, "
         f"p95 {pipe['p95_ms']} ms, lost {pipe['lost_messages']}, final lag {pipe['final_lag']}")
     return {"hello": hello, "api": api, "api_at_1000": at_1000.__dict__, "e2e": pipe}
@@ -110,15 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50, help="senders (one token each)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "bench")
     args = parser.parse_args(argv)
-    if not http_answers(8080, "/health"):
-        parser.error("the API does not answer on :8080: run `make up` first")
+    topology = local()
+    if not http_answers(topology.apis[0].port, "/health"):
+        parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
     with tempfile.TemporaryDirectory() as tmp:
         users_file = Path(tmp) / "users.json"
-        users_file.write_text(json.dumps(users.create(API_URL, args.users)))
+        users_file.write_text(json.dumps(users.create(topology.api_url, args.users)))
         repeats = []
         for i in range(args.repeats):
             say(f"repeat {i + 1}/{args.repeats}")
-            repeats.append(one_repeat(users_file, args))
+            repeats.append(one_repeat(topology, users_file, args))
     result = summary(repeats, args)
     args.out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"

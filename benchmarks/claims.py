@@ -77,6 +77,7 @@ async def measure(name: str, op: Callable[[int], Awaitable[None]], n: int, concu
 
 async def claims(settings: Settings, n: int, concurrency: int, cassandra_pid: int | None) -> None:
     store = CassandraStore(settings)
+    await store.start()
     fresh = [uuid.uuid4() for _ in range(2 * n + 100)]
     taken = uuid.uuid4()
     await store.execute(LWT, params(taken))
@@ -97,9 +98,12 @@ async def claims(settings: Settings, n: int, concurrency: int, cassandra_pid: in
 
     print(f"Cassandra statements, n={n} sequential + n with {concurrency} in flight "
           f"(cassandra pid {cassandra_pid}):")
-    for name, op in [("plain INSERT", plain), ("LWT applied", lwt_applied),
-                     ("LWT not applied", lwt_not_applied), ("legacy pre-read", pre_read)]:
-        await measure(name, op, n, concurrency, cassandra_pid)
+    try:
+        for name, op in [("plain INSERT", plain), ("LWT applied", lwt_applied),
+                         ("LWT not applied", lwt_not_applied), ("legacy pre-read", pre_read)]:
+            await measure(name, op, n, concurrency, cassandra_pid)
+    finally:
+        await store.stop()
 
 
 async def api_posts(base: str, n: int, concurrency: int) -> None:
@@ -148,7 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--api", default="http://127.0.0.1:8080")
+    parser.add_argument("--api", default=Settings.from_env().api_url, help="default: CHAT4ALL_API_URL")
     parser.add_argument("--api-n", type=int, default=500, help="0: skip the API measurement")
     parser.add_argument("--api-concurrency", type=int, default=1)
     parser.add_argument("--claims", action=argparse.BooleanOptionalAction, default=True,
@@ -158,7 +162,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.migrate:
-        from chat4all_app.bootstrap.cassandra_schema import connect, migrate
+        from chat4all_app.bootstrap.cassandra_schema import migrate
+        from chat4all_app.storage.cassandra import connect
         cluster, session = connect(settings)
         try:
             migrate(settings, session)

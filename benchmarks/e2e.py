@@ -13,14 +13,15 @@ from pathlib import Path
 
 from benchmarks import k6, pipeline
 from benchmarks.processes import Sampler
+from devstack.topology import Topology
 
 
-def wait_drained(timeout_s: float) -> None:
+def wait_drained(topology: Topology, timeout_s: float) -> None:
     """Wait until earlier steps' messages are all through: lag 0 and no delivery for 6 s (the
     workers sample lag every 5 s). Raises if the pipeline does not get there in time."""
     deadline, quiet_since, last = time.monotonic() + timeout_s, None, None
     while time.monotonic() < deadline:
-        now = pipeline.snapshot()
+        now = pipeline.snapshot(topology)
         if now.lag == 0 and last is not None and now.delivered == last.delivered:
             quiet_since = quiet_since or time.monotonic()
             if time.monotonic() - quiet_since >= 6:
@@ -32,20 +33,20 @@ def wait_drained(timeout_s: float) -> None:
     raise TimeoutError(f"the pipeline did not drain within {timeout_s:.0f}s (lag {last.lag:.0f})")
 
 
-def run(url: str, rate: float, duration_s: float, users_file: Path,
+def run(topology: Topology, rate: float, duration_s: float, users_file: Path,
         drain_timeout_s: float = 180) -> dict:
-    wait_drained(600)
-    before = pipeline.snapshot()
+    wait_drained(topology, 600)
+    before = pipeline.snapshot(topology)
     series: list[tuple[float, float, float]] = []  # (t, accepted, delivered) since `before`
 
     def sample() -> tuple[float, float, float]:
-        now = pipeline.snapshot()
+        now = pipeline.snapshot(topology)
         point = (time.monotonic(), now.accepted - before.accepted, now.delivered - before.delivered)
         series.append(point)
         return point
 
     with Sampler() as processes, ThreadPoolExecutor(1) as pool:
-        load = pool.submit(k6.run, url, rate, duration_s, users_file)
+        load = pool.submit(k6.run, topology.api_url, rate, duration_s, users_file)
         while not load.done():
             sample()
             time.sleep(1)
@@ -57,7 +58,7 @@ def run(url: str, rate: float, duration_s: float, users_file: Path,
         while sample()[2] < accepted() and time.monotonic() < deadline:
             time.sleep(0.5)
     time.sleep(6)  # one more lag sample by the workers' stall watch (every 5 s)
-    after = pipeline.snapshot()
+    after = pipeline.snapshot(topology)
     delivered = after.delivered - before.delivered
     started = next((t for t, acc, _ in series if acc > 0), series[0][0])
     load_end = next(t for t, acc, _ in series if acc >= series[-1][1])

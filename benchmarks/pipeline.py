@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
 
-from prometheus_client.parser import text_string_to_metric_families
+from devstack.stack_client import scrape, total
+from devstack.topology import Topology
 
-API, ROUTER, CONNECTORS = 8080, 8082, (8083, 8084)
 DELIVERY = "message_delivery_latency_seconds"
 
 
@@ -20,24 +19,19 @@ class Snapshot:
     lag: float
 
 
-def scrape(port: int) -> list:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        return [s for family in text_string_to_metric_families(resp.read().decode())
-                for s in family.samples]
-
-
-def snapshot() -> Snapshot:
-    api, router = scrape(API), scrape(ROUTER)
-    workers = router + [s for port in CONNECTORS for s in scrape(port)]
+def snapshot(topology: Topology) -> Snapshot:
+    """The API and router `make up` starts (not the spares), and every connector."""
+    api, router = scrape(topology.apis[0].url), scrape(topology.routers[0].url)
+    workers = router + [s for url in topology.connectors.values() for s in scrape(url)]
     buckets: dict[float, float] = defaultdict(float)
     for s in router:
         if s.name == f"{DELIVERY}_bucket":
             buckets[float(s.labels["le"])] += s.value
     return Snapshot(
-        accepted=sum(s.value for s in api if s.name == "messages_accepted_total"),
-        delivered=sum(s.value for s in router if s.name == f"{DELIVERY}_count"),
+        accepted=total(api, "messages_accepted_total"),
+        delivered=total(router, f"{DELIVERY}_count"),
         buckets=dict(buckets),
-        lag=sum(s.value for s in workers if s.name == "kafka_consumer_lag"))
+        lag=total(workers, "kafka_consumer_lag"))
 
 
 def quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float | None:

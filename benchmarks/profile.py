@@ -25,8 +25,8 @@ from benchmarks import e2e, k6, pipeline, users
 from benchmarks.processes import Sampler, pids
 from devstack.layout import REPO_DIR, Layout, git_sha
 from devstack.probes import http_answers
+from devstack.topology import local
 
-API_URL = "http://127.0.0.1:8080"
 PYTHON_SERVICES = ("api", "router", "connector-whatsapp", "connector-instagram",
                    "mock-whatsapp", "mock-instagram")
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^():]*)(?::\d+)?\)$")
@@ -124,25 +124,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="py-spy samples per second (0: no profile, CPU figures only)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "profile")
     args = parser.parse_args(argv)
-    if not http_answers(8080, "/health"):
-        parser.error("the API does not answer on :8080: run `make up` first")
+    topology = local()
+    if not http_answers(topology.apis[0].port, "/health"):
+        parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
     targets = {n: p for n, p in pids().items() if n in PYTHON_SERVICES}
     profile_s = max(5.0, args.seconds - 15)  # skip k6's ramp-up, end before it stops
     with tempfile.TemporaryDirectory() as tmp:
         users_file = Path(tmp) / "users.json"
-        users_file.write_text(json.dumps(users.create(API_URL, 50)))
-        e2e.wait_drained(600)
+        users_file.write_text(json.dumps(users.create(topology.api_url, 50)))
+        e2e.wait_drained(topology, 600)
         with ThreadPoolExecutor(len(targets) + 1) as pool:
-            load = pool.submit(k6.run, API_URL, args.rate, args.seconds, users_file)
+            load = pool.submit(k6.run, topology.api_url, args.rate, args.seconds, users_file)
             time.sleep(8)
-            before, t0, ticks0 = pipeline.snapshot(), time.monotonic(), machine_ticks()
+            before, t0, ticks0 = pipeline.snapshot(topology), time.monotonic(), machine_ticks()
             with Sampler() as processes:
                 raws = {n: pool.submit(record, p, profile_s, args.sample_rate, Path(tmp) / f"{n}.txt")
                         for n, p in targets.items()}
                 raw = {n: f.result() for n, f in raws.items()}  # every recording (or wait) is over
                 # Without py-spy (rate 0) there are no samples to summarise.
                 profiles = {n: summarize(parse(text)) for n, text in raw.items()} if args.sample_rate else {}
-            after, window = pipeline.snapshot(), time.monotonic() - t0
+            after, window = pipeline.snapshot(topology), time.monotonic() - t0
             busy, steal, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
             run = load.result()
     delivered_per_s = (after.delivered - before.delivered) / window

@@ -39,9 +39,9 @@ def migrate(only: tuple[str, ...]) -> None:
     """Create Kafka topics, apply Cassandra migrations, create the S3 bucket and the application's
     bucket-only S3 key with the root credentials (idempotent; a changed S3_SECRET_KEY is applied)."""
     from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
-    from chat4all_app.bootstrap.cassandra_schema import connect
     from chat4all_app.bootstrap.cassandra_schema import migrate as migrate_cassandra
     from chat4all_app.bootstrap.kafka_topics import ensure_topics
+    from chat4all_app.storage.cassandra import connect
 
     try:
         cfg = Settings.from_env()
@@ -72,23 +72,21 @@ def migrate(only: tuple[str, ...]) -> None:
 def init_secrets(path: str) -> None:
     """Generate the deployment's missing secrets into PATH (mode 0600); keep existing ones, take
     non-empty values from the environment (rotation). The compose deployment's secrets-init job."""
-    import os
     from pathlib import Path
 
-    from chat4all_app.bootstrap.secrets import ensure_secrets
-    from chat4all_app.settings import SECRETS
+    from chat4all_app.bootstrap.secrets import ensure_secrets, generators
+    from chat4all_app.settings import SECRETS, environ_values
 
     try:
         # Only the channel list: the secrets file this creates may not exist yet.
-        channels = Settings.from_env({k: v for k, v in os.environ.items()
-                                      if k == "CHAT4ALL_CHANNELS"}).channels
+        channels = Settings.from_env(environ_values(["CHAT4ALL_CHANNELS"])).channels
         # A value given in the environment is checked before it is written: a short or well-known
         # one fails here, naming the variable, not later in every process that reads it.
-        given = {k: v for k, v in os.environ.items() if v and k.lower() in SECRETS}
+        given = {k: v for k, v in environ_values(name.upper() for name in SECRETS).items() if v}
         Settings.from_env(given).require(*(k.lower() for k in given))
     except SettingsError as exc:
         raise click.ClickException(f"refusing to write {path}: {exc}") from exc
-    generated = ensure_secrets(Path(path), channels, os.environ)
+    generated = ensure_secrets(Path(path), channels, environ_values(generators(channels)))
     click.echo(f"{path}: " + (f"generated {', '.join(generated)}" if generated else "complete"))
 
 

@@ -64,7 +64,7 @@ VALUE_MAX = 512 * 1024
 KEY_MAX = 64 * 1024  # our keys are ids (36 bytes): a longer one is poison itself
 
 
-def _header_pairs(headers) -> list[tuple[str, bytes]]:
+def _header_pairs(headers) -> list[tuple[str, bytes | None]]:
     """aiokafka gives a sequence of (key, bytes); Faust's test context may give a mapping."""
     pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
     # Kafka allows a header without a value: keep it as it was.
@@ -80,7 +80,7 @@ def dead_letter_value(value: bytes | None) -> tuple[bytes | None, dict[str, str]
 
 
 def dead_letter_headers(message, poison: Poison, group: str, agent: str,
-                        at: float) -> list[tuple[str, bytes]]:
+                        at: float) -> list[tuple[str, bytes | None]]:
     """The original headers (minus those of an earlier dead-lettering), then where and why."""
     original = [(k, v) for k, v in _header_pairs(message.headers) if not k.startswith(PREFIX)]
     ours = {**dead_letter_value(message.value)[1],
@@ -109,11 +109,14 @@ class DeadLetters:
         at = datetime.now(UTC).timestamp()
 
         async def send_all() -> None:
-            pending = [await self.topic.send(key=(event.message.key or b"")[:KEY_MAX] or None,
-                                             value=dead_letter_value(event.message.value)[0],
-                                             headers=dead_letter_headers(event.message, poison,
-                                                                         self.group, agent, at))
-                       for event, poison in poisoned]
+            pending = []
+            for event, poison in poisoned:
+                # Kafka (and aiokafka) allow a header without a value (None): `_header_pairs` keeps it.
+                headers = dead_letter_headers(event.message, poison, self.group, agent, at)
+                pending.append(await self.topic.send(
+                    key=(event.message.key or b"")[:KEY_MAX] or None,
+                    value=dead_letter_value(event.message.value)[0],
+                    headers=headers))  # type: ignore[arg-type]  # Faust's HeadersArg omits None values
             await asyncio.gather(*pending)
 
         await until_done(send_all, f"dead-lettering {len(poisoned)} events", reason="kafka")

@@ -3,10 +3,17 @@
 messages topic  -> MessageAccepted   (API -> router), key = conversation_id
 channel topics  -> OutboundMessage   (router -> connector), key = conversation_id
 status topic    -> StatusEvent       (router/connectors -> router), key = conversation_id
+
+Enum fields (`Status`, `CircuitState`) are `StrEnum`s: on the wire they are the same JSON strings
+as before. Faust does not turn a string back into the enum when it decodes a record; the agents'
+decoder (`agents.decode`) does, and dead-letters a value the enum does not know.
 """
 
 
 import faust
+
+from chat4all_app.connectors.circuit_state import CircuitState
+from chat4all_app.delivery_status import Status
 
 
 class MessageAccepted(faust.Record, serializer="json"):
@@ -44,7 +51,7 @@ class StatusEvent(faust.Record, serializer="json"):
     message_id: str
     conversation_id: str
     accepted_id: str
-    status: str
+    status: Status
     at: float
     channel: str | None = None
     reason: str | None = None
@@ -56,7 +63,7 @@ class BreakerSnapshot(faust.Record, serializer="json"):
     """A channel's circuit-breaker state, kept in a table so a restarted connector resumes it."""
 
     channel: str
-    state: str  # CLOSED | OPEN | HALF_OPEN
+    state: CircuitState
     fail_counter: int
     opened_at: float | None = None  # epoch seconds
     at: float = 0.0

@@ -8,6 +8,7 @@ store refused the data itself) is raised at once: retrying it would block the pa
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -60,7 +61,7 @@ async def isolating(items: Sequence[I], write: Callable[[Sequence[I]], Awaitable
     refused = []
     for item in items:
         try:
-            await until_done(lambda i=item: write([i]), what, reason=reason, permanent=permanent)
+            await until_done(functools.partial(write, [item]), what, reason=reason, permanent=permanent)
         except Exception as exc:  # until_done raises only permanent failures (and cancellation)
             refused.append((item, exc))
     return refused

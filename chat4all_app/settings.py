@@ -2,7 +2,9 @@
 
 Every setting is an environment variable with a documented default, declared once below as data.
 `Settings.from_env()` parses and validates them; `chat4all settings` prints the table the README
-documents. Nothing else in the code base reads `os.environ` for configuration.
+documents. Nothing else in chat4all_app reads `os.environ`: the one step that takes variables
+beyond the settings (`chat4all init-secrets`, which also takes the secrets only the deployment
+uses) reads them through `environ_values()`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import dataclasses
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +114,10 @@ class Settings:
     log_level: str = setting("LOG_LEVEL", "INFO", "Lowest level written to the JSON logs.")
     instance_id: str = setting(
         "INSTANCE_ID", "", "This process's name in logs and heartbeats (empty: <hostname>-<pid>)."
+    )
+    logs_dir: str = setting(
+        "CHAT4ALL_LOGS", "state/logs",
+        "Directory of the local stack's log files, which the heartbeat monitor follows.",
     )
     heartbeat_interval_s: float = setting(
         "HEARTBEAT_INTERVAL_S", 30.0, "How often every service logs its heartbeat record."
@@ -346,6 +352,11 @@ def read_secrets_file(path: str) -> dict[str, str]:
             key, value = line.split("=", 1)
             pairs[key.strip()] = value.strip()
     return pairs
+
+
+def environ_values(names: Iterable[str]) -> dict[str, str]:
+    """These environment variables, those that are set (empty values included)."""
+    return {name: os.environ[name] for name in names if name in os.environ}
 
 
 def load(process: str, *required: str) -> Settings:

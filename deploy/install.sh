@@ -31,7 +31,7 @@ install_python() {
   # The stamp binds the venv to this checkout and to the exact pins, so a changed pin or another
   # clone re-runs pip (fast: wheels come from the pip cache).
   local want
-  want="$(cat "$REPO_DIR/setup.cfg" "$REPO_DIR/requirements.lock" | sha256sum | cut -c1-16) $REPO_DIR"
+  want="$(cat "$REPO_DIR/pyproject.toml" "$REPO_DIR/requirements.lock" | sha256sum | cut -c1-16) $REPO_DIR"
   if [[ -f "$venv/.stamp" && "$(cat "$venv/.stamp")" == "$want" ]]; then return; fi
   command -v "$PYTHON" >/dev/null || die python "$PYTHON not found on PATH (the project needs Python 3.11)"
   say "python: creating/updating venv in $venv"

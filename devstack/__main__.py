@@ -1,4 +1,4 @@
-"""python -m devstack up|down|ps|ctl|engine — drive the local stack (see devstack/__init__.py)."""
+"""python -m devstack up|down|ps|ctl|engine|urls — drive the local stack (see devstack/__init__.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import sys
 import time
 import urllib.request
@@ -19,6 +20,7 @@ from devstack.components import Component, ComponentError, applications, infrast
 from devstack.layout import Layout
 from devstack.probes import port_open
 from devstack.supervisor import Supervisor, program_of, render_config
+from devstack.topology import Topology, local
 
 DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
 
@@ -71,8 +73,9 @@ def wait_ready(sup: Supervisor, layout: Layout, settings: Settings,
 
 def bootstrap(settings: Settings) -> None:
     from chat4all_app.bootstrap.bucket import S3SetupError, ensure_s3
-    from chat4all_app.bootstrap.cassandra_schema import connect, migrate
+    from chat4all_app.bootstrap.cassandra_schema import migrate
     from chat4all_app.bootstrap.kafka_topics import ensure_topics
+    from chat4all_app.storage.cassandra import connect
 
     topics = asyncio.run(ensure_topics(settings))
     say("kafka topics: " + ", ".join(f"{t} ({s})" for t, s in topics.items()))
@@ -134,7 +137,7 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
         say(f"  {comp.name:<20} {comp.url:<28} log {layout.log(comp.name)}")
     for spare in (app for app in apps if app.spare):
         say(f"  {spare.name:<20} {spare.url:<28} spare: make ctl ARGS=\"start {spare.name}\"")
-    say(f"  {'s3 console':<20} http://127.0.0.1:{components[2].port + 1}")
+    say(f"  {'s3 console':<20} {Topology.from_settings(settings).s3_console_url}")
 
 
 def down(layout: Layout) -> None:
@@ -163,6 +166,17 @@ def ps(layout: Layout, settings: Settings) -> int:
     return 1 if not_ready else 0
 
 
+def urls(shell: bool) -> int:
+    try:
+        environment = local().environment()
+    except SettingsError as exc:
+        print(f"[devstack] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    for name, value in environment.items():
+        print(f"export {name}={shlex.quote(value)}" if shell else f"{name:<26} {value}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,8 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     p_ctl.add_argument("args", nargs=argparse.REMAINDER)
     p_engine = sub.add_parser("engine", help="the compose check's private container engine: up|down|env")
     p_engine.add_argument("action", choices=["up", "down", "env"], nargs="?", default="up")
+    p_urls = sub.add_parser("urls", help="where the stack listens (devstack/topology.py; overrides honoured)")
+    p_urls.add_argument("--shell", action="store_true", help="as `export NAME=value` lines to eval")
     args = parser.parse_args(argv)
 
+    if args.command == "urls":
+        return urls(args.shell)
     layout = Layout.from_env()
     if args.command == "engine":
         try:

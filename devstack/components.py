@@ -106,7 +106,7 @@ def kafka(layout: Layout, settings: Settings) -> Component:
               "-cp", f"{lib}/*", "kafka.Kafka", str(props)],
         env={},
         ready_timeout_s=90,
-        likely_cause="port 9092/9093 already in use, or a corrupt KRaft log dir (make clean)",
+        likely_cause=f"port {port}/{port + 1} already in use, or a corrupt KRaft log dir (make clean)",
         url=f"PLAINTEXT://127.0.0.1:{port}",
         probe=probes.kafka_ready,
         prepare=prepare,
@@ -136,12 +136,17 @@ def cassandra(layout: Layout, settings: Settings) -> Component:
               "-cp", f"{lib}/*", "org.apache.cassandra.service.CassandraDaemon"],
         env={},
         ready_timeout_s=180,
-        likely_cause="ports 7000/9042 in use, too little free memory for a 1 GB heap, "
+        likely_cause=f"ports 7000/{settings.cassandra_port} in use, too little free memory for a 1 GB heap, "
                      "or an unknown cassandra.yaml key",
         url=f"cql://127.0.0.1:{settings.cassandra_port}",
         probe=probes.cassandra_ready,
         prepare=lambda: storage.mkdir(parents=True, exist_ok=True),
     )
+
+
+def s3_console_port(s3_port: int) -> int:
+    """MinIO's web console listens next to its S3 API."""
+    return s3_port + 1
 
 
 def s3(layout: Layout, settings: Settings) -> Component:
@@ -151,7 +156,7 @@ def s3(layout: Layout, settings: Settings) -> Component:
     versitygw = layout.cache / "bin" / f"versitygw-{layout.versions['VERSITYGW_VERSION']}"
     if minio.exists():
         argv = [str(minio), "server", str(data), "--address", f"127.0.0.1:{port}",
-                "--console-address", f"127.0.0.1:{port + 1}", "--quiet"]
+                "--console-address", f"127.0.0.1:{s3_console_port(port)}", "--quiet"]
         env = {"MINIO_ROOT_USER": settings.s3_root_user,
                "MINIO_ROOT_PASSWORD": settings.s3_root_password,
                "MINIO_PROMETHEUS_AUTH_TYPE": "public",
@@ -171,7 +176,8 @@ def s3(layout: Layout, settings: Settings) -> Component:
         argv=argv,
         env=env,
         ready_timeout_s=60,
-        likely_cause="port 9000/9001 in use, or S3_ROOT_USER/S3_ROOT_PASSWORD not accepted by MinIO",
+        likely_cause=f"port {port}/{s3_console_port(port)} in use, or S3_ROOT_USER/S3_ROOT_PASSWORD not "
+                     "accepted by MinIO",
         url=settings.s3_endpoint_url,
         probe=probes.s3_ready,
         prepare=lambda: data.mkdir(parents=True, exist_ok=True),
@@ -206,7 +212,7 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
         argv=argv,
         env={},
         ready_timeout_s=60,
-        likely_cause="port 9090 in use, or a syntax error in monitoring/prometheus.yml",
+        likely_cause=f"port {port} in use, or a syntax error in monitoring/prometheus.yml",
         url=settings.prometheus_url,
         probe=probes.prometheus_ready,
         prepare=prepare,
@@ -241,7 +247,7 @@ def load_balancer(layout: Layout, settings: Settings) -> Component:
         argv=[str(binary), "-p", str(layout.state), "-c", str(config), "-e", "stderr"],
         env={},
         ready_timeout_s=20,
-        likely_cause="port 8088 in use, or an error in deploy/nginx/nginx.conf",
+        likely_cause=f"port {port} in use, or an error in deploy/nginx/nginx.conf",
         url=settings.lb_url,
         probe=lambda _settings: probes.http_answers(port, "/nginx-health"),
         prepare=prepare,

@@ -49,7 +49,7 @@ def cassandra_ready(settings: Settings) -> bool:
     """`SELECT release_version FROM system.local` answers."""
     if not port_open(settings.cassandra_port):  # cheap check first: the driver is noisy
         return False
-    from chat4all_app.bootstrap.cassandra_schema import connect
+    from chat4all_app.storage.cassandra import connect
 
     logging.getLogger("cassandra").setLevel(logging.CRITICAL)
     cluster = None
@@ -69,7 +69,7 @@ def s3_ready(settings: Settings) -> bool:
     the application's key may not list buckets, and does not exist before the bootstrap)."""
     if not port_open(port_of(settings.s3_endpoint_url)):
         return False
-    from chat4all_app.bootstrap.bucket import s3_client
+    from chat4all_app.files.s3 import s3_client
 
     async def ask() -> bool:
         async with s3_client(settings, root=True) as s3:

@@ -17,9 +17,11 @@ from pathlib import Path
 from benchmarks import e2e, users
 from devstack.layout import REPO_DIR, git_sha
 from devstack.probes import http_answers
+from devstack.stack_client import Providers
+from devstack.topology import Topology, local
 from experiments import accounting, chart
 from experiments.cases import CASES, CHANNELS
-from experiments.run import API_URL, Run, mock
+from experiments.run import Run
 from experiments.timeline import Timeline
 
 HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}}
@@ -45,13 +47,17 @@ def markdown(name: str, result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_one(name: str, fast: bool, out_root: Path) -> dict:
+def heal_providers(topology: Topology) -> None:
+    for channel in topology.channels:
+        Providers(topology).configure(channel, **HEALTHY_PROVIDER)
+
+
+def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
     print(f"[experiment] {name}{' (fast)' if fast else ''}", flush=True)
-    for channel in accounting.MOCKS:
-        mock(channel, **HEALTHY_PROVIDER)
-    e2e.wait_drained(300)
+    heal_providers(topology)
+    e2e.wait_drained(topology, 300)
     with tempfile.TemporaryDirectory() as tmp:
-        senders = users.create(API_URL, 8 if fast else 20)
+        senders = users.create(topology.api_url, 8 if fast else 20)
         users_file = Path(tmp) / "users.json"
         users_file.write_text(json.dumps(senders))
         with Timeline() as timeline:
@@ -59,12 +65,11 @@ def run_one(name: str, fast: bool, out_root: Path) -> dict:
             try:
                 figures = CASES[name](x)
             finally:  # leave the stack whole for the next experiment
-                for channel in accounting.MOCKS:
-                    mock(channel, **HEALTHY_PROVIDER)
+                heal_providers(topology)
                 for program in ("kafka", "cassandra", "connector-whatsapp", "connector-instagram"):
                     x.ctl("start", program)
             # Still on the timeline: the drain shows.
-            acc = accounting.account(senders, x.accepted, **x.resends)
+            acc = accounting.account(topology, senders, x.accepted, **x.resends)
             timeline.mark("accounted")
     checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates, "
                                       "0 abandoned)": acc["exact"], "provider order == acceptance order":
@@ -91,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in CASES]
     if unknown:
         parser.error(f"unknown experiment(s) {unknown}; choose from {', '.join(CASES)}")
-    if not http_answers(8080, "/health"):
-        parser.error("the API does not answer on :8080: run `make up` first")
-    results = [run_one(name, args.fast, args.out) for name in names]
+    topology = local()
+    if not http_answers(topology.apis[0].port, "/health"):
+        parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
+    results = [run_one(topology, name, args.fast, args.out) for name in names]
     failed = [r["name"] for r in results if not r["passed"]]
     print(f"[experiment] {len(results) - len(failed)}/{len(results)} passed"
           + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)

@@ -4,46 +4,35 @@ and per recipient the provider saw the messages in acceptance order."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import time
-import urllib.request
 from collections import defaultdict
 
-from devstack.layout import REPO_DIR
-
-# scripts/pipeline_snapshot.py (make loadtest's accounting) is a script, not a package module.
-_spec = importlib.util.spec_from_file_location("pipeline_snapshot", REPO_DIR / "scripts/pipeline_snapshot.py")
-snapshot = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(snapshot)
-
-MOCKS = {"whatsapp": "http://127.0.0.1:9101", "instagram": "http://127.0.0.1:9102"}
-
-
-def ledger(channel: str) -> dict:
-    with urllib.request.urlopen(f"{MOCKS[channel]}/admin/ledger", timeout=30) as resp:
-        return json.load(resp)
+from benchmarks import accounting
+from chat4all_app.recipients import Recipient
+from devstack.stack_client import Providers
+from devstack.topology import Topology
 
 
 def out_of_order(pages: list[list[dict]], ledgers: dict[str, dict]) -> int:
     """Recipients whose provider order differs from acceptance order (per-conversation addresses).
-    `pages`: each run conversation's messages in acceptance order (snapshot.run_messages)."""
+    `pages`: each run conversation's messages in acceptance order (accounting.run_messages)."""
     bad = 0
     for messages in pages:
         expected: dict[str, list[str]] = defaultdict(list)
         for m in messages:
-            channel = snapshot.channel_of(m["to"])
+            channel = accounting.channel_of(m["to"])
             if channel != "internal":
                 expected[m["to"]].append(m["id"])
         for recipient, ids in expected.items():
-            channel, address = recipient.split(":", 1)
+            to = Recipient.read(recipient)
+            channel, address = to.channel, to.address
             wanted = set(ids)
             seen = [i for i in ledgers[channel]["order"].get(address, []) if i in wanted]
             bad += seen != ids
     return bad
 
 
-def account(users: list[dict], accepted: int, retried: int = 0, abandoned: int = 0,
+def account(topology: Topology, users: list[dict], accepted: int, retried: int = 0, abandoned: int = 0,
             settle_timeout_s: float = 180) -> dict:
     """Waits (up to the timeout) until every stored message is delivered, then counts.
 
@@ -51,9 +40,10 @@ def account(users: list[dict], accepted: int, retried: int = 0, abandoned: int =
     without a 202 — they may be stored or not, so any makes the accounting inexact."""
     deadline = time.monotonic() + settle_timeout_s
     while True:
-        ledgers = {c: ledger(c) for c in MOCKS}
-        pages = snapshot.run_messages(users)
-        run = snapshot.account_run(users, {c: lg["received"] for c, lg in ledgers.items()}, pages)
+        ledgers = {c: Providers(topology).ledger(c) for c in topology.channels}
+        pages = accounting.run_messages(topology.api_url, users)
+        received = {c: lg["received"] for c, lg in ledgers.items()}
+        run = accounting.account_run(topology.api_url, users, received, pages)
         # Settled: every accepted message stored (the router may still be catching up) and out.
         if (run["stored"] >= accepted and run["pending"] == 0) or time.monotonic() > deadline:
             break

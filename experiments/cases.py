@@ -8,9 +8,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
-from chat4all_app.bootstrap import cassandra_schema
-from experiments import accounting, scaling
-from experiments.run import API_URL, Run, mock, status_of
+from benchmarks import accounting
+from chat4all_app.storage.cassandra import connect
+from experiments import scaling
+from experiments.run import Run, status_of
 from experiments.timeline import Timeline
 
 
@@ -21,11 +22,11 @@ def connector_isolation(x: Run) -> dict:
     t_stop = x.timeline.mark("connector-instagram stopped")
     x.ctl("stop", "connector-instagram")
     x.until(before + 2)  # sends in flight at the stop have landed
-    received_during = [len(accounting.ledger("instagram")["received"])]
+    received_during = [len(x.providers.ledger("instagram")["received"])]
     x.until(before + outage)
     t_end = x.timeline.now()  # the WhatsApp window ends here: the listing below is not part of it
-    received_during.append(len(accounting.ledger("instagram")["received"]))
-    pending = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    received_during.append(len(x.providers.ledger("instagram")["received"]))
+    pending = accounting.account_run(x.topology.api_url, x.users, {})["by_status"]
     x.timeline.mark("connector-instagram started")
     x.ctl("start", "connector-instagram")
     load.result()
@@ -49,19 +50,19 @@ def circuit_breaker(x: Run) -> dict:
     state = lambda: x.timeline.points[-1][1].circuit.get("instagram")  # noqa: E731
     load = x.load(rate, before + broken + after, RECIPIENTS="instagram", ADDRESSES="per-conversation")
     x.until(before)
-    attempts0 = sum(accounting.ledger("instagram")["attempts"].values())
+    attempts0 = sum(x.providers.ledger("instagram")["attempts"].values())
     t_err = x.timeline.mark("provider in error mode")
-    mock("instagram", mode="error")
+    x.providers.configure("instagram", mode="error")
     t_open = x.wait_for(lambda: state() == 1, timeout=30)
-    attempts_to_open = sum(accounting.ledger("instagram")["attempts"].values()) - attempts0
+    attempts_to_open = sum(x.providers.ledger("instagram")["attempts"].values()) - attempts0
     x.timeline.mark("circuit OPEN")
     calls_open0, t_calls0 = calls(), x.timeline.now()
     x.until(before + broken)
     calls_while_open = calls() - calls_open0
     open_window = x.timeline.now() - t_calls0
-    pending = accounting.snapshot.account_run(x.users, {c: {} for c in accounting.MOCKS})["by_status"]
+    pending = accounting.account_run(x.topology.api_url, x.users, {})["by_status"]
     t_fix = x.timeline.mark("provider fixed")
-    mock("instagram", mode="up")
+    x.providers.configure("instagram", mode="up")
     t_closed = x.wait_for(lambda: state() == 0, timeout=60)
     if t_closed is not None:
         x.timeline.mark("circuit CLOSED")
@@ -82,7 +83,7 @@ def circuit_breaker(x: Run) -> dict:
 
 def statuses_in_cassandra(x: Run, query: str) -> dict[str, int]:
     """Count the statuses the query returns for each of the run's conversations, read in Cassandra."""
-    cluster, session = cassandra_schema.connect(x.settings)
+    cluster, session = connect(x.settings)
     try:
         statement = session.prepare(query)
         found = Counter(row.status for entry in x.users
@@ -107,7 +108,7 @@ def store_and_forward(x: Run) -> dict:
     total = run.accepted
 
     def all_delivered() -> bool:
-        ledger = accounting.ledger("instagram")
+        ledger = x.providers.ledger("instagram")
         return len(ledger["order"].get("@offline_user", [])) >= total
 
     t_done = x.wait_for(all_delivered, timeout=180, every=0.5)
@@ -123,14 +124,14 @@ def store_and_forward(x: Run) -> dict:
 
 def health_detection(x: Run) -> dict:
     rate, before, down, after = (30, 6, 10, 10) if x.fast else (80, 15, 25, 30)
-    health = f"{API_URL}/health"
+    health = f"{x.topology.api_url}/health"
     load = x.load(rate, before + down + after, RECIPIENTS="mixed")
     x.until(before)
     t_stop = x.timeline.mark("kafka stopped")
     x.ctl("stop", "kafka")
     t_503 = x.wait_for(lambda: status_of(health)[0] == 503, timeout=60)
     healthcheck = subprocess.run(["curl", "-fsS", "-o", "/dev/null", "--max-time", "10", health]).returncode
-    post = status_of(f"{API_URL}/v1/messages", timeout=30, method="POST",
+    post = status_of(f"{x.topology.api_url}/v1/messages", timeout=30, method="POST",
                      body={"conversation_id": x.users[0]["conversation_id"], "content": "while down"},
                      headers={"Authorization": f"Bearer {x.users[0]['token']}"})
     x.until(before + down)

@@ -11,20 +11,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from benchmarks import pipeline
-from experiments.group_lag import GroupLag
+from prometheus_client.samples import Sample
 
-APIS = (8080, 8086)  # api, api-2 (the spare behind the load balancer)
-ROUTERS = (8082, 8085)  # router, router-2
-CONNECTORS = {"whatsapp": 8083, "instagram": 8084}
+from devstack.layout import port_of
+from devstack.stack_client import GroupLag, scrape
+from devstack.topology import Topology
 
 Key = tuple[str, str, int]  # (what, label, port)
 
 
-def scrape(port: int) -> list:
-    """benchmarks.pipeline.scrape, but a service that is down (a fault) reads as no samples."""
+def scrape_or_nothing(url: str) -> list[Sample]:
+    """A service that is down (a fault) reads as no samples."""
     try:
-        return pipeline.scrape(port)
+        return scrape(url)
     except OSError:
         return []
 
@@ -48,19 +47,21 @@ class Reading:
         return sum(self.delivered.values())
 
 
-def raw() -> tuple[dict[Key, float], dict[Key, float]]:
+def raw(topology: Topology) -> tuple[dict[Key, float], dict[Key, float]]:
     """(counters, gauges) of every instance as they are right now."""
     counters: dict[Key, float] = defaultdict(float)
     gauges: dict[Key, float] = defaultdict(float)
-    for port in APIS:
-        for s in scrape(port):
+    for api in topology.apis:
+        port = api.port
+        for s in scrape_or_nothing(api.url):
             if s.name == "messages_accepted_total":
                 counters["accepted", "", port] += s.value
             elif (s.name == "http_requests_total" and s.labels.get("path") == "/v1/messages"
                   and s.labels.get("method") == "POST" and s.labels.get("status", "").startswith("5")):
                 counters["api_errors", "", port] += s.value
-    for port in ROUTERS:
-        for s in scrape(port):
+    for router in topology.routers:
+        port = router.port
+        for s in scrape_or_nothing(router.url):
             if s.name == "message_delivery_latency_seconds_count":
                 counters["delivered", s.labels["channel"], port] += s.value
             elif s.name == "message_delivery_latency_seconds_sum":
@@ -71,8 +72,9 @@ def raw() -> tuple[dict[Key, float], dict[Key, float]]:
                     counters["routed", "", port] += s.value
             elif s.name == "kafka_consumer_lag":
                 gauges["lag", "", port] += s.value
-    for channel, port in CONNECTORS.items():
-        for s in scrape(port):
+    for channel, url in topology.connectors.items():
+        port = port_of(url)
+        for s in scrape_or_nothing(url):
             if s.name == "connector_api_duration_seconds_count":
                 counters["provider_calls", channel, port] += s.value
             elif s.name == "circuit_breaker_state":
@@ -85,13 +87,14 @@ def raw() -> tuple[dict[Key, float], dict[Key, float]]:
 class Probe:
     """Readings whose counters only grow, whatever the instances did in between."""
 
-    def __init__(self, group_lag: GroupLag | None = None) -> None:
+    def __init__(self, topology: Topology, group_lag: GroupLag | None = None) -> None:
+        self.topology = topology
         self._last: dict[Key, float] = {}
         self._total: dict[Key, float] = defaultdict(float)
         self.group_lag = group_lag
 
     def read(self) -> Reading:
-        counters, gauges = raw()
+        counters, gauges = raw(self.topology)
         for key, value in counters.items():
             last = self._last.get(key)
             # First sight (e.g. a spare just started) or a reset: all of the value is new.

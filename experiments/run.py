@@ -1,5 +1,5 @@
 """What every experiment gets: its senders, the timeline, the load (k6) and the supervisor, plus
-small helpers to talk to the mocks and to probe an endpoint."""
+a small helper to probe an endpoint."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from pathlib import Path
 from benchmarks import k6
 from chat4all_app.settings import Settings
 from devstack.layout import Layout
+from devstack.stack_client import Providers
 from devstack.supervisor import Supervisor
-from experiments import accounting
+from devstack.topology import Topology
 from experiments.probe import Reading
 from experiments.timeline import Timeline
 
-API_URL = "http://127.0.0.1:8080"
 RETRY_S = 120  # longer than any outage the experiments cause
 
 
@@ -36,12 +36,20 @@ class Run:
     loads: list[Future] = field(default_factory=list)
     _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4))
 
-    def load(self, rate: float, seconds: float, url: str = API_URL, **env: str) -> Future:
+    @property
+    def topology(self) -> Topology:
+        return Topology.from_settings(self.settings)
+
+    @property
+    def providers(self) -> Providers:
+        return Providers(self.topology)
+
+    def load(self, rate: float, seconds: float, url: str | None = None, **env: str) -> Future:
         """k6 in the background. Like a careful client, it resends a message answered 5xx with the
         same message_id (for RETRY_S): a 503 whose message Kafka stored anyway then ends as one
         202 and one stored message instead of an unknown."""
         env = {"RETRY_S": str(RETRY_S)} | env
-        future = self._pool.submit(k6.run, url, rate, seconds, self.users_file, env)
+        future = self._pool.submit(k6.run, url or self.topology.api_url, rate, seconds, self.users_file, env)
         self.loads.append(future)
         return future
 
@@ -90,13 +98,6 @@ class Run:
     def resends(self) -> dict[str, int]:
         return {"retried": sum(f.result().retried for f in self.loads),
                 "abandoned": sum(f.result().abandoned for f in self.loads)}
-
-
-def mock(channel: str, **config) -> dict:
-    req = urllib.request.Request(f"{accounting.MOCKS[channel]}/admin/config", json.dumps(config).encode(),
-                                 {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)
 
 
 def status_of(url: str, timeout: float = 5.0, method: str = "GET", body: dict | None = None,

@@ -17,12 +17,8 @@ from benchmarks.processes import cpu_seconds
 from chat4all_app.settings import Settings
 from devstack.probes import http_answers
 from experiments.cpu_quota import CpuQuota
-from experiments.probe import APIS, ROUTERS
 from experiments.rebalances import RebalanceLog
 from experiments.run import Run
-
-ROUTER_PORTS = dict(zip(("router", "router-2"), ROUTERS, strict=True))
-API_PORTS = dict(zip(("api", "api-2"), APIS, strict=True))
 
 
 def _start_second_router(x: Run, log: RebalanceLog, timeout: float = 300) -> float | None:
@@ -106,7 +102,7 @@ def scale_workers(x: Run) -> dict:
                     "routed_per_s": round(x.timeline.rate(lambda r: r.routed, *window), 1),
                     "delivered_per_s": round(x.timeline.rate(lambda r: r.delivered_total, *window), 1),
                     "messages_processed_per_s_by_instance": _per_s(
-                        x, "processed_by_router", {w: ROUTER_PORTS[w] for w in workers}, *window),
+                        x, "processed_by_router", {w: x.topology.process(w).port for w in workers}, *window),
                     "accepted_per_s": round(run.accepted / seconds, 1),
                     "quota_throttled_s": {w: round(q.throttled_s() - throttled0[w], 1)
                                           for w, q in quotas.items()},
@@ -160,7 +156,7 @@ def _max_sustained(x: Run, url: str, start: float, seconds: float, p95_ms: float
 def scale_api(x: Run) -> dict:
     """Max sustainable rate through nginx with 1 then 2 API processes, each of a CPU quota."""
     cores, seconds, start, p95_ms = (0.2, 6, 150, 200) if x.fast else (0.2, 10, 150, 200)
-    lb = Settings.from_env().lb_url
+    lb = x.topology.lb_url
     x.ctl("stop", "api-2")
     # The routers are paused: this measures the API tier alone, not the pipeline behind it (Kafka
     # keeps every accepted message; the accounting at the end waits for all of them).
@@ -171,7 +167,7 @@ def scale_api(x: Run) -> dict:
         for apis in (("api",), ("api", "api-2")):
             if apis == ("api", "api-2"):
                 x.ctl("start", "api-2")
-                x.wait_for(lambda: http_answers(API_PORTS["api-2"], "/health"), 60)
+                x.wait_for(lambda: http_answers(x.topology.process("api-2").port, "/health"), 60)
                 x.until(x.timeline.now() + 6)  # nginx retries a failed upstream after fail_timeout 5 s
             with ExitStack() as stack:
                 quotas = {a: stack.enter_context(CpuQuota(a, x.pid(a), cores)) for a in apis}
@@ -184,7 +180,7 @@ def scale_api(x: Run) -> dict:
                 phases.append({
                     "api_processes": len(apis), "max_sustained_rps": round(best), "steps": steps,
                     "accepted_per_s_by_instance_all_steps": _per_s(
-                        x, "accepted_by_api", {a: API_PORTS[a] for a in apis}, t0, t1),
+                        x, "accepted_by_api", {a: x.topology.process(a).port for a in apis}, t0, t1),
                     "quota_throttled_s": {a: round(q.throttled_s() - throttled0[a], 1)
                                           for a, q in quotas.items()},
                     "window_s": [round(t0, 1), round(t1, 1)]})

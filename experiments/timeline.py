@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from chat4all_app.settings import Settings
-from experiments.group_lag import GroupLag
+from devstack.stack_client import GroupLag
+from devstack.topology import Topology
 from experiments.probe import Probe, Reading
 
 
@@ -34,8 +35,9 @@ class Timeline:
 
     def _loop(self) -> None:
         settings = Settings.from_env()
-        group_lag = GroupLag("chat4all-router", (settings.topic_messages, settings.topic_status), settings)
-        probe = Probe(group_lag)
+        group_lag = GroupLag(settings.kafka_bootstrap_servers, "chat4all-router",
+                             (settings.topic_messages, settings.topic_status))
+        probe = Probe(Topology.from_settings(settings), group_lag)
         try:
             while True:
                 reading = probe.read()

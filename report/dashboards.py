@@ -1,7 +1,7 @@
 """The dashboard panels the report shows, as `make render-dashboards` writes them (PNG per panel).
 
 Each panel is named by its dashboard and its title in the generated dashboards (monitoring/panels.py
-reads them); its file is <dashboard slug>/<panel slug>.png, as scripts/render_dashboards.py writes
+reads them); its file is <dashboard slug>/<panel slug>.png, as monitoring/render.py writes
 it. The build stops if a chosen panel is no longer in the dashboards, or if the directory or one of
 its files is missing, rather than print a report without its observability evidence.
 """

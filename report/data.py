@@ -1,7 +1,7 @@
 """The committed results files, loaded into the template's context.
 
 Every figure the report prints comes from here: results/bench, results/profile,
-results/experiments/<name>, the newest loadtests/results/<run>/summary.json of each case, and the
+results/experiments/<name>, the newest results/loadtests/<run>/summary.json of each case, and the
 settings' defaults (the configuration appendix). A missing file stops the build with its path and
 the command that writes it.
 """
@@ -56,8 +56,8 @@ def read_json(root: Path, relative: str, how: str) -> dict[str, Any]:
 
 
 def loadtest_runs(root: Path) -> list[dict[str, Any]]:
-    """Every run under loadtests/results with a summary.json, oldest first (dirs start with a UTC stamp)."""
-    base = root / "loadtests" / "results"
+    """Every run under results/loadtests with a summary.json, oldest first (dirs start with a UTC stamp)."""
+    base = root / "results" / "loadtests"
     runs = []
     for summary in sorted(base.glob("*/summary.json")) if base.is_dir() else []:
         run = json.loads(summary.read_text())
@@ -65,7 +65,7 @@ def loadtest_runs(root: Path) -> list[dict[str, Any]]:
         run["charts"] = {p.stem: p for p in sorted(summary.parent.glob("*.png"))}
         runs.append(run)
     if not runs:
-        raise ReportDataError("loadtests/results/<run>/summary.json is missing: run "
+        raise ReportDataError("results/loadtests/<run>/summary.json is missing: run "
                               "`make loadtest CASE=02-baseline` (with the stack up)")
     return runs
 
@@ -178,7 +178,7 @@ def load(root: Path, dashboards_dir: Path | None = None) -> dict[str, Any]:
     # The load test the report describes: the baseline case if it was run, else the newest run.
     loadtest = loadtests.get("02-baseline", runs[-1])
     upload = read_json(root, "results/bench/upload.json",
-                       "run `python scripts/measure_upload.py --size-mib 2048 --repeats 1 "
+                       "run `python -m benchmarks.upload --size-mib 2048 --repeats 1 "
                        "--out results/bench/upload.json` (with the stack up)")
     experiments = {name: experiment(root, name) for name in EXPERIMENTS}
     settings = Settings()

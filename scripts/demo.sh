@@ -10,9 +10,9 @@
 #              and the URL variables below are honoured, make compose-test runs it that way)
 #   --fast     the same flow with a short load (make test runs it)
 #
-# Where the services are (host side): CHAT4ALL_API_URL, PROMETHEUS_URL, CONNECTOR_WHATSAPP_URL,
-# CONNECTOR_INSTAGRAM_URL, PROVIDER_WHATSAPP_URL, PROVIDER_INSTAGRAM_URL (defaults: 127.0.0.1 and
-# the standard ports, as `make up` and `docker compose up` publish them).
+# Where the services are (host side): `python -m devstack urls` (devstack/topology.py), which
+# honours CHAT4ALL_API_URL, PROMETHEUS_URL, CONNECTOR_<CHANNEL>_URL and PROVIDER_<CHANNEL>_URL
+# (defaults: 127.0.0.1 and the ports `make up` and `docker compose up` publish).
 #
 # Exit code 0 only if every service answered /health, every message k6 got a 202 for was delivered
 # (none twice at the providers) and the 5 CLI messages are DELIVERED.
@@ -32,11 +32,10 @@ done
 
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 PY=${PYTHON:-$VENV/bin/python}
-API=${CHAT4ALL_API_URL:-http://127.0.0.1:8080} PROM=${PROMETHEUS_URL:-http://127.0.0.1:9090}
-CONNECTORS="${CONNECTOR_WHATSAPP_URL:-http://127.0.0.1:8083} ${CONNECTOR_INSTAGRAM_URL:-http://127.0.0.1:8084}"
-# The load test and its accounting (scripts/run-loadtest.sh) read these.
-export CHAT4ALL_API_URL=$API API_URL=$API PROMETHEUS_URL=$PROM
-export PROVIDER_LEDGERS="whatsapp=${PROVIDER_WHATSAPP_URL:-http://127.0.0.1:9101},instagram=${PROVIDER_INSTAGRAM_URL:-http://127.0.0.1:9102}"
+addresses=$("$PY" -m devstack urls --shell)
+eval "$addresses"  # exported: the load test and its accounting (scripts/run-loadtest.sh) read them too
+API=$CHAT4ALL_API_URL PROM=$PROMETHEUS_URL
+CONNECTORS="$CONNECTOR_WHATSAPP_URL $CONNECTOR_INSTAGRAM_URL"
 if [[ $fast == 1 ]]; then LOAD_S=60 KILL_AT=12 RESTART_AT=42 VUS=5; else LOAD_S=300 KILL_AT=60 RESTART_AT=120 VUS=20; fi
 STEPS=10 step_no=0 t0=$SECONDS
 work=state/demo/$(date -u +%Y%m%dT%H%M%SZ)  # k6 results and the demo's CLI login (state/ is git-ignored)
@@ -62,16 +61,16 @@ if [[ $runtime == local ]]; then
   stack_ps() { make --no-print-directory ps; }
   second_router() {
     make --no-print-directory ctl ARGS="start router-2" >/dev/null
-    wait_http http://127.0.0.1:8085/health 120
+    wait_http "$DEVSTACK_ROUTER_2_URL/health" 120
   }
   kill_router() { make --no-print-directory ctl ARGS="signal KILL router"; }
-  restart_router() { make --no-print-directory ctl ARGS="start router"; wait_http http://127.0.0.1:8082/health 120; }
+  restart_router() { make --no-print-directory ctl ARGS="start router"; wait_http "$DEVSTACK_ROUTER_URL/health" 120; }
   cleanup_runtime() { make --no-print-directory ctl ARGS="stop router-2" >/dev/null || true; }
   urls() {
     say "Prometheus  $PROM  (graph: $PROM/graph?g0.expr=$LAG)"
     say "Grafana     runs in the compose deployment (http://127.0.0.1:3000); locally the same panels"
     say "            render to PNG from Prometheus data: make render-dashboards"
-    say "MinIO       http://127.0.0.1:9001"
+    say "MinIO       $DEVSTACK_S3_CONSOLE_URL"
   }
 else
   command -v docker >/dev/null || { echo "--compose needs docker (no Docker engine here?)" >&2; exit 2; }
@@ -106,7 +105,7 @@ step "Health of every service"
 stack_ps
 # The API (nginx in compose) and the connectors publish host ports in both runtimes; the router only
 # locally (in compose its healthcheck is in `docker compose ps` above).
-urls_to_check="$API $CONNECTORS"; [[ $runtime == local ]] && urls_to_check="$urls_to_check http://127.0.0.1:8082"
+urls_to_check="$API $CONNECTORS"; [[ $runtime == local ]] && urls_to_check="$urls_to_check $DEVSTACK_ROUTER_URL"
 for url in $urls_to_check; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health" || true)
   say "$url/health -> $code"

@@ -4,15 +4,16 @@
 #   scripts/run-loadtest.sh CASE [extra k6 run args]     (make loadtest CASE=02-baseline VUS=5 DURATION=20s)
 #
 # CASE: 02-baseline, 02, 02-baseline.js or a path to a script. Into
-# $RESULTS_DIR/<UTC timestamp>-<case>/ (default loadtests/results/) it writes:
+# $RESULTS_DIR/<UTC timestamp>-<case>/ (default results/loadtests/) it writes:
 #   raw.ndjson        every k6 sample (--out json; git-ignored, can be large)
 #   k6-summary.json   k6's end-of-test summary (--summary-export; tokens removed afterwards)
 #   k6-output.txt     k6's console output
 #   pipeline.json     accepted (k6) vs delivered (Cassandra statuses + provider ledgers), lag
-#   summary.md/.json, latency.png, throughput.png   scripts/analyze-k6-results.py
+#   summary.md/.json, latency.png, throughput.png   python -m benchmarks.k6_analysis
 # Before the run it waits briefly for earlier traffic to drain and snapshots the stack's counters;
 # after it, it waits up to DRAIN_TIMEOUT_S (120) for sum(kafka_consumer_lag) == 0.
-# Every case's env overrides (VUS, DURATION, RATE, STAGE_S, ...) pass through to k6.
+# Every case's env overrides (VUS, DURATION, RATE, STAGE_S, ...) pass through to k6; where the stack
+# is comes from `python -m devstack urls` (CHAT4ALL_API_URL, PROMETHEUS_URL, ... override it).
 # Exit code: k6's (0 ok, 99 thresholds crossed, ...), or 2 for a usage error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,9 @@ name=$(basename "$script" .js)
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 K6=${K6:-$VENV/bin/k6}
 PY=${PYTHON:-$VENV/bin/python}
-results_root=${RESULTS_DIR:-loadtests/results}
+addresses=$("$PY" -m devstack urls --shell) || exit 2
+eval "$addresses"  # API_URL for k6, and the same addresses for the accounting
+results_root=${RESULTS_DIR:-results/loadtests}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 dir="$results_root/$stamp-$name"
 n=1
@@ -42,7 +45,7 @@ mkdir -p "$dir"
 export RUN_ID="${RUN_ID:-${stamp,,}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}"
 
 echo "[loadtest] $name -> $dir (run id $RUN_ID)"
-"$PY" scripts/pipeline_snapshot.py before "$dir" || echo "[loadtest] warning: no snapshot before the run" >&2
+"$PY" -m benchmarks.accounting before "$dir" || echo "[loadtest] warning: no snapshot before the run" >&2
 
 "$K6" run --out "json=$dir/raw.ndjson" --summary-export "$dir/k6-summary.json" "$@" "$script" 2>&1 \
   | tee "$dir/k6-output.txt"
@@ -50,10 +53,10 @@ rc=${PIPESTATUS[0]}
 ended=$(date +%s.%N)
 echo "[loadtest] k6 exited $rc; waiting for the pipeline to drain"
 
-"$PY" scripts/pipeline_snapshot.py after "$dir" --since "$ended" --k6-exit "$rc" --case "$name" \
+"$PY" -m benchmarks.accounting after "$dir" --since "$ended" --k6-exit "$rc" --case "$name" \
   || echo "[loadtest] warning: pipeline accounting failed" >&2
 if [[ -s "$dir/raw.ndjson" ]]; then
-  "$PY" scripts/analyze-k6-results.py "$dir" || echo "[loadtest] warning: analysis failed" >&2
+  "$PY" -m benchmarks.k6_analysis "$dir" || echo "[loadtest] warning: analysis failed" >&2
 fi
 echo "[loadtest] results in $dir (k6 exit $rc)"
 exit "$rc"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make test`: lint, start the local stack if it is not up, run every test against it, stop the
+# `make test`: ruff, start the local stack if it is not up, run every test against it, stop the
 # stack again only if this script started it (even when tests fail or are interrupted), then run
 # the docker-compose deployment on a real engine (scripts/compose-test.sh).
 # Arguments go to pytest and select tests of the local stage only (the compose stage is skipped).
+# CHAT4ALL_SKIP_UNIT=1 leaves out what `make unit` ran (CI ran it just before): the integration
+# tests, the slow ones and those needing the full install only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
@@ -19,7 +21,9 @@ trap 'stop_local_stack; rm -f "$started"' EXIT
 trap 'exit 130' INT TERM
 
 "$PY" -m devstack up --started-file "$started" || exit 1
-"$PY" -m pytest "$@"  # tests/compose is collected only by the compose stage
+selection=()
+[[ "${CHAT4ALL_SKIP_UNIT:-}" == 1 ]] && selection=(-m "integration or slow or installed")
+"$PY" -m pytest "${selection[@]}" "$@"  # tests/compose is collected only by the compose stage
 rc=$?
 stop_local_stack  # the compose stage gets the machine's two cores to itself
 if [[ $# -eq 0 ]]; then

@@ -13,25 +13,26 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import faust
 from faust.types import EventT
 
-from chat4all_app.agents import stall_watch
-from chat4all_app.agents.continuity import OffsetContinuity
-from chat4all_app.agents.restart import restart_in_place
 from chat4all_app.dead_letters import INVALID_RECORD, DeadLetters, Poison
 from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
 from chat4all_app.topics import consumed
+from chat4all_app.workarounds import stall_watch
+from chat4all_app.workarounds.continuity import OffsetContinuity
+from chat4all_app.workarounds.restart import restart_in_place
 
 # Pause before restarting a worker whose batch failed unexpectedly (handled_or_restart).
 RESTART_BACKOFF_S = 5.0
 
 # (Kafka key, Kafka value) -> the topic's record; raises Poison (see agents.decode).
 Decoder = Callable[[bytes | None, bytes | None], faust.Record]
+R = TypeVar("R", bound=faust.Record)
 
 
 def typed_events(app: faust.App, events: Sequence[EventT],
@@ -54,6 +55,12 @@ def typed_events(app: faust.App, events: Sequence[EventT],
         key = message.key.decode(errors="replace") if message.key is not None else None
         typed.append(app.create_event(key, record, message.headers, message))
     return typed, poisoned
+
+
+def record_of(event: EventT, record_type: type[R]) -> R:
+    """The record of an event `typed_events` decoded: a handler's events carry the `record_type` its
+    decoder returns. Faust types `EventT.value` as `bytes | ModelT | Any`; this names the type (unchecked)."""
+    return cast(R, event.value)
 
 
 async def handled_or_restart(app: faust.App, name: str, step: Callable[..., Awaitable[Any]],
@@ -81,14 +88,16 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
     activity = stall_watch.BatchActivity()
     continuity = OffsetContinuity()
 
-    @app.on_partitions_assigned.connect
+    # Faust types a receiver as (sender, *args, signal=...); this signal always sends the assigned set.
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # its receiver type allows no required args
     async def count_from_zero(sender, assigned, **kwargs) -> None:
         # A series that exists before its first event lets rate() see that event too.
         for tp in assigned:
             if tp.topic in topic.topics:
                 MESSAGES_CONSUMED.labels(tp.topic, str(tp.partition))
 
-    @app.on_partitions_revoked.connect
+    # Faust types a receiver as (sender, *args, signal=...); this signal always sends the revoked set.
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # its receiver type allows no required args
     async def forget_revoked(sender, revoked, **kwargs) -> None:
         continuity.forget(revoked)
         for tp in revoked:  # another worker reports these partitions' lag now

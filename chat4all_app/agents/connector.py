@@ -24,8 +24,9 @@ from aiobreaker import CircuitBreaker, CircuitBreakerError
 from faust.types import EventT
 
 from chat4all_app.agents import decode
-from chat4all_app.agents.batching import batch_agent, typed_events
-from chat4all_app.connectors.breaker import STATE_VALUE, make_breaker, snapshot
+from chat4all_app.agents.batching import batch_agent, record_of, typed_events
+from chat4all_app.connectors.breaker import make_breaker, snapshot
+from chat4all_app.connectors.circuit_state import CircuitState
 from chat4all_app.connectors.provider_client import PermanentError, ProviderClient, TransientError
 from chat4all_app.dead_letters import DeadLetters, Poison
 from chat4all_app.delivery_status import Status
@@ -42,9 +43,9 @@ from chat4all_app.observability.metrics import (
 from chat4all_app.records import BreakerSnapshot, OutboundMessage, StatusEvent
 from chat4all_app.retry import until_done
 from chat4all_app.settings import Settings
-from chat4all_app.tables.scope import for_event, no_event
-from chat4all_app.tables.state import message_key
+from chat4all_app.tables.state import CircuitSnapshots, MessageKey, SentMessages
 from chat4all_app.topics import consumed
+from chat4all_app.workarounds.table_scope import for_event, no_event
 
 log = get_logger(__name__)
 
@@ -56,8 +57,8 @@ class Connector:
     provider: ProviderClient
     status_topic: faust.TopicT
     breaker_topic: faust.TopicT
-    sent: faust.Table
-    breakers: faust.Table
+    sent: SentMessages
+    breakers: CircuitSnapshots
     dead_letters: DeadLetters
     breaker: CircuitBreaker | None = None
     last_sent_at: float | None = None  # epoch of the last message the provider accepted
@@ -74,37 +75,44 @@ class Connector:
     def circuit(self) -> CircuitBreaker:
         """The breaker, restored from the table on first use (tables are recovered by then)."""
         if self.breaker is None:
-            with no_event():
-                restored = self.breakers.get(self.channel)
-            if restored is not None:
-                try:  # a table written before poison was checked may hold one: start CLOSED then
-                    decode.breaker_snapshot(self.channel.encode(), restored.dumps(), channel=self.channel)
-                except Poison as poison:
-                    log.warning("ignoring an invalid stored circuit state", channel=self.channel,
-                                reason=poison.reason, detail=poison.detail)
-                    restored = None
+            restored = self.restored_snapshot()
             self.breaker = make_breaker(self.channel, self.settings.circuit_fail_max,
                                         self.settings.circuit_reset_s, restored, self._on_change)
             if restored:
                 log.info(f"circuit {self.channel} restored as {restored.state}", channel=self.channel,
                          circuit_breaker=restored.state)
-            CIRCUIT_STATE.labels(self.channel).set(STATE_VALUE[restored.state if restored else "CLOSED"])
+            state = restored.state if restored else CircuitState.CLOSED
+            CIRCUIT_STATE.labels(self.channel).set(state.gauge)
         return self.breaker
 
-    def circuit_state(self) -> str:
-        """CLOSED | OPEN | HALF_OPEN (CLOSED until the first batch restores the breaker)."""
-        return self.breaker.current_state.name if self.breaker else "CLOSED"
+    def restored_snapshot(self) -> BreakerSnapshot | None:
+        """The stored snapshot, checked like one from the topic (a table written before poison was
+        checked may hold an invalid one: the breaker then starts CLOSED)."""
+        with no_event():
+            stored = self.breakers.get(self.channel)
+        if stored is None:
+            return None
+        try:
+            return decode.breaker_snapshot(self.channel.encode(), stored.dumps(), channel=self.channel)
+        except Poison as poison:
+            log.warning("ignoring an invalid stored circuit state", channel=self.channel,
+                        reason=poison.reason, detail=poison.detail)
+            return None
 
-    def _on_change(self, channel: str, old: str, new: str) -> None:
+    def circuit_state(self) -> CircuitState:
+        """CLOSED until the first batch restores the breaker."""
+        return CircuitState(self.breaker.current_state.name) if self.breaker else CircuitState.CLOSED
+
+    def _on_change(self, channel: str, old: CircuitState | None, new: CircuitState) -> None:
         log.warning("circuit changed", channel=channel, old=old, new=new)
-        CIRCUIT_STATE.labels(channel).set(STATE_VALUE.get(new, -1))
-        CIRCUIT_TRANSITIONS.labels(channel, old, new).inc()
+        CIRCUIT_STATE.labels(channel).set(new.gauge)
+        CIRCUIT_TRANSITIONS.labels(channel, old or "NONE", new).inc()
         self._changes.append(snapshot(channel, self.breaker, new))
 
     async def publish_breaker_changes(self) -> None:
         while self._changes:
             change = self._changes.pop(0)
-            await until_done(lambda c=change: self.breaker_topic.send(key=self.channel, value=c),
+            await until_done(functools.partial(self.breaker_topic.send, key=self.channel, value=change),
                              "recording the circuit state", reason="kafka")
 
     async def deliver(self, msg: OutboundMessage) -> tuple[Status, str | None]:
@@ -134,7 +142,7 @@ class Connector:
 
     async def emit(self, msg: OutboundMessage, status: Status, reason: str | None) -> None:
         event = StatusEvent(message_id=msg.message_id, conversation_id=msg.conversation_id,
-                            accepted_id=msg.accepted_id, status=status.value, at=time.time(),
+                            accepted_id=msg.accepted_id, status=status, at=time.time(),
                             channel=self.channel, reason=reason, accepted_at=msg.accepted_at,
                             correlation_id=msg.correlation_id)
 
@@ -146,8 +154,8 @@ class Connector:
 
     async def send_conversation(self, events: Sequence[EventT]) -> None:
         for event in events:
-            msg: OutboundMessage = event.value
-            key = message_key(msg.conversation_id, msg.message_id)
+            msg = record_of(event, OutboundMessage)
+            key = MessageKey.of(msg)
             with for_event(event):
                 if key in self.sent:
                     continue  # a replay after a crash: the provider already has it
@@ -164,12 +172,12 @@ class Connector:
                          reason=reason, duration_ms=round((time.perf_counter() - started) * 1000, 2))
                 await self.emit(msg, status, reason)
             with for_event(event):
-                self.sent[key] = status.value
+                self.sent.add(key, status)
 
     async def handle(self, events: Sequence[EventT]) -> None:
         by_conversation: dict[str, list[EventT]] = {}
         for event in events:
-            by_conversation.setdefault(event.value.conversation_id, []).append(event)
+            by_conversation.setdefault(record_of(event, OutboundMessage).conversation_id, []).append(event)
         await asyncio.gather(*(self.send_conversation(evs) for evs in by_conversation.values()))
 
 
@@ -193,5 +201,5 @@ def install(app: faust.App, connector: Connector, channel_topic: faust.TopicT) -
         async for event in stream.events():
             typed, poisoned = typed_events(app, [event], decode_snapshot)
             await connector.dead_letters.publish(name, poisoned)  # before the event is acked
-            for ev in typed:
-                connector.breakers[ev.key] = ev.value
+            for ev in typed:  # decoded: keyed by its own channel
+                connector.breakers.set(ev.value)

@@ -4,7 +4,8 @@ Agents subscribe to their topics as raw bytes (`topics.consumed`) and decode her
 Faust could not decode is not silently acked and thrown into the agent (Faust's behaviour on a
 `ValueDecodeError`) but dead-lettered like any other poison. Validation covers what would make a
 later step fail for good (a non-UUID id breaks the Cassandra write, `at` = 1e12 breaks the datetime
-conversion), so such an event never reaches a step that retries.
+conversion), so such an event never reaches a step that retries. An enum field (`Status`,
+`CircuitState`) comes out as its member; a value the enum does not know is poison.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import time
 import types
 import typing
 import uuid
-from typing import Any, TypeVar
+from enum import Enum
+from typing import Any, TypeVar, overload
 
 import faust
 
-from chat4all_app.connectors.breaker import STATE_VALUE
 from chat4all_app.dead_letters import (
     INVALID_ID,
     INVALID_RECORD,
@@ -32,13 +33,15 @@ from chat4all_app.dead_letters import (
 )
 from chat4all_app.delivery_status import Status
 from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessage, StatusEvent
+from chat4all_app.workarounds.record_fields import declared_fields, defaulted_fields
 
 R = TypeVar("R", bound=faust.Record)
 
 # Times are epoch seconds written by our own clocks: anything later than this past "now" is not a
 # clock skew but a wrong value (1e12 is year 33658; Python's datetime ends at year 9999).
 MAX_FUTURE_S = 24 * 3600.0
-STATUSES = frozenset(s.value for s in Status)
+# Why a value its enum does not know is poison (INVALID_RECORD for an enum not listed).
+UNKNOWN_VALUE: dict[type[Enum], str] = {Status: UNKNOWN_STATUS}
 # A restored breaker replays its counter one increment at a time: bound it.
 MAX_FAIL_COUNTER = 1_000_000
 
@@ -53,11 +56,11 @@ def fields(raw: bytes | None, record: type[R]) -> R:
         raise Poison(UNDECODABLE, f"not UTF-8 JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise Poison(UNDECODABLE, f"not a JSON object but {type(data).__name__}")
-    options = record._options
+    defaults = defaulted_fields(record)
     values: dict[str, Any] = {}
-    for name, declared in options.fields.items():
+    for name, declared in declared_fields(record).items():
         if name not in data:
-            if name in options.defaults:
+            if name in defaults:
                 continue
             raise Poison(INVALID_RECORD, f"{name} is missing")
         values[name] = _typed(name, data[name], declared)
@@ -81,9 +84,22 @@ def _typed(name: str, value: Any, declared: Any) -> Any:
         return value
     if base is str and isinstance(value, str):
         return value
+    if issubclass(base, Enum) and isinstance(value, str):
+        return _member(name, value, base)
     raise Poison(INVALID_RECORD, f"{name} must be {base.__name__}, not {type(value).__name__}")
 
 
+def _member(name: str, value: str, enum: type[Enum]) -> Enum:
+    try:
+        return enum(value)
+    except ValueError:
+        raise Poison(UNKNOWN_VALUE.get(enum, INVALID_RECORD), f"unknown {name} {value[:40]!r}") from None
+
+
+@overload
+def uuid_field(name: str, value: str, *, time_based: bool = ...) -> str: ...
+@overload
+def uuid_field(name: str, value: str | None, *, time_based: bool = ...) -> str | None: ...
 def uuid_field(name: str, value: str | None, *, time_based: bool = False) -> str | None:
     """The id in canonical form (lowercase, dashed), which every table key and row uses."""
     if value is None:
@@ -145,8 +161,6 @@ def status_event(key: bytes | None, raw: bytes | None) -> StatusEvent:
     ev = fields(raw, StatusEvent)
     canonical_ids(ev, "message_id", "conversation_id")
     ev.accepted_id = uuid_field("accepted_id", ev.accepted_id, time_based=True)
-    if ev.status not in STATUSES:
-        raise Poison(UNKNOWN_STATUS, f"unknown status {ev.status[:40]!r}")
     time_field("at", ev.at)
     time_field("accepted_at", ev.accepted_at)
     keyed_by(key, ev.conversation_id)
@@ -157,8 +171,6 @@ def breaker_snapshot(key: bytes | None, raw: bytes | None, *, channel: str) -> B
     snap = fields(raw, BreakerSnapshot)
     if snap.channel != channel:
         raise Poison(WRONG_CHANNEL, f"a {snap.channel[:40]!r} circuit on the {channel} topic")
-    if snap.state not in STATE_VALUE:
-        raise Poison(INVALID_RECORD, f"unknown circuit state {snap.state[:40]!r}")
     if not 0 <= snap.fail_counter <= MAX_FAIL_COUNTER:
         raise Poison(INVALID_RECORD, f"fail_counter out of range: {snap.fail_counter}")
     time_field("opened_at", snap.opened_at)

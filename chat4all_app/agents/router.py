@@ -20,19 +20,20 @@ import faust
 from faust.types import EventT
 
 from chat4all_app.agents import decode
-from chat4all_app.agents.batching import batch_agent
+from chat4all_app.agents.batching import batch_agent, record_of
 from chat4all_app.dead_letters import STORE_REJECTED, DeadLetters, Poison
 from chat4all_app.delivery_status import Status
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
+from chat4all_app.recipients import Recipient
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import isolating
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import NewRow, store_messages
-from chat4all_app.tables.scope import for_event
-from chat4all_app.tables.state import message_key
+from chat4all_app.tables.state import MessageKey, RoutedMessages
+from chat4all_app.workarounds.table_scope import for_event
 
 log = get_logger(__name__)
 AGENT = "route-messages"
@@ -41,9 +42,9 @@ AGENT = "route-messages"
 def channel_of(msg: MessageAccepted, channels: Sequence[str]) -> tuple[str, str] | None:
     """("whatsapp", "+5511...") for "whatsapp:+5511...", None for an internal message."""
     if msg.recipient_id:
-        prefix, sep, address = msg.recipient_id.partition(":")
-        if sep and prefix in channels:
-            return prefix, address
+        recipient = Recipient.read(msg.recipient_id)
+        if recipient.channel is not None and recipient.channel in channels:
+            return recipient.channel, recipient.address
     return None
 
 
@@ -60,15 +61,14 @@ class Router:
     settings: Settings
     store: CassandraStore
     channel_topics: dict[str, faust.TopicT]
-    routed: faust.Table
+    routed: RoutedMessages
     dead_letters: DeadLetters
 
     def first_deliveries(self, events: Sequence[EventT]) -> list[EventT]:
         """Events whose message was never routed, first occurrence only (a batch may repeat one)."""
         fresh, seen = [], set()
         for event in events:
-            msg: MessageAccepted = event.value
-            key = message_key(msg.conversation_id, msg.message_id)
+            key = MessageKey.of(record_of(event, MessageAccepted))
             with for_event(event):
                 if key in seen or key in self.routed:
                     continue
@@ -80,7 +80,7 @@ class Router:
         """Store the rows; returns the events stored (those Cassandra refused are dead-lettered)."""
         rows = []
         for event in events:
-            msg: MessageAccepted = event.value
+            msg = record_of(event, MessageAccepted)
             target = channel_of(msg, self.settings.channels)
             # Internal messages are delivered once stored; external ones wait for their channel.
             rows.append((event, NewRow(msg, target and target[0],
@@ -107,7 +107,7 @@ class Router:
         """Send to channel topics in acceptance order, then wait for every ack."""
         pending = []
         for event in events:
-            msg: MessageAccepted = event.value
+            msg = record_of(event, MessageAccepted)
             target = channel_of(msg, self.settings.channels)
             if target is not None:
                 cid = correlation.of_event(event)
@@ -120,9 +120,9 @@ class Router:
 
     def mark_routed(self, events: Sequence[EventT]) -> None:
         for event in events:
-            msg: MessageAccepted = event.value
+            msg = record_of(event, MessageAccepted)
             with for_event(event):
-                self.routed[message_key(msg.conversation_id, msg.message_id)] = msg.accepted_id
+                self.routed.add(MessageKey.of(msg), msg.accepted_id)
             target = channel_of(msg, self.settings.channels)
             log.info("message routed", correlation_id=correlation.of_event(event),
                      message_id=msg.message_id, conversation_id=msg.conversation_id,

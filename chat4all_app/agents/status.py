@@ -20,7 +20,7 @@ import faust
 from faust.types import EventT
 
 from chat4all_app.agents import decode
-from chat4all_app.agents.batching import batch_agent
+from chat4all_app.agents.batching import batch_agent, record_of
 from chat4all_app.dead_letters import (
     IMPOSSIBLE_TRANSITION,
     STORE_REJECTED,
@@ -37,8 +37,8 @@ from chat4all_app.retry import isolating, until_done
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import apply_statuses, stored_status
-from chat4all_app.tables.scope import for_event
-from chat4all_app.tables.state import message_key
+from chat4all_app.tables.state import MessageKey, MessageStatuses
+from chat4all_app.workarounds.table_scope import for_event
 
 log = get_logger(__name__)
 AGENT = "apply-status"
@@ -48,7 +48,7 @@ AGENT = "apply-status"
 class Changes:
     """What one batch does: per message its last event and the transitions to apply, in order."""
 
-    apply: dict[str, tuple[EventT, list[StatusEvent]]]
+    apply: dict[MessageKey, tuple[EventT, list[StatusEvent]]]
     poisoned: list[tuple[EventT, Poison]]
     stale: int
 
@@ -57,23 +57,23 @@ class Changes:
 class StatusApplier:
     settings: Settings
     store: CassandraStore
-    statuses: faust.Table
+    statuses: MessageStatuses
     dead_letters: DeadLetters
 
-    async def current(self, events: Sequence[EventT]) -> dict[str, Status | None]:
+    async def current(self, events: Sequence[EventT]) -> dict[MessageKey, Status | None]:
         """Each message's latest status: from the table, or (first status event of a message, the
         table has nothing yet) from its Cassandra row. None: no such message is stored."""
-        found: dict[str, Status | None] = {}
-        misses: dict[str, StatusEvent] = {}
+        found: dict[MessageKey, Status | None] = {}
+        misses: dict[MessageKey, StatusEvent] = {}
         for event in events:
-            ev: StatusEvent = event.value
-            key = message_key(ev.conversation_id, ev.message_id)
+            ev = record_of(event, StatusEvent)
+            key = MessageKey.of(ev)
             if key in found or key in misses:
                 continue
             with for_event(event):
                 applied = self.statuses.get(key)
-            if applied:
-                found[key] = Status(applied)
+            if applied is not None:
+                found[key] = applied
             else:
                 misses[key] = ev
 
@@ -85,11 +85,11 @@ class StatusApplier:
         stored = await asyncio.gather(*(lookup(ev) for ev in misses.values()))
         return found | dict(zip(misses, stored, strict=True))
 
-    def transitions(self, events: Sequence[EventT], latest: dict[str, Status | None]) -> Changes:
+    def transitions(self, events: Sequence[EventT], latest: dict[MessageKey, Status | None]) -> Changes:
         changes = Changes({}, [], 0)
         for event in events:
-            ev: StatusEvent = event.value
-            key, new = message_key(ev.conversation_id, ev.message_id), Status(ev.status)
+            ev = record_of(event, StatusEvent)
+            key, new = MessageKey.of(ev), ev.status
             current = latest[key]
             if current is None:
                 changes.poisoned.append((event, Poison(UNKNOWN_MESSAGE, f"no message {ev.message_id} at "
@@ -108,7 +108,7 @@ class StatusApplier:
 
     async def write(self, changes: Changes) -> None:
         """Apply the transitions; a message whose update Cassandra refuses for good is dead-lettered."""
-        async def write(some: Sequence[tuple[str, tuple[EventT, list[StatusEvent]]]]) -> None:
+        async def write(some: Sequence[tuple[MessageKey, tuple[EventT, list[StatusEvent]]]]) -> None:
             with CASSANDRA_WRITE_DURATION.time():
                 await apply_statuses(self.store, [applied for _, (_, applied) in some])
 
@@ -130,12 +130,12 @@ class StatusApplier:
                 MESSAGES_PROCESSED.labels(ev.status).inc()
                 log.info("status applied", correlation_id=ev.correlation_id, message_id=ev.message_id,
                          status=ev.status, channel=ev.channel, reason=ev.reason)
-                if ev.status == Status.DELIVERED.value:  # receipts carry only the accepted_id
+                if ev.status is Status.DELIVERED:  # receipts carry only the accepted_id
                     DELIVERY_LATENCY.labels(ev.channel or "unknown").observe(
                         max(0.0, ev.at - accepted_epoch(ev.accepted_id)))
         for key, (event, applied) in changes.apply.items():
             with for_event(event):
-                self.statuses[key] = applied[-1].status
+                self.statuses.set(key, applied[-1].status)
         return len(changes.apply)
 
 

@@ -32,6 +32,7 @@ import ipaddress
 import math
 import time
 from collections.abc import Iterable, Mapping
+from typing import cast
 
 from cassandra.util import min_uuid_from_time, unix_time_from_uuid1, uuid_from_time
 
@@ -116,7 +117,8 @@ class TrustedProxies:
                     infos = await asyncio.wait_for(loop.getaddrinfo(host, None), self.RESOLVE_TIMEOUT_S)
                 except (OSError, TimeoutError):
                     continue
-                found |= {ipaddress.ip_network(info[4][0].split("%")[0]) for info in infos}
+                # An IPv4/IPv6 sockaddr starts with the address text (typeshed also allows an int).
+                found |= {ipaddress.ip_network(cast(str, info[4][0]).split("%")[0]) for info in infos}
             self._resolved = tuple(found)
         return self._static + self._resolved
 

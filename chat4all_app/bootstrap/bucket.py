@@ -17,10 +17,9 @@ import asyncio
 import json
 from urllib.parse import urlsplit
 
-from aiobotocore.session import get_session
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chat4all_app.files.s3 import s3_client
 from chat4all_app.settings import Settings
 
 # S3 has no lifecycle action MinIO accepts for abandoned multipart uploads: MinIO ignores
@@ -33,23 +32,6 @@ STALE_CLEANUP_INTERVAL = "1h"
 
 class S3SetupError(RuntimeError):
     """The S3 server cannot be given the least-privilege setup (e.g. it has no MinIO admin API)."""
-
-
-def s3_client(settings: Settings, endpoint_url: str | None = None, *, root: bool = False):
-    """An aiobotocore S3 client context manager: the application's key, or the root credentials
-    (`root=True`: bootstrap and readiness probes only, never a service)."""
-    access, secret = ((settings.s3_root_user, settings.s3_root_password) if root
-                      else (settings.s3_access_key, settings.s3_secret_key))
-    return get_session().create_client(
-        "s3",
-        endpoint_url=endpoint_url or settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        aws_access_key_id=access,
-        aws_secret_access_key=secret,
-        # SigV4 everywhere (presigned URLs too: botocore would otherwise presign with SigV2) and
-        # path-style addressing, which MinIO on 127.0.0.1 needs.
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
 
 
 def app_policy_name(settings: Settings) -> str:

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
-from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy
+from cassandra.cluster import Session
 
 from chat4all_app.settings import Settings
 
@@ -65,22 +64,6 @@ def load_migrations() -> list[Migration]:
     if len(set(versions)) != len(versions):
         raise MigrationError(f"duplicate migration versions: {versions}")
     return found
-
-
-def connect(settings: Settings, connect_timeout: float = 10) -> tuple[Cluster, Session]:
-    profile = ExecutionProfile(
-        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc))
-    cluster = Cluster(
-        contact_points=list(settings.cassandra_hosts),
-        port=settings.cassandra_port,
-        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-        protocol_version=5,
-        connect_timeout=connect_timeout,
-        # Retry a lost node every <= 5 s (driver default backs off to 10 min): a restarted
-        # Cassandra is used again within seconds, without restarting our workers.
-        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
-    )
-    return cluster, cluster.connect()
 
 
 def migrate(settings: Settings, session: Session) -> list[str]:

@@ -1,9 +1,14 @@
-"""HTTP client of an external messaging provider (WhatsApp/Instagram-style send API)."""
+"""HTTP client of an external messaging provider (WhatsApp/Instagram-style send API).
+
+A resource of the connector process (`lifecycle.own`): `start()` opens its HTTP session (no
+request is sent), `stop()` closes it and its pooled connections.
+"""
 
 from __future__ import annotations
 
 import aiohttp
 
+from chat4all_app.lifecycle import NotRunning
 from chat4all_app.observability.correlation import HTTP_HEADER
 from chat4all_app.records import OutboundMessage
 
@@ -26,9 +31,18 @@ class ProviderClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._http: aiohttp.ClientSession | None = None
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
+    async def start(self) -> None:
+        if self._http is None:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
+
+    async def stop(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            raise NotRunning("the provider client is not running: send() before start() or after stop()")
         return self._http
 
     @staticmethod

@@ -1,8 +1,9 @@
 """The S3 side of files: streamed multipart writes, presigned multipart, presigned reads.
 
-One long-lived aiobotocore client per process (opened on first use). Presigned URLs are computed
-locally with a second client whose endpoint is the one *clients* reach (`S3_PUBLIC_URL`), since
-the host is part of the signature.
+An `ObjectStore` is a resource of the API process (`lifecycle.own`): `start()` opens its two
+long-lived aiobotocore clients (no request is sent: botocore loads its S3 model once, not
+mid-upload), `stop()` closes them. Presigned URLs are computed locally with the second client,
+whose endpoint is the one *clients* reach (`S3_PUBLIC_URL`), since the host is part of the signature.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import hashlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from aiobotocore.client import AioBaseClient
 from botocore.exceptions import ClientError
 
-from chat4all_app.bootstrap.bucket import s3_client
+from chat4all_app.files.s3 import s3_client
+from chat4all_app.lifecycle import NotRunning
 from chat4all_app.settings import Settings
 
 READ_CHUNK = 1024 * 1024
@@ -53,33 +56,35 @@ def error_code(exc: ClientError) -> str:
 @dataclass
 class ObjectStore:
     settings: Settings
-    _clients: dict = field(default_factory=dict)
-    # Clients live as long as the process (no close: the API exits with its clients).
+    # public: the client that presigns URLs for clients; private: the one the API itself calls.
+    _clients: dict[bool, AioBaseClient] = field(default_factory=dict)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def bucket(self) -> str:
         return self.settings.s3_bucket
 
-    async def _client(self, public: bool = False):
-        name = "public" if public else "private"
-        if name not in self._clients:
-            async with self._lock:
-                if name not in self._clients:
-                    endpoint = (self.settings.s3_public_url or None) if public else None
-                    self._clients[name] = await self._stack.enter_async_context(
-                        s3_client(self.settings, endpoint_url=endpoint))
-        return self._clients[name]
+    async def start(self) -> None:
+        if self._clients:
+            return
+        for public in (False, True):
+            endpoint = (self.settings.s3_public_url or None) if public else None
+            self._clients[public] = await self._stack.enter_async_context(
+                s3_client(self.settings, endpoint_url=endpoint))
 
-    async def open(self) -> None:
-        """Create both clients up front (botocore loads its S3 model once, not mid-upload)."""
-        await self._client()
-        await self._client(public=True)
+    async def stop(self) -> None:
+        self._clients.clear()
+        await self._stack.aclose()  # closes the clients' HTTP sessions; a second call does nothing
+
+    def _client(self, public: bool = False) -> AioBaseClient:
+        try:
+            return self._clients[public]
+        except KeyError:
+            raise NotRunning("the object store is not running: used before start() or after stop()") from None
 
     async def ping(self) -> None:
         """The bucket answers (health check)."""
-        await (await self._client()).head_bucket(Bucket=self.bucket)
+        await self._client().head_bucket(Bucket=self.bucket)
 
     # --- streamed upload (the API relays the bytes) --------------------------------------------
 
@@ -91,7 +96,7 @@ class ObjectStore:
         part in flight while the next one is read. Any failure — including going past
         `max_bytes` — aborts the multipart upload, so no orphaned parts are left behind.
         """
-        s3 = await self._client()
+        s3 = self._client()
         part_size = self.settings.file_part_bytes
         digest, size, buffer = hashlib.sha256(), 0, bytearray()
         upload_id: str | None = None
@@ -147,7 +152,7 @@ class ObjectStore:
     # --- presigned multipart (the client sends the bytes to S3 itself) -------------------------
 
     async def start_multipart(self, key: str, content_type: str) -> str:
-        s3 = await self._client()
+        s3 = self._client()
         resp = await s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)
         return resp["UploadId"]
 
@@ -156,7 +161,7 @@ class ObjectStore:
         """A presigned PUT per part, bound to its exact length: Content-Length is one of the
         signed headers (X-Amz-SignedHeaders=content-length;host), so S3 refuses (403) a body of
         any other size when it arrives, not only at `complete`."""
-        s3 = await self._client(public=True)
+        s3 = self._client(public=True)
         return [{"part_number": n, "size_bytes": length,
                  "url": await s3.generate_presigned_url(
                      "upload_part", ExpiresIn=ttl_s,
@@ -165,7 +170,7 @@ class ObjectStore:
                 for n, length in sorted(lengths.items())]
 
     async def stored_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        s3 = await self._client()
+        s3 = self._client()
         found, marker = [], 0
         while True:
             try:
@@ -182,7 +187,7 @@ class ObjectStore:
 
     async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> int:
         """Assemble the parts; return the object's size."""
-        s3 = await self._client()
+        s3 = self._client()
         try:
             await s3.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id,
@@ -198,7 +203,7 @@ class ObjectStore:
         return (await s3.head_object(Bucket=self.bucket, Key=key))["ContentLength"]
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
-        s3 = await self._client()
+        s3 = self._client()
         try:
             await s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except ClientError as exc:
@@ -209,7 +214,7 @@ class ObjectStore:
 
     async def sha256(self, key: str) -> str:
         """Hash an object by streaming it (resumable uploads: the API never saw the bytes)."""
-        s3 = await self._client()
+        s3 = self._client()
         digest = hashlib.sha256()
         resp = await s3.get_object(Bucket=self.bucket, Key=key)
         async with resp["Body"] as body:
@@ -218,10 +223,10 @@ class ObjectStore:
         return digest.hexdigest()
 
     async def delete(self, key: str) -> None:
-        await (await self._client()).delete_object(Bucket=self.bucket, Key=key)
+        await self._client().delete_object(Bucket=self.bucket, Key=key)
 
     async def download_url(self, key: str, filename: str, ttl_s: int) -> str:
-        s3 = await self._client(public=True)
+        s3 = self._client(public=True)
         return await s3.generate_presigned_url(
             "get_object", ExpiresIn=ttl_s,
             Params={"Bucket": self.bucket, "Key": key,

@@ -101,7 +101,8 @@ class ReceiptQueue:
                 await self.wakeup.wait()
             wait = self.pending[0][0] - time.monotonic()
             await asyncio.sleep(max(wait, 0) + self.config.receipt_batch_ms / 1000)
-            now, batch = time.monotonic(), []
+            now = time.monotonic()
+            batch: list[dict] = []
             while self.pending and self.pending[0][0] <= now and len(batch) < self.config.receipt_batch_max:
                 batch.append({**self.pending.popleft()[1], "at": time.time()})
             if batch:
@@ -169,10 +170,16 @@ class Provider:
     def receipts(self, url: str) -> ReceiptQueue:
         queue = self.queues.get(url)
         if queue is None:
-            queue = self.queues[url] = ReceiptQueue(url, self.http, self.config, self.webhook_secret,
+            queue = self.queues[url] = ReceiptQueue(url, self.session(), self.config, self.webhook_secret,
                                                     lambda n: self.ledger.receipt_batches.append(n))
             self.tasks.add(asyncio.create_task(queue.flush_forever()))
         return queue
+
+    def session(self) -> ClientSession:
+        """The HTTP client, created on startup: requests are served only after it."""
+        if self.http is None:
+            raise RuntimeError("the mock provider is not started")
+        return self.http
 
     async def get_config(self, request: web.Request) -> web.Response:
         return web.json_response(asdict(self.config))
@@ -214,7 +221,8 @@ class Provider:
     async def _stop(self, _app: web.Application) -> None:
         for task in list(self.tasks):
             task.cancel()
-        await self.http.close()
+        if self.http is not None:
+            await self.http.close()
 
 
 def main() -> None:

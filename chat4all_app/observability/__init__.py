@@ -1,1 +1,1 @@
-"""Metrics and their HTTP exposition."""
+"""Metrics, /health probes and reports, JSON logs, correlation ids, heartbeats and their monitor."""

@@ -31,17 +31,19 @@ class KafkaProbe:
 
     settings: Settings
     _client: AIOKafkaClient | None = None
-    _connecting: asyncio.Future | None = None
+    _connecting: asyncio.Future[AIOKafkaClient] | None = None
 
     async def __call__(self) -> None:
-        if self._client is None:
+        if self._client is not None:
+            client = self._client
+        else:
             # One shared, shielded bootstrap: a probe that times out must not leave a client behind.
             if self._connecting is None or self._connecting.done():
                 self._connecting = asyncio.ensure_future(self._bootstrap())
-            await asyncio.shield(self._connecting)
-        await self._client.fetch_all_metadata()
+            client = await asyncio.shield(self._connecting)
+        await client.fetch_all_metadata()
 
-    async def _bootstrap(self) -> None:
+    async def _bootstrap(self) -> AIOKafkaClient:
         client = AIOKafkaClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
                                 client_id="chat4all-health",
                                 request_timeout_ms=int(self.settings.health_timeout_s * 1000))
@@ -51,6 +53,7 @@ class KafkaProbe:
             await client.close()
             raise
         self._client = client
+        return client
 
 
 def cassandra_probe(store: CassandraStore) -> Probe:

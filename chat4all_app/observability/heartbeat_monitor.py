@@ -12,15 +12,19 @@ source is silent (for cron or a healthcheck).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import select
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import orjson
+
+from chat4all_app.settings import Settings, environ_values
 
 BLOCK = 256 * 1024
 BACKFILL_MAX_BYTES = 64 * 1024 * 1024  # how far back a busy log is searched for its last heartbeat
@@ -160,10 +164,15 @@ def emit(event: dict) -> None:
     sys.stdout.flush()
 
 
+def logs_dir() -> str:
+    """CHAT4ALL_LOGS alone: the monitor needs no other setting, so no other one can stop it."""
+    return Settings.from_env(environ_values(["CHAT4ALL_LOGS"])).logs_dir
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logs", type=Path, default=Path(os.environ.get("CHAT4ALL_LOGS", "state/logs")),
-                        help="directory of the local stack's log files (default state/logs)")
+    parser.add_argument("--logs", type=Path, default=Path(logs_dir()),
+                        help="directory of the local stack's log files (default: CHAT4ALL_LOGS)")
     parser.add_argument("--stdin", action="store_true", help="read `docker compose logs -f` from stdin")
     parser.add_argument("--silence", type=float, default=60.0, help="alert after this many seconds")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between checks")
@@ -171,15 +180,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     watch = Watch(args.silence)
-    follower = None if args.stdin else FileFollower(args.logs)
-    stdin = StdinFollower() if args.stdin else None
-    if follower and not args.logs.is_dir():
-        parser.error(f"{args.logs} is not a directory (is the local stack up?)")
+    read: Callable[[], list[tuple[str, str]]]
+    if args.stdin:
+        read = functools.partial(StdinFollower().read, args.interval)
+    else:
+        if not args.logs.is_dir():
+            parser.error(f"{args.logs} is not a directory (is the local stack up?)")
+        read = FileFollower(args.logs).read
     emit({"event": "WATCHING", "message": f"alerting after {args.silence:.0f}s without a heartbeat",
           "logs": "stdin" if args.stdin else str(args.logs)})
     while True:
         try:
-            lines = stdin.read(args.interval) if stdin else follower.read()
+            lines = read()
         except EOFError:
             return 0
         for source, text in lines:

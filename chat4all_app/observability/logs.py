@@ -19,7 +19,7 @@ import socket
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, TextIO, cast
 
 import orjson
 import structlog
@@ -45,7 +45,7 @@ class LineBuffer:
     At thousands of messages/s a line per message per hop is thousands of writes (and wake-ups of
     whatever reads the pipe); chunks cost a fraction. Loggers call `flush()` after every line, so
     that is a no-op; `drain()` writes. A SIGKILL loses at most `interval_s` of lines; a normal exit
-    and `restart_in_place` drain first.
+    and `restart_in_place` drain first. Nothing runs until `start()` (called by `configure()`).
     """
 
     def __init__(self, stream, max_bytes: int = 64 * 1024, interval_s: float = 0.1):
@@ -54,6 +54,14 @@ class LineBuffer:
         self._size = 0
         self._lock = threading.Lock()  # guards the list: held only to append or swap it
         self._write_lock = threading.Lock()  # keeps chunks in order on the stream
+        self._started = False
+
+    def start(self) -> None:
+        """Drain every `interval_s` on a thread of its own, and once more at exit (idempotent)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
         threading.Thread(target=self._drain_forever, name="log-drain", daemon=True).start()
         atexit.register(self.drain)
 
@@ -81,7 +89,8 @@ class LineBuffer:
                 self.stream.flush()
             except Exception as exc:  # e.g. stdout closed at shutdown: say so where we still can
                 with contextlib.suppress(Exception):
-                    sys.__stderr__.write(f"log lines lost ({len(chunk)} bytes): {exc!r}\n")
+                    if sys.__stderr__ is not None:  # None: no stderr at all (e.g. pythonw)
+                        sys.__stderr__.write(f"log lines lost ({len(chunk)} bytes): {exc!r}\n")
 
     def _drain_forever(self) -> None:
         while True:
@@ -91,6 +100,7 @@ class LineBuffer:
 
 # One buffer per process for structlog and the standard library, so their lines stay whole and
 # in order. It writes to the real stdout: Faust's worker replaces `sys.stdout` with a logging proxy.
+# Created here because `logging_config` names it; `configure()` starts it.
 STDOUT = LineBuffer(sys.__stdout__)
 drain = STDOUT.drain
 
@@ -125,10 +135,12 @@ def _shared(service: str, instance_id: str) -> list[Processor]:
 
 
 def configure(service: str, instance_id: str, level: str = "INFO") -> None:
-    """structlog for our own code, onto the shared stdout buffer."""
+    """structlog for our own code, onto the shared stdout buffer, which starts draining now."""
+    STDOUT.start()
     structlog.configure(
         processors=[*_shared(service, instance_id), _render],
-        logger_factory=structlog.WriteLoggerFactory(file=STDOUT),
+        # WriteLogger calls only write() and flush(), which LineBuffer provides, not all of TextIO.
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, STDOUT)),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )

@@ -58,7 +58,7 @@ MESSAGES_SENT = Counter(
 CONNECTOR_API_DURATION = Histogram(
     "connector_api_duration_seconds", "Time of one provider API call.", ["channel"],
     buckets=LATENCY_BUCKETS)
-# Encoding: connectors.breaker.STATE_VALUE.
+# Encoding: connectors.circuit_state.CircuitState.gauge.
 CIRCUIT_STATE = Gauge("circuit_breaker_state", "0 closed, 1 open, 2 half-open.", ["channel"])
 CIRCUIT_TRANSITIONS = Counter(
     "circuit_breaker_transitions", "Circuit state changes.", ["channel", "from", "to"])

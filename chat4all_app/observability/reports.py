@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from chat4all_app.observability import activity
-from chat4all_app.observability.health import KafkaProbe, cassandra_probe, check_all, now_iso, overall
+from chat4all_app.observability.health import KafkaProbe, Probe, cassandra_probe, check_all, now_iso, overall
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 
@@ -23,7 +23,8 @@ Report = Callable[[], Awaitable[dict]]
 
 
 def api_report(settings: Settings, store: CassandraStore, objects: ObjectStore) -> Report:
-    probes = {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store), "s3": objects.ping}
+    probes: dict[str, Probe] = {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store),
+                                "s3": objects.ping}
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -31,7 +32,7 @@ def api_report(settings: Settings, store: CassandraStore, objects: ObjectStore) 
     return report
 
 
-def _worker_probes(settings: Settings, store: CassandraStore) -> dict:
+def _worker_probes(settings: Settings, store: CassandraStore) -> dict[str, Probe]:
     return {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store)}
 
 

@@ -5,9 +5,12 @@
 
 from chat4all_app.faust_app import make_app
 from chat4all_app.files.objects import ObjectStore
+from chat4all_app.lifecycle import own
 from chat4all_app.observability import heartbeat
 from chat4all_app.observability.reports import api_report
+from chat4all_app.publisher import Publisher
 from chat4all_app.settings import load
+from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.web import (
     auth_views,
     conversation_views,
@@ -16,26 +19,31 @@ from chat4all_app.web import (
     message_views,
     metrics_view,
 )
-from chat4all_app.web.context import ApiContext
+from chat4all_app.web.context import ApiServices, attach
 from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.http_metrics import http_metrics
+from chat4all_app.web.server import aiohttp_app
 
 settings = load("api", "jwt_secret", "s3_access_key", "s3_secret_key")
 app = make_app("api", settings)
 # Web + producer only: the API joins no consumer group, so API processes scale freely.
 app.producer_only = True
 
-ctx = ApiContext.from_settings(settings)
-auth_views.install(app, ctx)
-conversation_views.install(app, ctx)
-message_views.install(app, ctx)
+# The process's connections (Cassandra, the Kafka producer, S3).
+store = CassandraStore(settings)
+publisher = Publisher(settings)
 objects = ObjectStore(settings)
-file_views.install(app, ctx, objects)
-app.task(objects.open)
+own(app, store, publisher, objects)  # started before the web server, stopped after it
+
+attach(app, ApiServices.assemble(settings, store, publisher, objects))
+auth_views.install(app)
+conversation_views.install(app)
+message_views.install(app)
+file_views.install(app)
 metrics_view.install(app)
-health = api_report(settings, ctx.store, objects)
+health = api_report(settings, store, objects)
 health_view.install(app, health)
 heartbeat.install(app, settings, health)
 # Outermost first: metrics see the final status; every response (errors too) carries its id.
-app.web.web_app.middlewares.extend([http_metrics, correlation_ids, json_errors])
+aiohttp_app(app.web).middlewares.extend([http_metrics, correlation_ids, json_errors])

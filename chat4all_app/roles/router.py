@@ -7,19 +7,22 @@ from chat4all_app.agents import router as router_agent
 from chat4all_app.agents import status as status_agent
 from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.faust_app import make_app
+from chat4all_app.lifecycle import own
 from chat4all_app.observability import heartbeat
 from chat4all_app.observability.reports import router_report
 from chat4all_app.settings import load
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
-from chat4all_app.tables.state import routed_table, status_table
+from chat4all_app.tables.state import MessageStatuses, RoutedMessages
 from chat4all_app.topics import channel_topic, messages_topic, status_topic
 from chat4all_app.web import health_view, metrics_view
 from chat4all_app.web.errors import json_errors
+from chat4all_app.web.server import aiohttp_app
 
 settings = load("router")
 app = make_app("router", settings, origin=__name__)
 store = CassandraStore(settings)
+own(app, store)  # connected before the agents start, closed after they stopped
 dead_letters = DeadLetters(app, settings)
 
 messages = messages_topic(app, settings)
@@ -29,17 +32,17 @@ channels = {c: channel_topic(app, settings, c) for c in settings.channels}
 route = router_agent.install(
     app,
     router_agent.Router(settings, store, channels,
-                        routed_table(app, settings.topic_messages_partitions), dead_letters),
+                        RoutedMessages.declare(app, settings.topic_messages_partitions), dead_letters),
     messages)
 apply_status = status_agent.install(
     app,
-    status_agent.StatusApplier(settings, store, status_table(app, settings.topic_partitions),
+    status_agent.StatusApplier(settings, store, MessageStatuses.declare(app, settings.topic_partitions),
                                dead_letters),
     statuses)
-inspect_tables = inspect.command(app, ["routed-messages", "message-status"])
+inspect_tables = inspect.command(app, [RoutedMessages.NAME, MessageStatuses.NAME])
 metrics_view.install(app)
 health = router_report(settings, store)
 health_view.install(app, health)
 heartbeat.install(app, settings, health)
 # Unknown paths, wrong methods and bugs answer JSON here too, like on the API and connectors.
-app.web.web_app.middlewares.append(json_errors)
+aiohttp_app(app.web).middlewares.append(json_errors)

@@ -1,29 +1,76 @@
-"""An asyncio face for cassandra-driver: lazy connect, prepared statements, awaitable queries."""
+"""An asyncio face for cassandra-driver: lazy connect, prepared statements, awaitable queries.
+
+`connect()` is the one way any code here (the store, `chat4all migrate`, tools) opens a cluster.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections.abc import Sequence
 from typing import Any
 
 from cassandra import InvalidRequest
-from cassandra.cluster import Cluster, ResponseFuture, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from chat4all_app.bootstrap.cassandra_schema import connect
+from chat4all_app.lifecycle import NotRunning
 from chat4all_app.settings import Settings
 
 
+def connect(settings: Settings, connect_timeout: float = 10) -> tuple[Cluster, Session]:
+    """A connected cluster and session (blocking: from asyncio, run it in a thread). The caller
+    owns the cluster and shuts it down; a failed connect shuts its own down."""
+    profile = ExecutionProfile(
+        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc))
+    cluster = Cluster(
+        contact_points=list(settings.cassandra_hosts),
+        port=settings.cassandra_port,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        protocol_version=5,
+        connect_timeout=connect_timeout,
+        # Retry a lost node every <= 5 s (driver default backs off to 10 min): a restarted
+        # Cassandra is used again within seconds, without restarting our workers.
+        reconnection_policy=ExponentialReconnectionPolicy(base_delay=0.5, max_delay=5.0),
+    )
+    try:
+        return cluster, cluster.connect()
+    except BaseException:
+        cluster.shutdown()  # its event loop and executor threads would outlive the failure
+        raise
+
+
 class CassandraStore:
+    """A process's Cassandra session, a resource (`lifecycle.own`): `start()` does no I/O (the
+    session connects on first use, so a worker starts while Cassandra is down), `stop()` shuts
+    the driver's cluster down (connections and threads)."""
+
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._running = False
         self._cluster: Cluster | None = None
         self._session: Session | None = None
         self._prepared: dict[str, Any] = {}
         self._connecting: asyncio.Future | None = None
 
+    async def start(self) -> None:
+        self._running = True
+
+    async def stop(self) -> None:
+        self._running = False
+        if self._connecting is not None and not self._connecting.done():
+            with contextlib.suppress(Exception):  # a connect in flight: let it end, then close it
+                await asyncio.shield(self._connecting)
+        cluster, self._cluster, self._session = self._cluster, None, None
+        self._prepared.clear()
+        if cluster is not None:
+            await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
+
     async def session(self) -> Session:
+        if not self._running:
+            raise NotRunning("the Cassandra store is not running: used before start() or after stop()")
         if self._session is None:
             # One shared attempt, shielded: a caller that times out (a /health probe) must not
             # leave a half-made Cluster behind while the next caller starts another.
@@ -35,7 +82,11 @@ class CassandraStore:
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
         cluster, session = await loop.run_in_executor(None, connect, self.settings)
-        session.set_keyspace(self.settings.cassandra_keyspace)
+        try:
+            session.set_keyspace(self.settings.cassandra_keyspace)
+        except BaseException:
+            await loop.run_in_executor(None, cluster.shutdown)
+            raise
         self._cluster, self._session = cluster, session
 
     async def _prepare(self, session: Session, cql: str) -> PreparedStatement:

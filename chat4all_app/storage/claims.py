@@ -34,22 +34,13 @@ from cassandra.cluster import Session
 from cassandra.concurrent import execute_concurrent_with_args
 
 from chat4all_app.ids import accepted_epoch
+from chat4all_app.recipients import Recipient
 from chat4all_app.storage.cassandra import CassandraStore
 
 _CLAIM = ("INSERT INTO message_claims (message_id, conversation_id, sender_id, fingerprint, "
           "accepted_id, accepted_at) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS")
 _READ = ("SELECT conversation_id, sender_id, fingerprint, accepted_id, accepted_at "
          "FROM message_claims WHERE message_id = ?")
-
-
-def canonical_recipient(recipient: str | None) -> str | None:
-    """A member's user id in canonical form; a channel address ("whatsapp:+55...") as given."""
-    if recipient is None or ":" in recipient:
-        return recipient
-    try:
-        return str(uuid.UUID(recipient))
-    except ValueError:
-        return recipient
 
 
 def fingerprint(sender_id: uuid.UUID | str, conversation_id: uuid.UUID | str, content: str,
@@ -117,9 +108,10 @@ def backfill(session: Session, only: Iterable[uuid.UUID] | None = None, chunk: i
             msg = result.one()
             if msg is None or msg.sender_id is None:
                 continue
+            recipient = msg.recipient_id and str(Recipient.read(msg.recipient_id))  # canonical
             claims.append((r.message_id, r.conversation_id, msg.sender_id,
-                           fingerprint(msg.sender_id, r.conversation_id, msg.content,
-                                       canonical_recipient(msg.recipient_id), msg.file_id),
+                           fingerprint(msg.sender_id, r.conversation_id, msg.content, recipient,
+                                       msg.file_id),
                            r.accepted_id, accepted_epoch(str(r.accepted_id))))
         for ok, result in execute_concurrent_with_args(session, insert, claims, concurrency=32):
             if not ok:

@@ -1,1 +1,1 @@
-"""RocksDB-backed Faust tables: deduplication and circuit-breaker state."""
+"""RocksDB-backed Faust tables: typed facades (state.py), read from outside a worker (inspect.py)."""

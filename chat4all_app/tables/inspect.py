@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import faust
 from faust.cli import option
@@ -32,8 +33,8 @@ def entries(tabledir: Path, table: str) -> Iterator[tuple[int, str, str]]:
         db = Rdict(str(path), options=Options(raw_mode=True), access_type=AccessType.read_only())
         try:
             for key, value in db.items():
-                if key != OFFSET_KEY:
-                    yield partition, key.decode(errors="replace"), value.decode(errors="replace")
+                if key != OFFSET_KEY:  # raw_mode: keys are the stored bytes (rocksdict types any key)
+                    yield partition, cast(bytes, key).decode(errors="replace"), value.decode(errors="replace")
         finally:
             db.close()
 

@@ -1,13 +1,26 @@
-"""The router's RocksDB tables, keyed "<conversation_id>:<message_id>".
+"""The workers' RocksDB tables, each behind a small typed facade.
+
+Router: `RoutedMessages` (deduplication) and `MessageStatuses` (latest status per message).
+Each connector: `SentMessages` (never send twice) and `CircuitSnapshots` (its breaker's state).
+
+Underneath, every Faust table keeps the encoding it always had: `str -> str`, keyed by the text
+"<conversation_id>:<message_id>" (`MessageKey.encode`), values as plain strings (the circuit
+table: channel -> BreakerSnapshot JSON). The facades convert only at their edge, so the RocksDB
+databases under state/data and the Kafka changelogs written before these types still read, byte
+for byte, and `inspect-tables` shows the same keys.
 
 The messages and status topics are keyed by conversation_id, so a table key always arrives on the
-same partition as the events that read and write it.
+same partition as the events that read and write it (see `workarounds.table_scope`).
 """
 
 from __future__ import annotations
 
-import faust
+from typing import NamedTuple, Protocol
 
+import faust
+from faust.types import TableT
+
+from chat4all_app.delivery_status import Status
 from chat4all_app.records import BreakerSnapshot
 
 # Faust's RocksDB defaults are sized for big servers (2 GiB block cache per partition database);
@@ -19,30 +32,111 @@ ROCKSDB_OPTIONS = {
 }
 
 
-def message_key(conversation_id: str, message_id: str) -> str:
-    return f"{conversation_id}:{message_id}"
+class AboutAMessage(Protocol):
+    conversation_id: str
+    message_id: str
 
 
-def routed_table(app: faust.App, partitions: int) -> faust.Table:
+class MessageKey(NamedTuple):
+    """A message's key in the per-message tables."""
+
+    conversation_id: str
+    message_id: str
+
+    @classmethod
+    def of(cls, record: AboutAMessage) -> MessageKey:
+        return cls(record.conversation_id, record.message_id)
+
+    def encode(self) -> str:
+        """The table's key text (unchanged since the first release: existing state depends on it)."""
+        return f"{self.conversation_id}:{self.message_id}"
+
+
+def _table(app: faust.App, name: str, partitions: int, description: str,
+           value_type: type = str) -> TableT:
+    return app.Table(name, key_type=str, value_type=value_type, partitions=partitions,
+                     options=ROCKSDB_OPTIONS, help=description)
+
+
+class RoutedMessages:
     """Deduplication: message key -> accepted_id of the first acceptance that was routed."""
-    return app.Table("routed-messages", key_type=str, value_type=str, partitions=partitions,
-                     options=ROCKSDB_OPTIONS,
-                     help="message keys already stored and forwarded (effectively-once)")
+
+    NAME = "routed-messages"
+
+    def __init__(self, table: TableT):
+        self.table = table
+
+    @classmethod
+    def declare(cls, app: faust.App, partitions: int) -> RoutedMessages:
+        return cls(_table(app, cls.NAME, partitions,
+                          "message keys already stored and forwarded (effectively-once)"))
+
+    def __contains__(self, key: MessageKey) -> bool:
+        return key.encode() in self.table
+
+    def add(self, key: MessageKey, accepted_id: str) -> None:
+        self.table[key.encode()] = accepted_id
 
 
-def status_table(app: faust.App, partitions: int) -> faust.Table:
+class MessageStatuses:
     """Latest applied status per message, so transitions stay monotonic without reading Cassandra."""
-    return app.Table("message-status", key_type=str, value_type=str, partitions=partitions,
-                     options=ROCKSDB_OPTIONS, help="latest status applied per message")
+
+    NAME = "message-status"
+
+    def __init__(self, table: TableT):
+        self.table = table
+
+    @classmethod
+    def declare(cls, app: faust.App, partitions: int) -> MessageStatuses:
+        return cls(_table(app, cls.NAME, partitions, "latest status applied per message"))
+
+    def get(self, key: MessageKey) -> Status | None:
+        stored = self.table.get(key.encode())
+        return Status(stored) if stored else None
+
+    def set(self, key: MessageKey, status: Status) -> None:
+        self.table[key.encode()] = status.value
 
 
-def sent_table(app: faust.App, channel: str, partitions: int) -> faust.Table:
-    """Messages the provider accepted (or refused for good): a replay never sends them again."""
-    return app.Table(f"sent-{channel}", key_type=str, value_type=str, partitions=partitions,
-                     options=ROCKSDB_OPTIONS, help=f"message keys already sent to {channel}")
+class SentMessages:
+    """Messages the provider accepted (SENT) or refused for good (FAILED): a replay never sends them again."""
+
+    def __init__(self, table: TableT):
+        self.table = table
+
+    @staticmethod
+    def name(channel: str) -> str:
+        return f"sent-{channel}"
+
+    @classmethod
+    def declare(cls, app: faust.App, channel: str, partitions: int) -> SentMessages:
+        return cls(_table(app, cls.name(channel), partitions, f"message keys already sent to {channel}"))
+
+    def __contains__(self, key: MessageKey) -> bool:
+        return key.encode() in self.table
+
+    def add(self, key: MessageKey, outcome: Status) -> None:
+        self.table[key.encode()] = outcome.value
 
 
-def breaker_table(app: faust.App, channel: str) -> faust.Table:
-    """The channel's circuit-breaker snapshot (one key, one partition)."""
-    return app.Table(f"circuit-{channel}", key_type=str, value_type=BreakerSnapshot, partitions=1,
-                     options=ROCKSDB_OPTIONS, help=f"circuit breaker state of {channel}")
+class CircuitSnapshots:
+    """A channel's circuit-breaker snapshot (one key, the channel; one partition)."""
+
+    def __init__(self, table: TableT):
+        self.table = table
+
+    @staticmethod
+    def name(channel: str) -> str:
+        return f"circuit-{channel}"
+
+    @classmethod
+    def declare(cls, app: faust.App, channel: str) -> CircuitSnapshots:
+        return cls(_table(app, cls.name(channel), 1, f"circuit breaker state of {channel}",
+                          value_type=BreakerSnapshot))
+
+    def get(self, channel: str) -> BreakerSnapshot | None:
+        """The snapshot as stored: Faust decodes it without checking it (`agents.decode` does)."""
+        return self.table.get(channel)
+
+    def set(self, snapshot: BreakerSnapshot) -> None:
+        self.table[snapshot.channel] = snapshot

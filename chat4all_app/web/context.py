@@ -1,41 +1,64 @@
-"""What the API's views share: settings, Cassandra, the Kafka publisher, tokens, authorization."""
+"""What the API's views share: the services (attached to the web app), and who is calling.
+
+Views are module-level classes deriving from ApiView: `self.services` is the ApiServices that
+roles/api.py assembled and `attach`ed to the app before installing the views.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import faust
 from aiohttp import web
-from faust.web.exceptions import AuthenticationFailed, NotAuthenticated, NotFound, PermissionDenied
+from faust.web.exceptions import AuthenticationFailed, NotAuthenticated
 
+from chat4all_app.auth.accounts import Accounts
+from chat4all_app.auth.throttle import LoginThrottle, TrustedProxies
 from chat4all_app.auth.tokens import InvalidToken, TokenIssuer
-from chat4all_app.lru import LruCache
-from chat4all_app.publisher import Publisher
+from chat4all_app.files.cassandra import CassandraFiles
+from chat4all_app.files.uploads import Objects, Uploads
+from chat4all_app.messaging.cassandra import CassandraConversations, CassandraMessages
+from chat4all_app.messaging.conversations import Conversations
+from chat4all_app.messaging.membership import Membership
+from chat4all_app.messaging.ports import EventPublisher
+from chat4all_app.messaging.reading import MessageReader
+from chat4all_app.messaging.sending import MessageIntake
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
-from chat4all_app.storage.conversations import Conversation, get_conversation
-from chat4all_app.storage.files import FileRecord, get_file
-
-_CACHE_SIZE = 10_000
+from chat4all_app.web.server import aiohttp_app
 
 
-@dataclass
-class ApiContext:
+@dataclass(frozen=True)
+class ApiServices:
     settings: Settings
-    store: CassandraStore
-    publisher: Publisher
     tokens: TokenIssuer
-    # Membership never changes after creation, so conversations are safe to cache.
-    _conversations: LruCache[Conversation] = field(default_factory=lambda: LruCache(_CACHE_SIZE))
-    # A stored file's metadata never changes either.
-    _files: LruCache[FileRecord] = field(default_factory=lambda: LruCache(_CACHE_SIZE))
+    trusted_proxies: TrustedProxies
+    accounts: Accounts
+    conversations: Conversations
+    intake: MessageIntake
+    reader: MessageReader
+    uploads: Uploads
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ApiContext:
-        return cls(settings, CassandraStore(settings), Publisher(settings),
-                   TokenIssuer(settings.jwt_secret, settings.jwt_ttl_s))
+    def assemble(cls, settings: Settings, store: CassandraStore, publisher: EventPublisher,
+                 objects: Objects) -> ApiServices:
+        tokens = TokenIssuer(settings.jwt_secret, settings.jwt_ttl_s)
+        conversations = CassandraConversations(store)
+        membership = Membership(conversations)
+        messages = CassandraMessages(store)
+        return cls(
+            settings, tokens, TrustedProxies(settings.trusted_proxies),
+            Accounts(store, LoginThrottle(settings, store), tokens),
+            Conversations(conversations),
+            MessageIntake(membership, messages, publisher, settings.topic_messages, settings.channels,
+                          settings.max_content_bytes),
+            MessageReader(membership, messages, publisher, settings.topic_status),
+            Uploads(membership, CassandraFiles(store), objects, settings.file_max_bytes,
+                    settings.file_part_bytes))
 
     def authenticate(self, request: web.Request) -> uuid.UUID:
+        """The caller's user id from `Authorization: Bearer <token>` (401 without a valid one)."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -45,18 +68,15 @@ class ApiContext:
         except InvalidToken as exc:
             raise AuthenticationFailed(str(exc)) from None
 
-    async def conversation(self, conversation_id: uuid.UUID) -> Conversation:
-        conv = await self._conversations.get_or_load(
-            conversation_id, lambda: get_conversation(self.store, conversation_id))
-        if conv is None:
-            raise NotFound(f"conversation {conversation_id} not found")
-        return conv
 
-    async def member_conversation(self, conversation_id: uuid.UUID, user_id: uuid.UUID) -> Conversation:
-        conv = await self.conversation(conversation_id)
-        if user_id not in conv.participant_ids:
-            raise PermissionDenied("you are not a member of this conversation")
-        return conv
+SERVICES = web.AppKey("chat4all_api_services", ApiServices)
 
-    async def file(self, file_id: uuid.UUID) -> FileRecord | None:
-        return await self._files.get_or_load(file_id, lambda: get_file(self.store, file_id))
+
+def attach(app: faust.App, services: ApiServices) -> None:
+    aiohttp_app(app.web)[SERVICES] = services
+
+
+class ApiView(faust.web.View):
+    @property
+    def services(self) -> ApiServices:
+        return aiohttp_app(self.web)[SERVICES]

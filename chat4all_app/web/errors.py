@@ -1,4 +1,6 @@
-"""Every error leaves the API as JSON `{"error": ...}` with the right status, never a traceback."""
+"""Every error leaves the API as JSON `{"error": ...}` with the right status, never a traceback.
+
+The one place where the service layer's refusals (chat4all_app.errors) become HTTP statuses."""
 
 from __future__ import annotations
 
@@ -10,12 +12,20 @@ from cassandra import CoordinationFailure, OperationTimedOut, Timeout, Unavailab
 from cassandra.cluster import NoHostAvailable
 from faust.web.exceptions import WebError
 
+from chat4all_app import errors
+from chat4all_app.auth.throttle import Throttled
+
 log = logging.getLogger(__name__)
 
-
-class Conflict(WebError):
-    code = http.HTTPStatus.CONFLICT
-    detail = "Conflict."
+STATUS_OF_REFUSAL: dict[type[errors.Refused], http.HTTPStatus] = {
+    errors.Invalid: http.HTTPStatus.BAD_REQUEST,
+    errors.Unauthenticated: http.HTTPStatus.UNAUTHORIZED,
+    errors.Forbidden: http.HTTPStatus.FORBIDDEN,
+    errors.NotFound: http.HTTPStatus.NOT_FOUND,
+    errors.Conflict: http.HTTPStatus.CONFLICT,
+    errors.TooLarge: http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.Unavailable: http.HTTPStatus.SERVICE_UNAVAILABLE,
+}
 
 
 class PayloadTooLarge(WebError):
@@ -34,11 +44,23 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def status_of(refusal: errors.Refused) -> int:
+    return next(int(status) for kind, status in STATUS_OF_REFUSAL.items() if isinstance(refusal, kind))
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler) -> web.StreamResponse:
-    """Turn what escapes a view (unknown route, wrong method, bugs) into JSON errors."""
+    """Turn what escapes a view (the services' refusals, unknown route, wrong method, bugs) into
+    JSON errors."""
     try:
         return await handler(request)
+    except errors.Refused as exc:
+        return json_error(status_of(exc), exc.message)
+    except Throttled as exc:  # a login refused for now: say when to come back
+        response = json_error(int(http.HTTPStatus.TOO_MANY_REQUESTS),
+                              f"too many failed logins; try again in {exc.retry_after_s} s")
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     except WebError as exc:
         return json_error(int(exc.code), exc.detail)
     except web.HTTPException as exc:

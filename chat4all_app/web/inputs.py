@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 from aiohttp import web
@@ -43,8 +43,14 @@ async def json_body(request: web.Request, raw: bytes | None = None) -> dict[str,
     return body
 
 
+@overload
+def text(body: dict, name: str, *, required: Literal[True] = ..., max_len: int = ...,
+         min_len: int = ...) -> str: ...
+@overload
+def text(body: dict, name: str, *, required: bool, max_len: int = ..., min_len: int = ...) -> str | None: ...
 def text(body: dict, name: str, *, required: bool = True, max_len: int = 256,
          min_len: int = 1) -> str | None:
+    """The field as a string of `min_len..max_len` characters (None if absent and not `required`)."""
     value = body.get(name)
     if value is None:
         if required:
@@ -70,6 +76,10 @@ def uuid_value(value: Any, name: str, *, time_based: bool = False) -> uuid.UUID:
     return parsed
 
 
+@overload
+def uuid_field(body: dict, name: str, *, required: Literal[True] = ...) -> uuid.UUID: ...
+@overload
+def uuid_field(body: dict, name: str, *, required: bool) -> uuid.UUID | None: ...
 def uuid_field(body: dict, name: str, *, required: bool = True) -> uuid.UUID | None:
     value = body.get(name)
     if value is None:

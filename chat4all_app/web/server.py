@@ -24,12 +24,13 @@ Two things Faust's stock aiohttp driver does that we do not want on any port we 
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import cast
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
-from faust.web import drivers
+from faust.web import base, drivers
 from faust.web.drivers import aiohttp as faust_aiohttp
 
 # `faust.App(web="chat4all://")` selects this driver.
@@ -100,6 +101,14 @@ class Web(faust_aiohttp.Web):
         for method in sorted(methods):
             self.web_app.router.add_route(method, pattern, dispatch)
         return None
+
+
+def aiohttp_app(driver: base.Web) -> web.Application:
+    """The aiohttp application behind a Faust app's web driver (`app.web`, a view's `self.web`).
+
+    Faust types `App.web` as its abstract `Web`, which has no `web_app`; every role runs the aiohttp
+    driver (ours, `DRIVER_URL`, or Faust's own in tests), whose `web_app` this is."""
+    return cast(faust_aiohttp.Web, driver).web_app
 
 
 drivers.DRIVERS.aliases.setdefault("chat4all", f"{__name__}:Web")

@@ -3,10 +3,11 @@
 // Every case creates its own users in setup() (setupUsers), then each VU uses ONE of them:
 // VU i takes entry (i - 1) % n of the setup data, so n users carry any number of VUs.
 // Requests carry an `endpoint` tag (route template) so thresholds and the analyzer
-// (scripts/analyze-k6-results.py) can tell POST /v1/messages from the listing and the uploads.
+// (benchmarks/k6_analysis.py) can tell POST /v1/messages from the listing and the uploads.
 //
 // Environment (all optional):
-//   API_URL     base URL of the API (default http://127.0.0.1:8080)
+//   API_URL     base URL of the API (scripts/run-loadtest.sh exports it from `python -m devstack
+//               urls`; the default is the local stack's API, for a bare `k6 run`)
 //   RUN_ID      part of the generated usernames (scripts/run-loadtest.sh sets it; random otherwise)
 //   RECIPIENTS  internal | whatsapp | instagram | mixed (default mixed: 1/3 each of internal,
 //               whatsapp:+55..., instagram:@...)
@@ -30,7 +31,7 @@ export const EP_MESSAGES = "POST /v1/messages";
 export const EP_LIST = "GET /v1/conversations/{id}/messages";
 export const EP_FILES = "POST /v1/files";
 
-// Messages the API answered 202 for (= acknowledged by Kafka). scripts/pipeline_snapshot.py
+// Messages the API answered 202 for (= acknowledged by Kafka). benchmarks/accounting.py
 // compares it with what reached Cassandra and the provider ledgers. (benchmarks/ reads the same
 // name from --summary-export.)
 export const accepted = new Counter("accepted");

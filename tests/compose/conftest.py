@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,14 @@ from devstack.standins import Builder, build_image
 from tests.compose.deployment import Deployment, app_image, host_network_state, published_ports
 
 EXPORTS = ("DOCKER_HOST", "DOCKER_CONFIG", "COMPOSE_FILE", "S3_PUBLIC_URL", "PATH")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under this directory needs the compose deployment: marked here, not per module."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.compose)
 
 
 @pytest.fixture(scope="session")

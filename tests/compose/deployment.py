@@ -11,8 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from chat4all_app.settings import Settings
 from devstack.engine import Engine
 from devstack.layout import REPO_DIR
+from devstack.topology import Topology
 
 COMPOSE_FILES = (REPO_DIR / "docker-compose.yml", REPO_DIR / "deploy/compose/standins.override.yml")
 ONE_SHOT = {"secrets-init", "topic-init", "schema-init", "bucket-init"}
@@ -95,6 +97,12 @@ class Deployment:
             "CONNECTOR_WHATSAPP_URL": self.url("connector-whatsapp", 8083),
             "CONNECTOR_INSTAGRAM_URL": self.url("connector-instagram", 8084),
         }
+
+    @property
+    def topology(self) -> Topology:
+        """Where this deployment listens from the host, for devstack.stack_client (its mocks'
+        ledgers, its Prometheus): the addresses env() hands every host-side client."""
+        return Topology.from_settings(Settings.from_env(self.env()))
 
     def compose(self, *args: str, timeout: float = 600,
                 check: bool = True) -> subprocess.CompletedProcess[str]:

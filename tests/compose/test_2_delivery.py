@@ -4,8 +4,8 @@ DELIVERED, and a file uploaded from the host downloads from the host by its pres
 import aiohttp
 
 from tests.compose.traffic import ledger, recipient, wait_statuses
-from tests.integration.api_client import Api
 from tests.integration.files_helpers import RandomStream, file_form, sha256_of_url
+from tests.integration.helpers import Api
 
 
 async def test_messages_to_a_member_and_to_both_channels_are_delivered(deployment):

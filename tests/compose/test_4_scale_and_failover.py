@@ -3,29 +3,26 @@ split the partitions, Prometheus scrapes every replica. Then the assignment's fa
 `docker stop` one of the two routers under load loses nothing, duplicates nothing, keeps order."""
 
 import asyncio
-import urllib.parse
 
 import aiohttp
 
-from tests.compose.traffic import ledger, recipient, statuses
-from tests.integration.api_client import Api
+from devstack.stack_client import Prometheus
+from tests.compose.traffic import ledger, recipient
+from tests.integration.helpers import Api, statuses
 
 TOPIC = "chat4all.messages"
 
 
-async def promql(http: aiohttp.ClientSession, dep, query: str) -> list[dict]:
-    url = f"{dep.prometheus}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-    async with http.get(url) as resp:
-        body = await resp.json()
-        assert body["status"] == "success", body
-        return body["data"]["result"]
+async def promql(http: aiohttp.ClientSession, dep, query: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, value) per series; RuntimeError when Prometheus refuses the query."""
+    return await Prometheus(dep.topology.prometheus_url).query_async(http, query)
 
 
 async def partitions_by_router(http, dep) -> dict[str, set[int]]:
     rows = await promql(http, dep, f'kafka_consumer_lag{{service="router", topic="{TOPIC}"}}')
     owned: dict[str, set[int]] = {}
-    for row in rows:
-        owned.setdefault(row["metric"]["instance"], set()).add(int(row["metric"]["partition"]))
+    for labels, _ in rows:
+        owned.setdefault(labels["instance"], set()).add(int(labels["partition"]))
     return owned
 
 
@@ -43,8 +40,8 @@ async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_sc
         async def every_replica_up():
             rows = await promql(http, deployment, 'up{job="chat4all"} == 1')
             per = {}
-            for row in rows:
-                per.setdefault(row["metric"]["service"], set()).add(row["metric"]["instance"])
+            for labels, _ in rows:
+                per.setdefault(labels["service"], set()).add(labels["instance"])
             return per if len(per.get("api", ())) == 2 and len(per.get("router", ())) == 2 else None
 
         up = await api.wait_for(every_replica_up, 120, interval=2)
@@ -64,8 +61,7 @@ async def test_scaled_out_both_apis_serve_routers_split_partitions_prometheus_sc
         query = 'sum by (instance) (http_requests_total{service="api", path="/auth/register"})'
 
         async def per_instance():
-            return {r["metric"]["instance"]: float(r["value"][1])
-                    for r in await promql(http, deployment, query)}
+            return {labels["instance"]: value for labels, value in await promql(http, deployment, query)}
 
         counts = await per_instance()
         for _ in range(20):

@@ -6,8 +6,8 @@ import asyncio
 
 import aiohttp
 
-from tests.compose.traffic import ledger, recipient, statuses, wait_statuses
-from tests.integration.api_client import Api
+from tests.compose.traffic import ledger, recipient, wait_statuses
+from tests.integration.helpers import Api, statuses
 
 
 async def test_with_the_instagram_connector_stopped_whatsapp_flows_and_instagram_waits_then_delivers(

@@ -6,16 +6,13 @@ import uuid
 
 import aiohttp
 
+from devstack.stack_client import AsyncProviders
 from tests.compose.deployment import Deployment
-from tests.integration.api_client import Api, User
+from tests.integration.helpers import Api, User, statuses
 
 
 def recipient(channel: str) -> str:
     return f"{channel}:r-{uuid.uuid4().hex[:12]}"
-
-
-async def statuses(api: Api, user: User, conversation_id: str) -> dict[str, str]:
-    return {m["message_id"]: m["status"] for m in await api.all_messages(user, conversation_id)}
 
 
 async def wait_statuses(api: Api, user: User, conversation_id: str, ids: list[str], want: str,
@@ -33,7 +30,4 @@ async def wait_statuses(api: Api, user: User, conversation_id: str, ids: list[st
 
 async def ledger(http: aiohttp.ClientSession, dep: Deployment, channel: str) -> dict:
     """The provider mock's ledger: {"received": {id: n}, "order": {address: [ids]}, ...}."""
-    port = {"whatsapp": 9101, "instagram": 9102}[channel]
-    async with http.get(f"{dep.url(f'mock-{channel}', port)}/admin/ledger") as resp:
-        assert resp.status == 200
-        return await resp.json()
+    return await AsyncProviders(dep.topology, http).ledger(channel)

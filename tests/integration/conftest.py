@@ -1,8 +1,21 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import aiohttp
 import pytest
 
-from tests.integration.api_client import Api
-from tests.integration.stack_control import Mock
+from devstack.stack_client import AsyncProviders
+from tests.integration.helpers import STACK, Api, wait_http
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under this directory needs the running local stack: marked here, not per module."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture
@@ -16,13 +29,6 @@ def limited_api(tmp_path_factory):
     """A second api-service (it is stateless) with small file limits: 20 MiB max, 5 MiB parts.
 
     Proving "413 and the partial S3 upload aborted" this way takes megabytes, not 2 GB."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from tests.integration.stack_control import wait_http
-
     port, mib = 18091, 1024 * 1024
     datadir = tmp_path_factory.mktemp("limited-api")
     env = os.environ | {"FILE_MAX_BYTES": str(20 * mib), "FILE_PART_BYTES": str(5 * mib)}
@@ -44,11 +50,12 @@ HEALTHY = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}
 
 
 @pytest.fixture
-async def mocks(api):
-    whatsapp, instagram = Mock(api.http, "whatsapp"), Mock(api.http, "instagram")
-    # Healthy providers before (an interrupted run may have left one down) and after each test.
-    for mock in (whatsapp, instagram):
-        await mock.configure(**HEALTHY)
-    yield {"whatsapp": whatsapp, "instagram": instagram}
-    for mock in (whatsapp, instagram):
-        await mock.configure(**HEALTHY)
+async def providers(api):
+    """The provider mocks (configure, ledger), healthy before (an interrupted run may have left one
+    down) and after each test."""
+    mocks = AsyncProviders(STACK, api.http)
+    for channel in STACK.channels:
+        await mocks.configure(channel, **HEALTHY)
+    yield mocks
+    for channel in STACK.channels:
+        await mocks.configure(channel, **HEALTHY)

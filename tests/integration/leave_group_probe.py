@@ -12,9 +12,9 @@ import uuid
 import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
-from chat4all_app.agents.restart import group_coordinator, leave_group
 from chat4all_app.faust_app import make_app
 from chat4all_app.settings import Settings
+from chat4all_app.workarounds.restart import group_coordinator, leave_group
 
 settings = Settings.from_env()
 datadir = sys.argv[1]

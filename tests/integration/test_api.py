@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
-import jwt
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.integration.helpers import STACK, forged
 
 
 async def test_register_login_and_duplicate_username(api):
@@ -28,7 +26,7 @@ async def test_register_login_and_duplicate_username(api):
 
 
 async def test_password_is_stored_as_an_argon2_hash(api, settings):
-    from chat4all_app.bootstrap.cassandra_schema import connect
+    from chat4all_app.storage.cassandra import connect
     user = await api.user()
     cluster, session = connect(settings)
     try:
@@ -73,14 +71,6 @@ async def test_non_members_get_403_reading_or_posting(api):
     assert await api.wait_for(stored)
     status, body = await api.call("GET", path, eve)
     assert status == 403, body
-
-
-FORGERY_KEY = "not-the-real-secret-but-long-enough-for-hs256"
-
-
-def forged(user_id: str, *, secret: str = FORGERY_KEY, exp_delta: int = 3600) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + exp_delta}, secret, "HS256")
 
 
 @pytest.mark.parametrize("headers, error", [
@@ -172,5 +162,5 @@ async def test_bad_registration_input(api):
 async def test_faust_table_views_are_not_served(api):
     status, _ = await api.call("GET", "/table/routed-messages")
     assert status == 404
-    async with api.http.get("http://127.0.0.1:8082/table/routed-messages") as resp:
+    async with api.http.get(f"{STACK.process('router').url}/table/routed-messages") as resp:
         assert resp.status == 404

@@ -6,13 +6,10 @@ import json
 import time
 import uuid
 
-import pytest
 from click.testing import CliRunner
 
 from chat4all_app.cli import main
 from devstack.layout import Layout
-
-pytestmark = pytest.mark.integration
 
 
 def run(env: dict, *args: str, input: str | None = None) -> str:

@@ -23,9 +23,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.integration.api_client import API_URL, User
+from tests.integration.helpers import STACK, User
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "docs" / "openapi.json"
@@ -85,7 +85,7 @@ async def test_schemathesis_finds_no_failure_against_the_live_api(api, tmp_path)
     # parses source in ast.parse, which CPython 3.11.7 then fails with "SystemError: AST
     # constructor recursion depth mismatch" (gh-106905, fixed in 3.11.8): a tool error, not ours.
     argv = [str(ST), "--config-file", str(run_config(tmp_path, data)), "--no-color", "run",
-            str(SPEC), "--url", API_URL, "--checks", "all", "--max-examples", examples,
+            str(SPEC), "--url", STACK.api_url, "--checks", "all", "--max-examples", examples,
             "--seed", seed, "--workers", "1", "--request-timeout", "20",
             "--generation-database", "none", "--report", "junit", "--report-dir", str(tmp_path),
             # Its failed logins count under an address of its own (login throttling: 20 per

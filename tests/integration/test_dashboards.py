@@ -17,17 +17,13 @@ import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
 import chat4all_app.observability.metrics as metrics
-from chat4all_app.settings import Settings
+from devstack.stack_client import AsyncProviders, Prometheus
 from monitoring.panels import dashboards, panel_queries, panels, slug
-from tests.integration.api_client import Api
 from tests.integration.files_helpers import file_form
-from tests.integration.stack_control import Mock
-from tests.integration.test_worker_metrics import delivered
-
-pytestmark = pytest.mark.integration
+from tests.integration.helpers import STACK, Api, delivered
 
 REPO = Path(__file__).resolve().parents[2]
-PROMETHEUS = Settings.from_env().prometheus_url.rstrip("/")
+PROMETHEUS = STACK.prometheus_url
 SCRAPE_INTERVAL_S = 5.0  # monitoring/prometheus.yml
 
 
@@ -36,20 +32,16 @@ async def instant(http: aiohttp.ClientSession, expr: str) -> dict:
         return await resp.json()
 
 
-async def scraped_after(http: aiohttp.ClientSession, moment: float, scrapes: int = 2) -> None:
+async def scraped_after(moment: float, scrapes: int = 2) -> None:
     """Wait until Prometheus scraped every Chat4All process `scrapes` times after `moment`.
 
     A rate over [1m] needs two samples that differ; a series a burst of traffic created needs a
     sample after it too. Polls the targets' last scrape time rather than sleeping a fixed time."""
     target = moment + (scrapes - 1) * SCRAPE_INTERVAL_S
-    deadline = time.monotonic() + 10 * SCRAPE_INTERVAL_S * scrapes
-    while time.monotonic() < deadline:
-        body = await instant(http, 'min(timestamp(up{job="chat4all"}))')
-        result = body["data"]["result"]
-        if result and float(result[0]["value"][1]) >= target:
-            return
-        await asyncio.sleep(1)
-    raise TimeoutError(f"Prometheus did not scrape the chat4all targets after {moment}")
+    scraped = await asyncio.to_thread(Prometheus(PROMETHEUS).wait_fresh, 'up{job="chat4all"}', target,
+                                      10 * SCRAPE_INTERVAL_S * scrapes)
+    if scraped is None or scraped < target:
+        raise TimeoutError(f"Prometheus did not scrape the chat4all targets after {moment}")
 
 
 async def wave(api: Api, http: aiohttp.ClientSession, size: int) -> None:
@@ -75,11 +67,11 @@ async def traffic() -> None:
     async with aiohttp.ClientSession() as http:
         api = Api(http)
         for channel in ("whatsapp", "instagram"):  # whatever an earlier test left configured
-            await Mock(http, channel).configure(mode="up", failure_rate=0.0)
+            await AsyncProviders(STACK, http).configure(channel, mode="up", failure_rate=0.0)
         await wave(api, http, 3)
-        await scraped_after(http, time.time(), scrapes=1)
+        await scraped_after(time.time(), scrapes=1)
         await wave(api, http, 3)
-        await scraped_after(http, time.time(), scrapes=2)
+        await scraped_after(time.time(), scrapes=2)
 
 
 def has_number(body: dict) -> bool:
@@ -139,8 +131,8 @@ def test_dashboards_use_only_declared_or_standard_metrics():
 
 async def test_renderer_draws_every_panel(traffic, tmp_path):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(REPO / "scripts/render_dashboards.py"), "--prometheus", PROMETHEUS,
-        "--minutes", "5", "--out", str(tmp_path), stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "monitoring.render", "--prometheus", PROMETHEUS,
+        "--minutes", "5", "--out", str(tmp_path), cwd=REPO, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
     assert proc.returncode == 0, err.decode()

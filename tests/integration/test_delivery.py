@@ -7,20 +7,12 @@ import asyncio
 import json
 import time
 import uuid
-from collections import Counter
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from chat4all_app.settings import Settings
 from devstack.layout import Layout
-from tests.integration.stack_control import ctl, group_lag, wait_http
-from tests.integration.webhooks import signed_webhook
-
-pytestmark = pytest.mark.integration
-CHANNEL_PORTS = {"whatsapp": 8083, "instagram": 8084}
-async def statuses(api, user, conv) -> dict[str, str]:
-    return {m["message_id"]: m["status"] for m in await api.all_messages(user, conv)}
+from tests.integration.helpers import STACK, ctl, group_lag, signed_webhook, statuses, wait_all, wait_http
 
 
 async def stored_count(api, user, conv, count: int) -> bool:
@@ -28,22 +20,6 @@ async def stored_count(api, user, conv, count: int) -> bool:
         return len(await statuses(api, user, conv)) >= count
 
     return await api.wait_for(enough, timeout=60)
-
-
-async def wait_all(api, user, convs, want: str, count: int, timeout: float = 120) -> bool:
-    async def done() -> bool:
-        seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
-        return len(seen) >= count and all(s == want for s in seen)
-
-    if await api.wait_for(done, timeout=timeout, interval=0.3):
-        return True
-    # Say where it got stuck: which statuses, and which consumer group has lag where.
-    seen = [s for c in convs for s in (await statuses(api, user, c)).values()]
-    settings = Settings.from_env()
-    lag = {g: await group_lag(settings.kafka_bootstrap_servers, f"chat4all-{g}")
-           for g in ("router", *(f"connector-{c}" for c in settings.channels))}
-    print(f"\nwait_all: {len(seen)}/{count} stored, statuses {Counter(seen)}, consumer lag {lag}")
-    return False
 
 
 async def post_in_order(api, user, conv, recipient, n, sent: list[str], repost_every=0) -> None:
@@ -55,7 +31,7 @@ async def post_in_order(api, user, conv, recipient, n, sent: list[str], repost_e
             await api.send(user, conv, f"#{i}", recipient_id=recipient, message_id=mid)
 
 
-async def test_thousand_external_messages_delivered_once_each_in_order(api, mocks):
+async def test_thousand_external_messages_delivered_once_each_in_order(api, providers):
     alice, bob = await api.user(), await api.user()
     plan = []  # (conversation, recipient): one recipient per conversation, both channels
     for i in range(10):
@@ -69,7 +45,7 @@ async def test_thousand_external_messages_delivered_once_each_in_order(api, mock
     elapsed = time.monotonic() - started
     print(f"\n1000 external messages (+100 re-posts) DELIVERED in {elapsed:.2f}s "
           f"= {1000 / elapsed:.0f} msg/s end to end")
-    ledgers = {c: await m.ledger() for c, m in mocks.items()}
+    ledgers = {c: await providers.ledger(c) for c in STACK.channels}
     for conv, recipient in plan:
         channel, address = recipient.split(":", 1)
         ledger = ledgers[channel]
@@ -85,7 +61,7 @@ async def test_thousand_external_messages_delivered_once_each_in_order(api, mock
             assert {"ACCEPTED", "PENDING", "DELIVERED"} <= set(m["timestamps"]), m
 
 
-async def test_provider_4xx_marks_the_message_failed_and_the_next_one_still_goes(api, mocks):
+async def test_provider_4xx_marks_the_message_failed_and_the_next_one_still_goes(api, providers):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
     bad = (await api.send(alice, conv, "x", recipient_id="whatsapp:invalid-number"))["message_id"]
@@ -118,11 +94,11 @@ async def circuit_states(settings, channel: str, stop_when, timeout: float = 60)
     return states
 
 
-async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_after(api, mocks,
+async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_after(api, providers,
                                                                                     settings):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
-    await mocks["instagram"].configure(mode="error")
+    await providers.configure("instagram", mode="error")
     watcher = asyncio.create_task(circuit_states(settings, "instagram",
                                                  lambda s: "OPEN" in s, timeout=60))
     await asyncio.sleep(0.5)  # let the watcher reach the end of the topic
@@ -131,7 +107,7 @@ async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_a
     await post_in_order(api, alice, conv, f"instagram:{address}", 20, sent)
     opened = await watcher
     assert "OPEN" in opened, opened
-    ledger = await mocks["instagram"].ledger()
+    ledger = await providers.ledger("instagram")
     attempts_while_open = sum(ledger["attempts"].get(m, 0) for m in sent)
     # One conversation is sent in order: its first message failed fail_max times in a row, which
     # opened the circuit before any later message reached the provider (no trial yet: reset 5 s).
@@ -140,21 +116,21 @@ async def test_circuit_opens_holds_messages_pending_and_delivers_them_in_order_a
     assert set((await statuses(api, bob, conv)).values()) == {"PENDING"}  # held, not dropped
     # While open the breaker fails fast: only trial calls reach the provider.
     await asyncio.sleep(settings.circuit_reset_s * 2)
-    ledger = await mocks["instagram"].ledger()
+    ledger = await providers.ledger("instagram")
     later = sum(ledger["attempts"].get(m, 0) for m in sent)
     assert later - attempts_while_open <= 4, (attempts_while_open, later)
 
     closing = asyncio.create_task(circuit_states(settings, "instagram",
                                                  lambda s: "CLOSED" in s, timeout=60))
-    await mocks["instagram"].configure(mode="up")
+    await providers.configure("instagram", mode="up")
     assert await wait_all(api, bob, [conv], "DELIVERED", len(sent), timeout=60)
     assert "CLOSED" in await closing
-    ledger = await mocks["instagram"].ledger()
+    ledger = await providers.ledger("instagram")
     assert ledger["order"][address] == sent
     assert all(ledger["received"][m] == 1 for m in sent)
 
 
-async def test_store_and_forward_while_a_connector_is_stopped(api, mocks):
+async def test_store_and_forward_while_a_connector_is_stopped(api, providers):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
     address = f"+55{uuid.uuid4().int % 10**11}"
@@ -167,17 +143,17 @@ async def test_store_and_forward_while_a_connector_is_stopped(api, mocks):
     finally:
         assert "started" in ctl("start", "connector-whatsapp")
     assert await wait_all(api, bob, [conv], "DELIVERED", 30, timeout=120)
-    ledger = await mocks["whatsapp"].ledger()
+    ledger = await providers.ledger("whatsapp")
     assert ledger["order"][address] == sent
     assert all(ledger["received"][m] == 1 for m in sent)
 
 
 @pytest.mark.parametrize("victim", ["router", "connector-whatsapp"])
-async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, mocks, victim,
+async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, providers, victim,
                                                                          settings):
     alice, bob = await api.user(), await api.user()
     convs = [await api.conversation(alice, bob) for _ in range(4)]
-    await mocks["whatsapp"].configure(latency_ms={"min": 5, "max": 15})
+    await providers.configure("whatsapp", latency_ms={"min": 5, "max": 15})
     sent: dict[str, list[str]] = {c: [] for c in convs}
     recipients = {c: f"whatsapp:kill-{uuid.uuid4().hex[:8]}" for c in convs}
     posting = asyncio.gather(*(post_in_order(api, alice, c, recipients[c], 150, sent[c])
@@ -186,14 +162,13 @@ async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, 
     assert "signalled" in ctl("signal", "KILL", victim)
     await posting  # the API keeps accepting while the worker is dead
     assert "started" in ctl("start", victim)
-    wait_http(8082 if victim == "router" else CHANNEL_PORTS["whatsapp"])
+    wait_http(STACK.process("router").port if victim == "router" else STACK.connector_port("whatsapp"))
     delivered = await wait_all(api, bob, convs, "DELIVERED", 600, timeout=180)
-    ledger = await mocks["whatsapp"].ledger()
+    ledger = await providers.ledger("whatsapp")
     if not delivered:  # say where it got stuck
         stuck = [(m["message_id"], m["status"], list(m["timestamps"]))
                  for c in convs for m in await api.all_messages(bob, c) if m["status"] != "DELIVERED"]
-        lag = {g: await group_lag(settings.kafka_bootstrap_servers, f"chat4all-{g}")
-               for g in ("router", "connector-whatsapp")}
+        lag = {g: await group_lag(f"chat4all-{g}") for g in ("router", "connector-whatsapp")}
         pytest.fail(f"{len(stuck)} not DELIVERED, e.g. {stuck[:3]}; provider received "
                     f"{[ledger['received'].get(s[0]) for s in stuck[:3]]}; consumer lag {lag}")
     for conv in convs:
@@ -203,10 +178,10 @@ async def test_sigkill_mid_stream_loses_nothing_and_delivers_nothing_twice(api, 
         assert [m["message_id"] for m in await api.all_messages(bob, conv)] == sent[conv]
 
 
-async def test_a_restarted_connector_resumes_its_open_circuit(api, mocks, settings):
+async def test_a_restarted_connector_resumes_its_open_circuit(api, providers, settings):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
-    await mocks["instagram"].configure(mode="error")
+    await providers.configure("instagram", mode="error")
     watcher = asyncio.create_task(circuit_states(settings, "instagram",
                                                  lambda s: "OPEN" in s, timeout=60))
     await asyncio.sleep(0.5)
@@ -215,26 +190,26 @@ async def test_a_restarted_connector_resumes_its_open_circuit(api, mocks, settin
     log = Layout.from_env().log("connector-instagram")
     offset = log.stat().st_size
     assert "started" in ctl("restart", "connector-instagram")
-    wait_http(CHANNEL_PORTS["instagram"])
+    wait_http(STACK.connector_port("instagram"))
 
     async def restored() -> bool:
         return "circuit instagram restored as OPEN" in log.read_text(errors="replace")[offset:]
 
     assert await api.wait_for(restored, timeout=60)
-    await mocks["instagram"].configure(mode="up")
+    await providers.configure("instagram", mode="up")
     assert await wait_all(api, bob, [conv], "DELIVERED", 1, timeout=60)
-    assert (await mocks["instagram"].ledger())["received"][mid] == 1
+    assert (await providers.ledger("instagram"))["received"][mid] == 1
 
 
-async def test_the_provider_groups_receipts_and_every_message_is_still_delivered(api, mocks):
+async def test_the_provider_groups_receipts_and_every_message_is_still_delivered(api, providers):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
-    await mocks["whatsapp"].configure(receipt_batch_ms=300)
-    before = len((await mocks["whatsapp"].ledger())["receipt_batches"])
+    await providers.configure("whatsapp", receipt_batch_ms=300)
+    before = len((await providers.ledger("whatsapp"))["receipt_batches"])
     sent: list[str] = []
     await post_in_order(api, alice, conv, f"whatsapp:+55{uuid.uuid4().int % 10**11}", 30, sent)
     assert await wait_all(api, bob, [conv], "DELIVERED", 30, timeout=60)
-    batches = (await mocks["whatsapp"].ledger())["receipt_batches"][before:]
+    batches = (await providers.ledger("whatsapp"))["receipt_batches"][before:]
     assert sum(batches) >= 30 and len(batches) < 30, batches  # grouped, none lost
 
 
@@ -243,7 +218,7 @@ async def webhook(api, channel: str, body) -> tuple[int, dict]:
     return await signed_webhook(api.http, channel, body)
 
 
-async def test_a_receipt_batch_applies_known_messages_and_names_unknown_ones(api, mocks):
+async def test_a_receipt_batch_applies_known_messages_and_names_unknown_ones(api, providers):
     alice, bob = await api.user(), await api.user()
     conv = await api.conversation(alice, bob)
     mid = (await api.send(alice, conv, "hi", recipient_id="whatsapp:+5511"))["message_id"]

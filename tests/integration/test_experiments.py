@@ -7,14 +7,13 @@ import json
 
 import pytest
 
+from devstack.topology import local
 from experiments.__main__ import run_one
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("name", ["connector-isolation", "failover", "circuit-breaker", "store-and-forward"])
 def test_fast_experiment_holds_its_checks_and_accounts_for_every_message(name, tmp_path):
-    result = run_one(name, fast=True, out_root=tmp_path)
+    result = run_one(local(), name, fast=True, out_root=tmp_path)
     failed = [check for check, ok in result["checks"].items() if not ok]
     assert not failed, (failed, result["figures"], result["accounting"])
     acc = result["accounting"]

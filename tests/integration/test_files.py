@@ -9,17 +9,18 @@ import urllib.parse
 import aiohttp
 import pytest
 
-from tests.integration.api_client import Api
+from devstack.stack_client import scrape_async
 from tests.integration.files_helpers import (
     MiB,
     PeakRss,
     RandomStream,
     Stopwatch,
     file_form,
+    interrupted_then_resumed,
     s3_leftovers,
     sha256_of_url,
 )
-from tests.integration.stack_control import ctl
+from tests.integration.helpers import Api, ctl, delta
 
 
 async def members(api: Api):
@@ -33,23 +34,9 @@ def api_pid() -> int:
     return int(out)
 
 
-def metric(text: str, name: str, **labels: str) -> float:
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    for line in text.splitlines():
-        if line.startswith(f"{name}{{{wanted}}} "):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-async def scrape(api: Api) -> str:
-    async with api.http.get(api.base + "/metrics") as resp:
-        assert resp.status == 200
-        return await resp.text()
-
-
 async def test_100mb_streamed_upload_checksum_download_and_bounded_memory(api):
     alice, bob, _, conv = await members(api)
-    before = metric(await scrape(api), "files_uploaded_total", size_bucket="le_100MiB")
+    before = await scrape_async(api.http, api.base)
     stream = RandomStream(100 * MiB)
     async with PeakRss(api_pid()) as rss:
         with Stopwatch() as took:
@@ -67,8 +54,8 @@ async def test_100mb_streamed_upload_checksum_download_and_bounded_memory(api):
     assert info["checksum"] == stream.checksum and info["filename"] == "data.bin"
     got = await sha256_of_url(api.http, info["download_url"])
     assert got == (200, stream.checksum, 100 * MiB)
-    after = metric(await scrape(api), "files_uploaded_total", size_bucket="le_100MiB")
-    assert after == before + 1
+    after = await scrape_async(api.http, api.base)
+    assert delta(before, after, "files_uploaded_total", size_bucket="le_100MiB") == 1
 
 
 async def test_presigned_urls_tampered_unsigned_or_expired_are_refused_by_s3(api):
@@ -250,6 +237,4 @@ async def test_messages_reference_files_of_their_conversation_and_show_their_met
 @pytest.mark.slow
 async def test_1gb_resumable_upload_through_the_cli_survives_a_kill(tmp_path):
     """A 1 GiB file, the CLI killed mid-way, then run again (about 15 s on loopback)."""
-    from tests.integration.test_cli_upload import interrupted_then_resumed
-
     await interrupted_then_resumed(tmp_path, 1024 * MiB, delete_after=True)

@@ -10,27 +10,27 @@ from datetime import datetime
 
 import pytest
 
-from tests.integration.stack_control import ctl
-from tests.integration.test_worker_metrics import delivered
+from tests.integration.helpers import STACK, ctl, delivered
 
-SERVICES = {"api": 8080, "router": 8082, "connector-whatsapp": 8083, "connector-instagram": 8084}
+SERVICES = {"api": STACK.process("api").url, "router": STACK.process("router").url,
+            **{f"connector-{c}": STACK.connector_url(c) for c in STACK.channels}}
 DETECTION_LIMIT_S = 60  # the bound for a stopped dependency to show DOWN
 
 
-async def health(http, port: int) -> tuple[int, dict]:
-    async with http.get(f"http://127.0.0.1:{port}/health") as resp:
+async def health(http, url: str) -> tuple[int, dict]:
+    async with http.get(f"{url}/health") as resp:
         assert resp.content_type == "application/json"
         return resp.status, await resp.json()
 
 
-async def wait_status(http, port: int, code: int, timeout: float) -> tuple[float, dict]:
+async def wait_status(http, url: str, code: int, timeout: float) -> tuple[float, dict]:
     started, body = time.monotonic(), {}
     while time.monotonic() - started < timeout:
-        status, body = await health(http, port)
+        status, body = await health(http, url)
         if status == code:
             return time.monotonic() - started, body
         await asyncio.sleep(0.5)
-    raise AssertionError(f":{port}/health not {code} within {timeout}s; last body {body}")
+    raise AssertionError(f"{url}/health not {code} within {timeout}s; last body {body}")
 
 
 def parses_as_utc(ts: str) -> bool:
@@ -43,8 +43,8 @@ async def test_every_service_reports_up_with_its_documented_shape(api):
     await api.send(alice, conv, "hello", recipient_id=f"whatsapp:+55{uuid.uuid4().int % 10**9}")
     assert await delivered(api, alice, conv, 1)
     bodies = {}
-    for name, port in SERVICES.items():
-        status, body = await health(api.http, port)
+    for name, url in SERVICES.items():
+        status, body = await health(api.http, url)
         assert status == 200 and body["status"] == "UP", (name, body)
         assert parses_as_utc(body["timestamp"])
         bodies[name] = body

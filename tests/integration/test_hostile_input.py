@@ -17,13 +17,13 @@ import pytest
 
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.storage.conversations import conversations_page
+from devstack.layout import port_of
+from tests.integration.helpers import STACK
 from tests.integration.raw_http import exchange, request_head
 
-pytestmark = pytest.mark.integration
-
-API, ROUTER, WHATSAPP, INSTAGRAM, LB = 8080, 8082, 8083, 8084, 8088
-APP_PORTS = {"api": API, "router": ROUTER, "connector-whatsapp": WHATSAPP,
-             "connector-instagram": INSTAGRAM}
+API, LB = STACK.process("api").port, port_of(STACK.lb_url)
+APP_PORTS = {"api": API, "router": STACK.process("router").port,
+             **{f"connector-{c}": STACK.connector_port(c) for c in STACK.channels}}
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
 
 
@@ -168,7 +168,7 @@ async def test_every_documented_path_answers_405_with_allow_for_other_methods(ap
         documented = {m.upper() for m in ops}
         allowed = documented | ({"HEAD"} if "GET" in documented else set())
         for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
-            async with api.http.request(method, f"http://127.0.0.1:{API}{path}",
+            async with api.http.request(method, STACK.process("api").url + path,
                                         headers=alice.auth) as resp:
                 assert resp.status == 405, (method, template)
                 assert set(resp.headers["Allow"].split(",")) == allowed, (method, template)
@@ -196,8 +196,9 @@ class CountingStore(CassandraStore):
 @pytest.fixture
 async def counting_store(settings):
     store = CountingStore(settings)
+    await store.start()
     yield store
-    store.close()
+    await store.stop()
 
 
 async def all_pages(api, user, limit: int) -> list[list[dict]]:

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 REPO = Path(__file__).resolve().parents[2]
 K6 = Path(sys.executable).parent / "k6"
 CASES = sorted((REPO / "loadtests").glob("0*.js"))

@@ -27,12 +27,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.stack_control import wait_http
+from tests.integration.helpers import STACK, wait_http
 
-pytestmark = pytest.mark.integration
-
-API = "http://127.0.0.1:8080"
-LB = "http://127.0.0.1:8088"
+API, LB = STACK.process("api").url, STACK.lb_url
 SECOND_API_PORT = 18094
 
 

@@ -13,8 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from devstack.layout import REPO_DIR, Layout
-from tests.integration.stack_control import ctl, wait_http
-from tests.integration.test_worker_metrics import delivered
+from tests.integration.helpers import STACK, ctl, delivered, wait_http
 
 REQUIRED = {"timestamp", "level", "service", "instance_id", "correlation_id", "message"}
 WORKERS = ("api", "router", "connector-whatsapp", "connector-instagram")
@@ -119,7 +118,7 @@ async def test_the_monitor_alerts_within_60s_when_a_worker_freezes_or_dies():
     finally:
         ctl("signal", "CONT", "connector-instagram")
         ctl("start", "connector-whatsapp")
-        wait_http(8083, "/health")
+        wait_http(STACK.connector_port("whatsapp"), "/health")
     line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout=40)
     proc.kill()
     assert json.loads(line)["event"] == "RECOVERED"

@@ -8,10 +8,7 @@ import json
 import time
 import uuid
 
-import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
-pytestmark = pytest.mark.integration
 
 
 def spellings(message_id: str) -> list[str]:
@@ -203,8 +200,8 @@ async def test_read_before_delivery_is_409(api, settings):
     """A message accepted but not stored yet: its claim exists, its row does not. The claim is
     written here as the API writes it, which pins the message in that state for the test (the
     router stores a published message within milliseconds)."""
-    from chat4all_app.bootstrap.cassandra_schema import connect
     from chat4all_app.ids import accepted_id
+    from chat4all_app.storage.cassandra import connect
 
     alice, bob, eve = await api.user("alice"), await api.user("bob"), await api.user("eve")
     conv = await api.conversation(alice, bob)
@@ -228,7 +225,7 @@ async def test_read_before_delivery_is_409(api, settings):
 
 async def test_messages_stored_before_claims_existed_are_claimed_by_the_migration(api, settings):
     """Migration 0003's data step (storage/claims.backfill) claims every stored message's id."""
-    from chat4all_app.bootstrap.cassandra_schema import connect
+    from chat4all_app.storage.cassandra import connect
     from chat4all_app.storage.claims import backfill
 
     alice, bob = await api.user("alice"), await api.user("bob")

@@ -8,10 +8,7 @@ import random
 import time
 import uuid
 
-import pytest
 from aiokafka import AIOKafkaConsumer
-
-pytestmark = pytest.mark.integration
 
 
 async def test_thousand_messages_with_reposted_duplicates_are_stored_exactly_once_in_order(api):

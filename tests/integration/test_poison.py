@@ -18,16 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from chat4all_app.bootstrap.cassandra_schema import connect
 from chat4all_app.dead_letters import assigned_consumer
+from chat4all_app.storage.cassandra import connect
+from devstack.stack_client import scrape_async
+from tests.integration.helpers import STACK
 
-pytestmark = pytest.mark.integration
-
-WORKER_METRICS = ["http://127.0.0.1:8082/metrics", "http://127.0.0.1:8083/metrics",
-                  "http://127.0.0.1:8084/metrics"]
+WORKERS = (STACK.process("router").url, *STACK.connectors.values())  # those `make up` starts
 
 
 @dataclass
@@ -98,12 +96,10 @@ def poison_for(settings, conv: str, delivered: tuple[str, str]) -> list[Poison]:
 async def dead_lettered_counts(http: aiohttp.ClientSession) -> Counter:
     """messages_dead_lettered_total{reason} summed over the worker processes."""
     counts: Counter = Counter()
-    for url in WORKER_METRICS:
-        async with http.get(url) as resp:
-            for line in (await resp.text()).splitlines():
-                if line.startswith("messages_dead_lettered_total{"):
-                    labels, value = line.rsplit(" ", 1)
-                    counts[labels.split('reason="')[1].split('"')[0]] += float(value)
+    for url in WORKERS:
+        for sample in await scrape_async(http, url):
+            if sample.name == "messages_dead_lettered_total":
+                counts[sample.labels["reason"]] += sample.value
     return counts
 
 
@@ -138,7 +134,7 @@ async def dead_letters_since(settings, start: dict[TopicPartition, int], wanted:
 
 
 async def test_poison_on_every_consumed_topic_is_dead_lettered_and_later_messages_flow(
-        api, mocks, settings, tmp_path):
+        api, providers, settings, tmp_path):
     alice, bob = await api.user("alice"), await api.user("bob")
     conv = await api.conversation(alice, bob)
     first = await api.send(alice, conv, "before the poison")
@@ -172,7 +168,7 @@ async def test_poison_on_every_consumed_topic_is_dead_lettered_and_later_message
         assert await api.wait_for(lambda b=body: message_status(api, bob, b["message_id"], "DELIVERED"),
                                   60), f"{body['message_id']} was not DELIVERED: the pipeline is blocked"
     for channel, body in external.items():
-        assert (await mocks[channel].ledger())["received"].get(body["message_id"]) == 1
+        assert (await providers.ledger(channel))["received"].get(body["message_id"]) == 1
 
     found = await dead_letters_since(settings, dlq_start, {p.correlation_id for p in poison})
     assert replay not in found, "a replayed status is a duplicate, not poison"

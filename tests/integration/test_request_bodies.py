@@ -17,12 +17,11 @@ import pytest
 
 from chat4all_app.connectors import webhook_signature
 from chat4all_app.settings import Settings
+from devstack.layout import port_of
+from tests.integration.helpers import STACK
 from tests.integration.raw_http import MSS, post_in_pieces
-from tests.integration.webhooks import CHANNEL_PORTS
 
-pytestmark = pytest.mark.integration
-
-API_PORT, LB_PORT = 8080, 8088
+API_PORT, LB_PORT = STACK.process("api").port, port_of(STACK.lb_url)
 # Multi-byte characters too, so some cuts fall inside a UTF-8 sequence.
 TEXT = "Olá, mundo! Ação ✓ — "
 
@@ -74,7 +73,7 @@ async def test_a_signed_receipts_batch_sent_in_tcp_segments_is_applied_whole(api
     signature = webhook_signature.sign(Settings.from_env().webhook_secret("whatsapp"), body)
     for chunked in (False, True):
         answer = await post_in_pieces(
-            CHANNEL_PORTS["whatsapp"], "/webhooks/whatsapp/receipts", body,
+            STACK.connector_port("whatsapp"), "/webhooks/whatsapp/receipts", body,
             {"Content-Type": "application/json", webhook_signature.HEADER: signature}, chunked=chunked)
         assert answer.status == 202, (chunked, answer)
         assert answer.json() == {"accepted": 1, "unknown": unknown}

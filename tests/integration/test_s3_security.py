@@ -21,14 +21,12 @@ from chat4all_app.bootstrap.bucket import (
     STALE_UPLOADS_EXPIRY,
     admin_client,
     app_policy_name,
-    s3_client,
     stale_upload_config,
 )
+from chat4all_app.files.s3 import s3_client
 from chat4all_app.settings import KNOWN_DEFAULTS, MIN_SECRET_BYTES
-from tests.integration.api_client import Api
 from tests.integration.files_helpers import MiB, file_form
-
-pytestmark = pytest.mark.integration
+from tests.integration.helpers import Api
 
 # Credentials published in this project's history and in MinIO's documentation.
 WELL_KNOWN = [("chat4all", "chat4all-secret"), ("minioadmin", "minioadmin"), ("minio", "minio123")]

@@ -13,9 +13,8 @@ import pytest
 
 from chat4all_app.settings import KNOWN_DEFAULTS, read_secrets_file
 from devstack.layout import Layout
-from tests.integration.test_api import forged
+from tests.integration.helpers import forged
 
-pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
 OLD_DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me"
 

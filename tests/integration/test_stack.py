@@ -17,11 +17,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from cassandra.util import uuid_from_time
 
-from chat4all_app.bootstrap.bucket import s3_client
-from chat4all_app.bootstrap.cassandra_schema import MigrationError, connect, migrate
-
-pytestmark = pytest.mark.integration
-
+from chat4all_app.bootstrap.cassandra_schema import MigrationError, migrate
+from chat4all_app.files.s3 import s3_client
+from chat4all_app.storage.cassandra import connect
 
 # --- Kafka -----------------------------------------------------------------------------------
 

@@ -10,10 +10,7 @@ import pytest
 
 from chat4all_app.connectors import webhook_signature
 from chat4all_app.settings import Settings
-from tests.integration.test_delivery import statuses, wait_all
-from tests.integration.webhooks import signed_webhook
-
-pytestmark = pytest.mark.integration
+from tests.integration.helpers import signed_webhook, statuses, wait_all
 
 
 def phone() -> str:
@@ -45,7 +42,7 @@ async def after_barrier(api, user, conv, channel: str, barrier: str) -> dict[str
     return seen
 
 
-async def test_unsigned_or_wrongly_signed_receipts_get_401_and_apply_nothing(api, mocks):
+async def test_unsigned_or_wrongly_signed_receipts_get_401_and_apply_nothing(api, providers):
     bob, conv, target, barrier = await delivered_pair(api)
     body = {"message_id": target, "status": "READ"}
     raw = b'{"message_id": "%s", "status": "READ"}' % target.encode()
@@ -68,7 +65,7 @@ async def test_unsigned_or_wrongly_signed_receipts_get_401_and_apply_nothing(api
     assert seen[target] == "DELIVERED"
 
 
-async def test_a_channels_webhook_cannot_touch_other_channels_or_internal_messages(api, mocks):
+async def test_a_channels_webhook_cannot_touch_other_channels_or_internal_messages(api, providers):
     bob, conv, target, barrier = await delivered_pair(api, "whatsapp")
     alice_insta = await api.user()
     conv_insta = await api.conversation(alice_insta, bob)
@@ -92,7 +89,7 @@ async def test_a_channels_webhook_cannot_touch_other_channels_or_internal_messag
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x"])
-async def test_receipts_that_are_not_json_get_415(api, mocks, content_type):
+async def test_receipts_that_are_not_json_get_415(api, providers, content_type):
     bob, conv, target, barrier = await delivered_pair(api)
     status, answer = await signed_webhook(api.http, "whatsapp", {"message_id": target, "status": "READ"},
                                           content_type=content_type)
@@ -100,7 +97,7 @@ async def test_receipts_that_are_not_json_get_415(api, mocks, content_type):
     assert (await after_barrier(api, bob, conv, "whatsapp", barrier))[target] == "DELIVERED"
 
 
-async def test_receipts_with_implausible_times_get_400(api, mocks):
+async def test_receipts_with_implausible_times_get_400(api, providers):
     bob, conv, target, barrier = await delivered_pair(api)
     now = time.time()
     for at in (1e12, now + 3600, now - 86400, 0, -1):

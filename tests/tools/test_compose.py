@@ -7,11 +7,11 @@ catches a broken copy of the file, not only that the real one passes.
 from __future__ import annotations
 
 import ast
-import configparser
 import copy
 import dataclasses
 import json
 import re
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -29,9 +29,8 @@ from devstack.layout import REPO_DIR, Layout, read_versions
 COMPOSE = yaml.safe_load((REPO_DIR / "docker-compose.yml").read_text())
 PROMETHEUS = yaml.safe_load((REPO_DIR / "monitoring/prometheus.compose.yml").read_text())
 SCHEMA = json.loads((REPO_DIR / "tests/data/compose-spec.json").read_text())
-SETUP = configparser.ConfigParser()
-SETUP.read(REPO_DIR / "setup.cfg")
-VERSION = SETUP["metadata"]["version"]
+PROJECT = tomllib.loads((REPO_DIR / "pyproject.toml").read_text())["project"]
+VERSION = PROJECT["version"]
 
 # One-shot init jobs and the `chat4all migrate --only` part each runs. Only these are exempt from
 # healthchecks: a job exits when done, so "healthy" means nothing; dependants wait for its exit 0.
@@ -143,7 +142,7 @@ def pin_problems(compose: dict) -> list[str]:
         if not tag or tag == "latest":
             problems.append(f"{name}: image {image!r} is not pinned to a version tag")
         elif "build" in svc and tag != VERSION:
-            problems.append(f"{name}: our image is tagged {tag}, setup.cfg says {VERSION}")
+            problems.append(f"{name}: our image is tagged {tag}, pyproject.toml says {VERSION}")
         build = svc.get("build", {})
         if build and not (REPO_DIR / build["context"] / build.get("dockerfile", "Dockerfile")).is_file():
             problems.append(f"{name}: builds from a Dockerfile that does not exist")
@@ -304,10 +303,10 @@ def test_the_init_jobs_run_every_part_of_chat4all_migrate():
     assert set(only.type.choices) == set(JOBS.values())
 
 
-def test_the_image_installs_the_pinned_requirements_of_setup_cfg():
+def test_the_image_installs_the_pinned_requirements_of_pyproject():
     lock = dict(line.split("==", 1) for line in (REPO_DIR / "requirements.lock").read_text().split())
     lock = {canonicalize_name(k): v for k, v in lock.items()}
-    pins = [Requirement(r) for r in SETUP["options"]["install_requires"].split("\n") if r.strip()]
+    pins = [Requirement(r) for r in PROJECT["dependencies"]]
     for req in pins:  # exact pins, the same in the lock
         assert str(req.specifier).startswith("=="), req
         assert lock.get(canonicalize_name(req.name)) == str(req.specifier)[2:], req
@@ -328,7 +327,7 @@ def test_the_image_installs_the_pinned_requirements_of_setup_cfg():
     dockerfile = (REPO_DIR / "Dockerfile").read_text()
     run = " ".join(dockerfile.replace("\\\n", " ").split())
     assert re.search(r"^FROM python:3\.11\.\d+-slim-\w+$", dockerfile, re.M)
-    assert "COPY requirements.lock setup.cfg pyproject.toml README.md ./" in dockerfile
+    assert "COPY requirements.lock pyproject.toml README.md ./" in dockerfile
     assert "pip install --constraint requirements.lock ." in run
     assert "pip install --no-deps --force-reinstall --constraint requirements.lock . && pip check" in run
     assert "apt-get install -y --no-install-recommends curl" in run  # for the healthchecks

@@ -15,6 +15,8 @@ import subprocess
 import venv
 from pathlib import Path
 
+import pytest
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -42,6 +44,7 @@ def install_steps() -> list[tuple[str, str]]:
     return steps
 
 
+@pytest.mark.slow  # a fresh venv and two pip installs
 def test_the_image_installs_the_real_package_not_the_stand_in(tmp_path):
     steps = install_steps()
     assert [i for i, _ in steps] == ["COPY", "RUN", "COPY", "RUN"], steps

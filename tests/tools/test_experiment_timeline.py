@@ -1,5 +1,6 @@
 """The experiments' timeline arithmetic: rates between readings and the clients' 5xx window."""
 
+from devstack.topology import local
 from experiments import probe
 from experiments.cases import _error_window
 from experiments.probe import Reading
@@ -41,7 +42,7 @@ def test_counters_stay_monotonic_across_a_restarted_instance(monkeypatch):
         {("delivered", "whatsapp", 8085): 60.0},  # 8082 killed
         {("delivered", "whatsapp", 8082): 5.0, ("delivered", "whatsapp", 8085): 70.0},  # restarted
     ])
-    monkeypatch.setattr(probe, "raw", lambda: (next(readings), {}))
-    p = probe.Probe()
+    monkeypatch.setattr(probe, "raw", lambda topology: (next(readings), {}))
+    p = probe.Probe(local({}))
     totals = [p.read().delivered["whatsapp"] for _ in range(3)]
     assert totals == [150.0, 160.0, 175.0]

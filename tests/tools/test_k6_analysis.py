@@ -1,8 +1,7 @@
-"""scripts/analyze-k6-results.py on a small synthetic k6 NDJSON: counts, percentiles, throughput."""
+"""benchmarks/k6_analysis.py on a small synthetic k6 NDJSON: counts, percentiles, throughput."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 from datetime import UTC, datetime
@@ -11,10 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "analyze-k6-results.py"
-_spec = importlib.util.spec_from_file_location("analyze_k6_results", SCRIPT)
-analyzer = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(analyzer)
+from benchmarks import k6_analysis as analyzer
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
 MSG, LIST = "POST /v1/messages", "GET /v1/conversations/{id}/messages"

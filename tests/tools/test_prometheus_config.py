@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import yaml
 
 from chat4all_app.settings import Settings
@@ -21,6 +22,7 @@ def check(path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.installed  # promtool comes with the full install (make test), not the venv
 def test_the_local_config_renders_to_a_valid_one(tmp_path):
     rendered = _render(REPO_DIR / "monitoring/prometheus.yml", tmp_path / "prometheus.yml",
                        prometheus_port=9090, s3_port=9000, targets_dir=tmp_path, scrape_interval="7s")
@@ -36,6 +38,7 @@ def test_the_local_stack_registers_every_role_as_a_target():
     assert all(len(t["targets"]) == 1 and t["targets"][0].startswith("127.0.0.1:") for t in targets)
 
 
+@pytest.mark.installed  # promtool comes with the full install (make test), not the venv
 def test_the_compose_config_is_valid_and_discovers_every_role():
     path = REPO_DIR / "monitoring/prometheus.compose.yml"
     check(path)

@@ -1,6 +1,6 @@
 """`make report`: the PDF builds from the committed results, has 10 to 15 pages, and no field is empty.
 
-The build uses the committed results (results/, loadtests/results/) and the dashboard panels that
+The build uses the committed results (results/, results/loadtests/) and the dashboard panels that
 `make render-dashboards` wrote to results/dashboards/.
 """
 
@@ -28,18 +28,19 @@ SECTIONS = ["1 Introdução", "2 Arquitetura Implementada", "3 Decisões Técnic
             "Apêndice C", "Apêndice D"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def context(tmp_path_factory) -> dict:
     return render.context(REPO_DIR, DASHBOARDS, tmp_path_factory.mktemp("figures"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(context, tmp_path_factory) -> tuple[render.Built, str]:
     work = tmp_path_factory.mktemp("report")
     result = render.publish(context, REPO_DIR, work / "relatorio-tecnico.pdf", keep=work / "build")
     return result, (work / "build" / "relatorio.md").read_text()
 
 
+@pytest.mark.slow  # renders the PDF (once per run: the session's `built`)
 def test_the_report_has_10_to_15_pages(built):
     result, _ = built
     pages = len(PdfReader(result.pdf).pages)
@@ -47,6 +48,7 @@ def test_the_report_has_10_to_15_pages(built):
     assert 10 <= pages <= 15, f"{pages} pages"
 
 
+@pytest.mark.slow  # renders the PDF (once per run: the session's `built`)
 def test_the_report_has_the_seeds_structure_and_no_empty_value(built):
     result, text = built
     pdf_text = " ".join(page.extract_text() for page in PdfReader(result.pdf).pages)
@@ -57,6 +59,7 @@ def test_the_report_has_the_seeds_structure_and_no_empty_value(built):
     assert "{{" not in text and "{%" not in text
 
 
+@pytest.mark.slow  # renders the PDF (once per run: the session's `built`)
 def test_every_number_of_the_results_is_the_one_printed(built):
     _, text = built
     bench = data.read_json(REPO_DIR, "results/bench/latest.json", "")
@@ -104,6 +107,7 @@ def test_events_that_did_not_happen_are_printed_as_failures(context):
         assert failure in text, failure
 
 
+@pytest.mark.slow  # renders the PDF (once per run: the session's `built`)
 def test_every_path_of_the_component_map_exists(built):
     """The component → code table (section 2.3) names files and directories from the repository root."""
     _, text = built
@@ -134,9 +138,7 @@ def test_a_missing_results_file_is_named(tmp_path):
     with pytest.raises(data.ReportDataError, match=r"results/bench/latest.json is missing: run `make bench`"):
         data.load(tmp_path)
     shutil.copytree(REPO_DIR / "results", tmp_path / "results",
-                    ignore=shutil.ignore_patterns("dashboards", "*.png"))
+                    ignore=shutil.ignore_patterns("dashboards", "*.png", "*.ndjson"))
     (tmp_path / "results" / "experiments" / "failover" / "latest.json").unlink()
-    shutil.copytree(REPO_DIR / "loadtests" / "results", tmp_path / "loadtests" / "results",
-                    ignore=shutil.ignore_patterns("*.ndjson", "*.png"))
     with pytest.raises(data.ReportDataError, match=r"failover/latest\.json is missing.*NAME=failover"):
         data.load(tmp_path)

@@ -7,56 +7,19 @@ import time
 import uuid
 from unittest import mock
 
-import faust
-import pytest
-
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.agents import router as router_agent
 from chat4all_app.connectors.provider_client import PermanentError, TransientError
-from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.records import MessageAccepted, OutboundMessage
-from chat4all_app.settings import Settings
-
-SETTINGS = Settings.from_env({"BATCH_WITHIN_S": "0.01", "CIRCUIT_RESET_S": "0.2"})
-
-
-class RecordingStore:
-    """Stands in for Cassandra: records every statement."""
-
-    def __init__(self):
-        self.statements: list[tuple[str, tuple]] = []
-
-    async def execute(self, cql, params=()):
-        self.statements.append((cql, params))
-        return []
-
-    async def execute_batch(self, statements):
-        self.statements.extend(statements)
-
-
-def done_future():
-    fut = asyncio.get_running_loop().create_future()
-    fut.set_result(None)
-    return fut
-
-
-def recorded_dead_letters(app) -> tuple[DeadLetters, list]:
-    """Dead letters whose Kafka send is recorded: [(key, value, headers as a dict)]."""
-    dead_letters, sent = DeadLetters(app, SETTINGS), []
-
-    async def send(key, value, headers=None):
-        sent.append((key, value, dict(headers)))
-        return done_future()
-
-    dead_letters.topic.send = send
-    return dead_letters, sent
-
-
-@pytest.fixture
-def app():
-    app = faust.App(f"test-{uuid.uuid4().hex[:6]}", store="memory://", broker="kafka://127.0.0.1:1")
-    app.flow_control.resume()
-    return app
+from chat4all_app.tables.state import CircuitSnapshots, RoutedMessages, SentMessages
+from tests.unit.helpers import (  # noqa: F401 (app: the fixture)
+    SETTINGS,
+    RecordingStore,
+    app,
+    done_future,
+    recorded_dead_letters,
+    until,
+)
 
 
 def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
@@ -65,7 +28,7 @@ def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccept
                            recipient_id=recipient, correlation_id=f"cid-{mid}")
 
 
-async def test_router_stores_forwards_and_deduplicates(app):
+async def test_router_stores_forwards_and_deduplicates(app):  # noqa: F811
     store = RecordingStore()
     whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
     forwarded = []
@@ -75,7 +38,7 @@ async def test_router_stores_forwards_and_deduplicates(app):
         return done_future()
 
     whatsapp.send = fake_send
-    routed = app.Table("routed", key_type=str, value_type=str, partitions=1)
+    routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
     messages = app.topic("messages", key_type=str, value_type=MessageAccepted)
     router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed,
                                  recorded_dead_letters(app)[0])
@@ -95,20 +58,13 @@ async def test_router_stores_forwards_and_deduplicates(app):
     assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
 
 
-async def until(condition, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the agent did not get there in time"
-        await asyncio.sleep(0.01)
-
-
 def outbound(conv: str, n: int) -> OutboundMessage:
     return OutboundMessage(message_id=str(uuid.uuid4()), conversation_id=conv,
                            accepted_id=str(uuid.uuid1()), channel="whatsapp", recipient=f"r{n}",
                            sender_id=str(uuid.uuid4()), content=f"#{n}", accepted_at=time.time())
 
 
-async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):
+async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):  # noqa: F811
     calls: list[str] = []
     outcomes = {"#1": [TransientError("503"), TransientError("503")], "#2": [PermanentError("400")]}
 
@@ -133,8 +89,9 @@ async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(
     connector = connector_agent.Connector(
         channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
         status_topic=statuses, breaker_topic=breaker_topic,
-        sent=app.Table("sent", key_type=str, value_type=str, partitions=1),
-        breakers=app.Table("circuit", partitions=1), dead_letters=recorded_dead_letters(app)[0])
+        sent=SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1)),
+        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)),
+        dead_letters=recorded_dead_letters(app)[0])
     connector_agent.install(app, connector, channel)
     agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
     conv = str(uuid.uuid4())

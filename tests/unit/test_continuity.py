@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from faust.types import TP
 
-from chat4all_app.agents.continuity import Hole, OffsetContinuity
+from chat4all_app.workarounds.continuity import Hole, OffsetContinuity
 
 A, B = TP("chat4all.status", 0), TP("chat4all.status", 3)
 

@@ -1,10 +1,10 @@
 """Pure rules of the files feature: multipart plans, size buckets, names and content types."""
 
 import pytest
-from faust.web.exceptions import ValidationError
 
+from chat4all_app.errors import Invalid
 from chat4all_app.files.sizing import MAX_PARTS, part_lengths, part_plan, size_bucket
-from chat4all_app.web.file_views import clean_filename, content_type_of
+from chat4all_app.files.uploads import clean_filename, content_type_of
 
 MiB = 1024 * 1024
 
@@ -43,7 +43,7 @@ def test_file_names_keep_the_last_path_component_only():
     assert clean_filename("../../etc/passwd") == "passwd"
     assert clean_filename("C:\\Users\\me\\cv.pdf") == "cv.pdf"
     for bad in ("", "   ", "..", "dir/", 'a"b', "bell\x07", "x" * 256, None):
-        with pytest.raises(ValidationError):
+        with pytest.raises(Invalid):
             clean_filename(bad)
 
 
@@ -51,5 +51,5 @@ def test_content_types_are_type_slash_subtype():
     assert content_type_of(None) == "application/octet-stream"
     assert content_type_of("text/plain; charset=utf-8") == "text/plain; charset=utf-8"
     for bad in ("text", "no slash", "text/plain\r\nX-Evil: 1", "a/" + "b" * 300):
-        with pytest.raises(ValidationError):
+        with pytest.raises(Invalid):
             content_type_of(bad)

@@ -17,10 +17,13 @@ from chat4all_app.agents import connector as connector_agent
 from chat4all_app.agents import decode
 from chat4all_app.agents import router as router_agent
 from chat4all_app.agents import status as status_agent
+from chat4all_app.connectors.circuit_state import CircuitState
+from chat4all_app.delivery_status import Status
 from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessage, StatusEvent
 from chat4all_app.retry import isolating
 from chat4all_app.storage.cassandra import refused_for_good
-from tests.unit.test_agents import SETTINGS, RecordingStore, app, recorded_dead_letters, until  # noqa: F401
+from chat4all_app.tables.state import CircuitSnapshots, MessageStatuses, RoutedMessages, SentMessages
+from tests.unit.helpers import SETTINGS, RecordingStore, app, recorded_dead_letters, until  # noqa: F401
 
 CONV, MID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -41,16 +44,20 @@ def accepted_json(**overrides) -> bytes:
 
 def test_records_our_producers_write_decode_to_the_same_records():
     ev = StatusEvent(message_id=MID, conversation_id=CONV, accepted_id=str(uuid.uuid1()),
-                     status="DELIVERED", at=time.time(), channel="whatsapp", correlation_id="c-1")
+                     status=Status.DELIVERED, at=time.time(), channel="whatsapp", correlation_id="c-1")
     assert decode.status_event(CONV.encode(), ev.dumps()) == ev
+    assert b'"status":"DELIVERED"' in ev.dumps()  # the enum is the same JSON string on the wire
+    assert decode.status_event(CONV.encode(), ev.dumps()).status is Status.DELIVERED
     msg = MessageAccepted.loads(accepted_json(recipient_id="whatsapp:+55", file_id=str(uuid.uuid4())))
     assert decode.message_accepted(CONV.encode(), msg.dumps()) == msg
     out = OutboundMessage(message_id=MID, conversation_id=CONV, accepted_id=str(uuid.uuid1()),
                           channel="whatsapp", recipient="+55", sender_id=str(uuid.uuid4()),
                           content="hi", accepted_at=time.time())
     assert decode.outbound_message(CONV.encode(), out.dumps(), channel="whatsapp") == out
-    snap = BreakerSnapshot(channel="whatsapp", state="OPEN", fail_counter=3, opened_at=time.time())
+    snap = BreakerSnapshot(channel="whatsapp", state=CircuitState.OPEN, fail_counter=3, opened_at=time.time())
     assert decode.breaker_snapshot(b"whatsapp", snap.dumps(), channel="whatsapp") == snap
+    assert b'"state":"OPEN"' in snap.dumps()
+    assert decode.breaker_snapshot(b"whatsapp", snap.dumps(), channel="whatsapp").state is CircuitState.OPEN
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
@@ -185,8 +192,8 @@ async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_st
     store = MessageRows({(conv, accepted): (mid, "PENDING"),
                          (conv, failed_accepted): (failed_mid, "PENDING")})
     dead_letters, dead = recorded_dead_letters(app)
-    applier = status_agent.StatusApplier(SETTINGS, store, app.Table("st", key_type=str, value_type=str,
-                                                                    partitions=1), dead_letters)
+    statuses = MessageStatuses(app.Table("st", key_type=str, value_type=str, partitions=1))
+    applier = status_agent.StatusApplier(SETTINGS, store, statuses, dead_letters)
     agent = status_agent.install(app, applier, app.topic("status"))
 
     def ev(message_id, status, where=accepted):
@@ -219,8 +226,8 @@ async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(ap
     bad, good = str(uuid.uuid4()), str(uuid.uuid4())
     store = MessageRows(refuse=bad)
     dead_letters, dead = recorded_dead_letters(app)
-    router = router_agent.Router(SETTINGS, store, {}, app.Table("routed", key_type=str, value_type=str,
-                                                                partitions=1), dead_letters)
+    routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
+    router = router_agent.Router(SETTINGS, store, {}, routed, dead_letters)
     agent = router_agent.install(app, router, app.topic("messages"))
     async with agent.test_context() as test_agent:
         for mid in (bad, good):
@@ -243,8 +250,8 @@ async def test_connector_dead_letters_poison_on_its_channel_and_breaker_topics(a
     connector = connector_agent.Connector(
         channel="whatsapp", settings=SETTINGS, provider=SimpleNamespace(send=send),
         status_topic=statuses, breaker_topic=breaker_topic,
-        sent=app.Table("sent", key_type=str, value_type=str, partitions=1),
-        breakers=app.Table("circuit", partitions=1), dead_letters=dead_letters)
+        sent=SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1)),
+        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)), dead_letters=dead_letters)
     connector_agent.install(app, connector, app.topic("channel"))
     send_agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
     remember = next(a for a in app.agents.values() if a.name.endswith("remember-circuit-whatsapp"))
@@ -265,7 +272,8 @@ def test_an_invalid_stored_circuit_state_is_ignored_not_a_crash(app):  # noqa: F
     breakers.data["whatsapp"] = BreakerSnapshot(channel="whatsapp", state="MELTED", fail_counter=0)
     connector = connector_agent.Connector(
         channel="whatsapp", settings=SETTINGS, provider=SimpleNamespace(), status_topic=app.topic("s"),
-        breaker_topic=app.topic("c"), sent=app.Table("sent-restore", partitions=1), breakers=breakers,
+        breaker_topic=app.topic("c"), sent=SentMessages(app.Table("sent-restore", partitions=1)),
+        breakers=CircuitSnapshots(breakers),
         dead_letters=recorded_dead_letters(app)[0])
     assert connector.circuit().current_state.name == "CLOSED"
 

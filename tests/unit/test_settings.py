@@ -98,3 +98,17 @@ def test_secrets_come_from_the_secrets_file_and_the_environment_wins(tmp_path):
     assert s.webhook_secret("whatsapp") == ("env" + GOOD).encode()
     with pytest.raises(SettingsError, match="cannot be read"):
         Settings.from_env({"CHAT4ALL_SECRETS_FILE": str(tmp_path / "missing")})
+
+
+def test_environ_values_gives_the_variables_that_are_set(monkeypatch):
+    from chat4all_app.settings import environ_values
+    monkeypatch.setenv("CHAT4ALL_CHANNELS", "")
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    assert environ_values(["CHAT4ALL_CHANNELS", "JWT_SECRET"]) == {"CHAT4ALL_CHANNELS": ""}
+
+
+def test_the_heartbeat_monitor_reads_only_its_own_setting(monkeypatch):
+    from chat4all_app.observability.heartbeat_monitor import logs_dir
+    monkeypatch.setenv("CHAT4ALL_LOGS", "/var/log/chat4all")
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")  # invalid, and none of the monitor's business
+    assert logs_dir() == "/var/log/chat4all"

@@ -6,7 +6,11 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from faust.types import TP
 
-from chat4all_app.agents.stall_watch import BatchActivity, StallDetector, skip_tick_while_broker_unreachable
+from chat4all_app.workarounds.stall_watch import (
+    BatchActivity,
+    StallDetector,
+    skip_tick_while_broker_unreachable,
+)
 
 A, B = TP("chat4all.messages", 0), TP("chat4all.messages", 1)
 

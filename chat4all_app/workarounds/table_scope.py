@@ -4,7 +4,7 @@ Faust picks a table key's partition (its RocksDB database and its changelog part
 *current* event. Inside a `take_events()` batch that is a single event for the whole batch, even
 though the batch mixes partitions, so a key could land on another partition than the events that
 carry it — and be missing after a rebalance. Every table access for an event runs inside
-`for_event(event)`.
+`for_event(event)`, which sets Faust's own (private) current-event context variable.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from contextlib import contextmanager
 
 from faust.streams import _current_event
 from faust.types import EventT
+
+from chat4all_app.workarounds.pins import Private
+
+PRIVATE = (Private("faust.streams", "_current_event"),)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ the broker's highwater with this consumer's committed offset. A partition is *st
 lag, its committed offset has not moved for `STALL_AFTER_S`, no event of it reached the agent in
 that time, and the agent is not simply busy with one long batch (an open circuit holds a batch on
 purpose: that is store-and-forward, not a stall). A stall restarts the worker in place
-(`restart.py`); the log line says where the events stopped, for the bug report.
+(`workarounds.restart`); the log line says where the events stopped, for the bug report.
 """
 
 from __future__ import annotations
@@ -17,16 +17,39 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
-from chat4all_app.agents.restart import restart_in_place
 from chat4all_app.observability.metrics import CONSUMER_LAG
+from chat4all_app.workarounds.consumer_thread import aiokafka_consumer
+from chat4all_app.workarounds.pins import Private
+from chat4all_app.workarounds.restart import restart_in_place
+
+if TYPE_CHECKING:
+    from faust.transport.consumer import Consumer
+
+_FAUST_CONSUMER = "faust.transport.consumer:Consumer"
+PRIVATE = (
+    Private(_FAUST_CONSUMER, "_committed_offset", instance=True),
+    Private(_FAUST_CONSUMER, "_read_offset", instance=True),
+    Private(_FAUST_CONSUMER, "_active_partitions", instance=True),
+    Private(_FAUST_CONSUMER, "_paused_partitions", instance=True),
+    Private(_FAUST_CONSUMER, "_buffered_partitions", instance=True),
+    Private("aiokafka.consumer.consumer:AIOKafkaConsumer", "_fetcher", instance=True),
+    Private("aiokafka.consumer.fetcher:Fetcher", "_subscriptions", instance=True),
+)
 
 log = logging.getLogger(__name__)
+
+
+def faust_consumer(app: faust.App) -> Consumer:
+    """`app.consumer`, typed as the class it is (Faust's Consumer), not the ConsumerT interface,
+    which declares neither `flow_active` nor the offset maps read here (see PRIVATE)."""
+    return cast("Consumer", app.consumer)
 
 
 @dataclass
@@ -74,16 +97,17 @@ class StallDetector:
 
 def consumer_state(app: faust.App, tps: Iterable[TP]) -> dict:
     """Where the events stop, for the log line (Faust/aiokafka private state: diagnostics only)."""
-    consumer, tps = app.consumer, set(tps)
+    consumer, tps = faust_consumer(app), set(tps)
     pick = lambda name: sorted(str(tp) for tp in (getattr(consumer, name, None) or ()) if tp in tps)  # noqa: E731
-    state = {"active": pick("_active_partitions"), "paused": pick("_paused_partitions"),
-             "buffered": pick("_buffered_partitions"), "flow_active": consumer.flow_active,
-             "read_offset": {str(tp): consumer._read_offset.get(tp) for tp in tps},
-             "stream_inbound_s_ago": {str(tp): round(time.monotonic() - t, 1) if t else None
-                                      for tp in tps
-                                      for t in [app.monitor.stream_inbound_time.get(tp)]}}
+    state: dict[str, Any] = {
+        "active": pick("_active_partitions"), "paused": pick("_paused_partitions"),
+        "buffered": pick("_buffered_partitions"), "flow_active": consumer.flow_active,
+        "read_offset": {str(tp): consumer._read_offset.get(tp) for tp in tps},
+        "stream_inbound_s_ago": {str(tp): round(time.monotonic() - t, 1) if t else None
+                                 for tp in tps
+                                 for t in [app.monitor.stream_inbound_time.get(tp)]}}
     try:  # aiokafka's own view: fetch position and whether it considers the partition paused
-        assignment = consumer._thread._ensure_consumer()._fetcher._subscriptions.subscription.assignment
+        assignment = aiokafka_consumer(app)[0]._fetcher._subscriptions.subscription.assignment
         for tp in tps:
             tp_state = assignment.state_value(tp)
             state.setdefault("aiokafka", {})[str(tp)] = (
@@ -131,9 +155,9 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
     @skip_tick_while_broker_unreachable
     async def watch() -> None:
-        if app.rebalancing or app.in_recovery or not app.consumer.flow_active:
+        if app.rebalancing or app.in_recovery or not faust_consumer(app).flow_active:
             return
-        consumer = app.consumer
+        consumer = faust_consumer(app)
         tps = [tp for tp in consumer.assignment() if tp.topic == topic_name]
         if not tps:
             return
@@ -143,8 +167,9 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
         if never:  # never committed by this group: it reads from the start of the log
             committed.update(await broker_offsets(never, end=False))
         for tp in tps:
-            if highwater.get(tp) is not None and committed.get(tp) is not None:
-                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater[tp] - committed[tp]))
+            end, offset = highwater.get(tp), committed.get(tp)
+            if end is not None and offset is not None:
+                CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - offset))
         stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
         if stalled:
             restart_in_place(

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Pipeline accounting around a k6 run: what was accepted, what was delivered, what is still in Kafka.
 
-    pipeline_snapshot.py                       print a snapshot of the stack's counters (JSON)
-    pipeline_snapshot.py before DIR            write DIR/pipeline-before.json (run-loadtest.sh)
-    pipeline_snapshot.py after DIR --since T --k6-exit RC
+    python -m benchmarks.accounting            print a snapshot of the stack's counters (JSON)
+    python -m benchmarks.accounting before DIR write DIR/pipeline-before.json (run-loadtest.sh)
+    python -m benchmarks.accounting after DIR --since T --k6-exit RC
                                                wait for the pipeline to drain, account for the run,
                                                write DIR/pipeline.json (format below)
 
@@ -36,9 +35,9 @@ pipeline.json::
                 "messages_sent": {"whatsapp/SENT": 199, ...}, "note": "..."},
      "before": {...snapshot...}, "after": {...snapshot...}}
 
-Environment: PROMETHEUS_URL (http://127.0.0.1:9090), API_URL (http://127.0.0.1:8080),
-PROVIDER_LEDGERS ("whatsapp=http://127.0.0.1:9101,instagram=http://127.0.0.1:9102"),
-STALL_CHECK_INTERVAL_S (5: how often the workers sample their lag), DRAIN_TIMEOUT_S (120).
+Where the stack is: devstack.topology (PROMETHEUS_URL, CHAT4ALL_API_URL, PROVIDER_<CHANNEL>_URL
+override it). Environment: STALL_CHECK_INTERVAL_S (5: how often the workers sample their lag),
+DRAIN_TIMEOUT_S (120).
 """
 
 from __future__ import annotations
@@ -48,27 +47,22 @@ import json
 import os
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-PROMETHEUS = os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090").rstrip("/")
-API = os.environ.get("API_URL", "http://127.0.0.1:8080").rstrip("/")
-LEDGERS = dict(
-    item.split("=", 1)
-    for item in os.environ.get(
-        "PROVIDER_LEDGERS", "whatsapp=http://127.0.0.1:9101,instagram=http://127.0.0.1:9102"
-    ).split(",")
-    if "=" in item
-)
+from chat4all_app.recipients import Recipient
+from devstack.stack_client import Prometheus, Providers, get_json, wait_drained
+from devstack.topology import Topology, local
+
 STALL_INTERVAL_S = float(os.environ.get("STALL_CHECK_INTERVAL_S", "5"))
 DRAIN_TIMEOUT_S = float(os.environ.get("DRAIN_TIMEOUT_S", "120"))
-COUNTERS = ("kafka_consumer_lag|messages_accepted_total|messages_sent_total"
-            "|message_delivery_latency_seconds_count")
+SERIES = ('{__name__=~"kafka_consumer_lag|messages_accepted_total|messages_sent_total'
+          '|message_delivery_latency_seconds_count"}')
 DELIVERED_STATUSES = {"DELIVERED", "READ"}
 
 
@@ -76,113 +70,58 @@ def log(msg: str) -> None:
     print(f"[pipeline] {msg}", file=sys.stderr, flush=True)
 
 
-def get_json(url: str, headers: dict[str, str] | None = None, timeout: float = 30, retries: int = 0) -> Any:
-    """GET a JSON document; `retries` more attempts (with backoff) on 5xx and connection errors."""
-    req = urllib.request.Request(url, headers=headers or {})
-    for attempt in range(retries + 1):
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500 or attempt == retries:
-                raise
-        except OSError:
-            if attempt == retries:
-                raise
-        time.sleep(min(5.0, 0.5 * 2**attempt))
-    raise AssertionError("unreachable")
-
-
-def prom(query: str) -> list[tuple[dict, float]]:
-    data = get_json(f"{PROMETHEUS}/api/v1/query?" + urllib.parse.urlencode({"query": query}), timeout=10)
-    return [(r["metric"], float(r["value"][1])) for r in data["data"]["result"]]
-
-
-def prom_scalar(query: str) -> float | None:
-    rows = prom(query)
-    return rows[0][1] if rows else None
-
-
-def sample_time() -> float | None:
+def sample_time(prometheus: Prometheus) -> float | None:
     """Oldest scrape time among the series this module reads (None: Prometheus has none)."""
-    return prom_scalar(f'min(timestamp({{__name__=~"{COUNTERS}"}}))')
+    return prometheus.sample_time(SERIES)
 
 
-def wait_fresh(not_before: float, timeout: float = 15.0) -> float | None:
-    """Wait until Prometheus holds samples scraped at or after `not_before` (epoch s)."""
-    deadline = time.time() + timeout
-    while True:
-        ts = sample_time()
-        if ts is None or ts >= not_before or time.time() > deadline:
-            return ts
-        time.sleep(0.5)
+def wait_fresh(prometheus: Prometheus, not_before: float, timeout: float = 15.0) -> float | None:
+    return prometheus.wait_fresh(SERIES, not_before, timeout)
 
 
-def ledgers() -> dict[str, dict[str, int]]:
+def ledgers(topology: Topology) -> dict[str, dict[str, int]]:
     """Per channel: {message_id: times received} from the provider mocks ({} if unreachable)."""
     out = {}
-    for channel, url in LEDGERS.items():
+    for channel in topology.channels:
         try:
-            out[channel] = get_json(f"{url.rstrip('/')}/admin/ledger")["received"]
+            out[channel] = Providers(topology).ledger(channel)["received"]
         except (OSError, ValueError, KeyError) as exc:
             log(f"ledger of {channel} unavailable: {exc}")
             out[channel] = {}
     return out
 
 
-def snapshot(received: dict[str, dict[str, int]] | None = None) -> dict:
-    received = ledgers() if received is None else received
+def snapshot(topology: Topology, received: dict[str, dict[str, int]] | None = None) -> dict:
+    received = ledgers(topology) if received is None else received
     snap: dict[str, Any] = {"time": time.time(), "ledgers": {
         ch: {"messages": len(r), "deliveries": sum(r.values())} for ch, r in received.items()}}
+    prometheus = Prometheus(topology.prometheus_url)
     try:
-        lag_by_topic = {m.get("topic", "?"): v for m, v in prom("sum by (topic) (kafka_consumer_lag)")}
+        lag_by_topic = prometheus.lag_by_topic()
         snap["prometheus"] = {
-            "sample_time": sample_time(),
-            "messages_accepted_total": prom_scalar("sum(messages_accepted_total)") or 0.0,
+            "sample_time": sample_time(prometheus),
+            "messages_accepted_total": prometheus.scalar("sum(messages_accepted_total)") or 0.0,
             "messages_sent_total": {f"{m.get('channel')}/{m.get('status')}": v for m, v in
-                                    prom("sum by (channel, status) (messages_sent_total)")},
-            "delivered_total": {m.get("channel", "?"): v for m, v in
-                                prom("sum by (channel) (message_delivery_latency_seconds_count)")},
+                                    prometheus.query("sum by (channel, status) (messages_sent_total)")},
+            "delivered_total": {m.get("channel", "?"): v for m, v in prometheus.query(
+                "sum by (channel) (message_delivery_latency_seconds_count)")},
             "consumer_lag": sum(lag_by_topic.values()),
             "lag_by_topic": lag_by_topic,
         }
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         log(f"Prometheus unavailable: {exc}")
         snap["prometheus"] = None
     return snap
 
 
-def drain(since: float, timeout: float) -> dict:
-    """Wait for sum(kafka_consumer_lag) == 0 in samples taken after `since` (+ one stall-watch
-    interval, so the lag gauge itself was computed after the load stopped)."""
-    start, fresh_after = time.time(), since + STALL_INTERVAL_S
-    lag, by_topic, ts = None, {}, None
-    while True:
-        try:
-            ts = prom_scalar("min(timestamp(kafka_consumer_lag))")
-            by_topic = {m.get("topic", "?"): v for m, v in prom("sum by (topic) (kafka_consumer_lag)")}
-            lag = sum(by_topic.values()) if by_topic else None
-        except (OSError, ValueError, KeyError) as exc:
-            log(f"Prometheus unavailable: {exc}")
-        fresh = ts is not None and ts >= fresh_after
-        if fresh and lag == 0:
-            break
-        if time.time() - start > timeout:
-            log(f"pipeline not drained after {timeout:.0f}s (lag {lag}, {by_topic})")
-            break
-        time.sleep(1.0)
-    return {"drained": bool(fresh and lag == 0), "waited_s": round(time.time() - start, 1),
-            "final_lag": None if lag is None else int(lag), "lag_by_topic": by_topic,
-            "sample_time": ts}
-
-
-def conversation_messages(entry: dict) -> list[dict]:
+def conversation_messages(api_url: str, entry: dict) -> list[dict]:
     """Every message of one run conversation (message_id, recipient_id, status), all pages."""
     out, cursor = [], None
     headers = {"Authorization": f"Bearer {entry['token']}"}
     while True:
         params = {"limit": "500"} | ({"cursor": cursor} if cursor else {})
-        url = f"{API}/v1/conversations/{entry['conversation_id']}/messages?" + urllib.parse.urlencode(params)
+        url = (f"{api_url}/v1/conversations/{entry['conversation_id']}/messages?"
+               + urllib.parse.urlencode(params))
         body = get_json(url, headers=headers, timeout=60, retries=4)
         out += [{"id": m["message_id"], "to": m.get("recipient_id"), "status": m.get("status")}
                 for m in body["messages"]]
@@ -192,20 +131,20 @@ def conversation_messages(entry: dict) -> list[dict]:
 
 
 def channel_of(recipient: str | None) -> str:
-    prefix, sep, _ = (recipient or "").partition(":")
-    return prefix if sep else "internal"
+    """The recipient's channel, or "internal" for a member (or no recipient)."""
+    return (Recipient.read(recipient).channel if recipient else None) or "internal"
 
 
-def run_messages(setup_data: list[dict]) -> list[list[dict]]:
+def run_messages(api_url: str, setup_data: list[dict]) -> list[list[dict]]:
     """Every run conversation's messages (acceptance order), one list per conversation."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(conversation_messages, setup_data))
+        return list(pool.map(partial(conversation_messages, api_url), setup_data))
 
 
-def account_run(setup_data: list[dict], received: dict[str, dict[str, int]],
+def account_run(api_url: str, setup_data: list[dict], received: dict[str, dict[str, int]],
                 pages: list[list[dict]] | None = None) -> dict:
-    """`pages`: what run_messages(setup_data) returned, if the caller already listed them."""
-    pages = run_messages(setup_data) if pages is None else pages
+    """`pages`: what run_messages(api_url, setup_data) returned, if the caller already listed them."""
+    pages = run_messages(api_url, setup_data) if pages is None else pages
     by_channel, by_status, delivered, duplicates = Counter(), Counter(), Counter(), 0
     for messages in pages:
         for m in messages:
@@ -260,12 +199,20 @@ def scrub_tokens(directory: Path, summary: dict) -> None:
         (directory / "k6-summary.json").write_text(json.dumps(summary, indent=2))
 
 
-def after(directory: Path, since: float, k6_exit: int | None, case: str | None, timeout: float) -> dict:
+def drain(prometheus: Prometheus, since: float, timeout: float) -> dict:
+    """Wait for sum(kafka_consumer_lag) == 0 in samples taken after `since` + one stall-watch
+    interval, so the lag gauge itself was computed after the load stopped."""
+    return asdict(wait_drained(prometheus, since + STALL_INTERVAL_S, timeout, log))
+
+
+def after(topology: Topology, directory: Path, since: float, k6_exit: int | None, case: str | None,
+          timeout: float) -> dict:
     started = time.time()
-    drained = drain(since, timeout)
-    wait_fresh(drained["sample_time"] or time.time(), timeout=10)
-    received = ledgers()
-    snap_after = snapshot(received)
+    prometheus = Prometheus(topology.prometheus_url)
+    drained = drain(prometheus, since, timeout)
+    wait_fresh(prometheus, drained["sample_time"] or time.time(), timeout=10)
+    received = ledgers(topology)
+    snap_after = snapshot(topology, received)
     before_path = directory / "pipeline-before.json"
     snap_before = json.loads(before_path.read_text()) if before_path.exists() else None
 
@@ -277,7 +224,7 @@ def after(directory: Path, since: float, k6_exit: int | None, case: str | None, 
         settle_until = max(started + timeout, time.time() + 10)
         while True:  # statuses may trail the lag gauge by a moment: re-count until complete
             try:
-                run = account_run(setup_data, received)
+                run = account_run(topology.api_url, setup_data, received)
                 run["settled_after_s"] = round(time.time() - started, 1)
                 if run["stored"] >= accepted and run["pending"] <= 0:
                     break
@@ -288,7 +235,7 @@ def after(directory: Path, since: float, k6_exit: int | None, case: str | None, 
                 log(problem)
                 break
             time.sleep(2)
-            received = ledgers()
+            received = ledgers(topology)
         scrub_tokens(directory, summary)
     else:
         log("no setup data with tokens in k6-summary.json: run-scoped accounting skipped")
@@ -326,18 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--timeout", type=float, default=DRAIN_TIMEOUT_S)
     args = parser.parse_args(argv)
 
+    topology = local()
     if args.cmd is None:
-        print(json.dumps(snapshot(), indent=2))
+        print(json.dumps(snapshot(topology), indent=2))
         return 0
     args.dir.mkdir(parents=True, exist_ok=True)
     if args.cmd == "before":
         now = time.time()
+        prometheus = Prometheus(topology.prometheus_url)
         if args.drain_timeout > 0:  # earlier traffic still in flight would count as this run's
-            drain(now - STALL_INTERVAL_S, args.drain_timeout)
-        wait_fresh(now)
-        (args.dir / "pipeline-before.json").write_text(json.dumps(snapshot(), indent=2))
+            drain(prometheus, now - STALL_INTERVAL_S, args.drain_timeout)
+        wait_fresh(prometheus, now)
+        (args.dir / "pipeline-before.json").write_text(json.dumps(snapshot(topology), indent=2))
         return 0
-    report = after(args.dir, args.since, args.k6_exit, args.case, args.timeout)
+    report = after(topology, args.dir, args.since, args.k6_exit, args.case, args.timeout)
     log(f"accepted {report['accepted']}, delivered {report['delivered']}, lost {report['lost']}, "
         f"duplicates {report['duplicates']}, final lag {report['final_lag']} "
         f"(drained: {report['drain']['drained']} after {report['drain']['waited_s']} s)")

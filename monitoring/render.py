@@ -1,7 +1,6 @@
 """Render every Grafana dashboard panel to PNG from real Prometheus data, without Grafana.
 
-    ~/.cache/chat4all/venv/bin/python scripts/render_dashboards.py \
-        [--prometheus URL] [--minutes 15] [--step 5] [--out results/dashboards]
+    python -m monitoring.render [--prometheus URL] [--minutes 15] [--step 5] [--out results/dashboards]
 
 Reads the committed dashboards (monitoring/grafana/dashboards/*.json), runs each panel's queries
 as Grafana would (range queries over the window, instant targets at its end) and draws them with
@@ -14,13 +13,10 @@ number or as bars, coloured by their thresholds and value mappings.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import re
 import sys
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +27,8 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-# Run as a script from anywhere: `monitoring` is a package of the repository, not installed.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from chat4all_app.settings import Settings
+from devstack.stack_client import Prometheus
+from devstack.topology import local
 from monitoring.panels import dashboards, panels, slug
 
 LINE_PANELS = {"timeseries", "state-timeline"}
@@ -55,15 +49,6 @@ class Series:
         return finite[-1] if finite else math.nan
 
 
-def prometheus_get(prometheus: str, api: str, params: dict[str, Any]) -> list[dict]:
-    url = f"{prometheus}/api/v1/{api}?{urllib.parse.urlencode(params)}"
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        body = json.load(resp)
-    if body.get("status") != "success":
-        raise RuntimeError(f"{params['query']}: {body.get('error')}")
-    return body["data"]["result"]
-
-
 def legend(fmt: str, labels: dict[str, str]) -> str:
     """Grafana's legendFormat: {{label}} replaced by the series' label value."""
     if fmt and fmt != "__auto":
@@ -73,21 +58,18 @@ def legend(fmt: str, labels: dict[str, str]) -> str:
     return " ".join(text.split()) or "value"
 
 
-def panel_series(prometheus: str, panel: dict[str, Any], start: float, end: float,
+def panel_series(prometheus: Prometheus, panel: dict[str, Any], start: float, end: float,
                  step: float) -> list[Series]:
     """The panel's data as Grafana would fetch it: instant targets at `end`, others over the range."""
     out = []
     for target in panel["targets"]:
+        label = target.get("legendFormat", "")
         if target.get("instant"):
-            results = prometheus_get(prometheus, "query", {"query": target["expr"], "time": end})
-            points_of = [[r["value"]] for r in results]
+            out += [Series(legend(label, labels), [0.0], [value])
+                    for labels, value in prometheus.query(target["expr"], at=end)]
         else:
-            results = prometheus_get(prometheus, "query_range", {
-                "query": target["expr"], "start": start, "end": end, "step": step})
-            points_of = [r["values"] for r in results]
-        for result, points in zip(results, points_of, strict=True):
-            out.append(Series(legend(target.get("legendFormat", ""), result["metric"]),
-                              [float(t) - end for t, _ in points], [float(v) for _, v in points]))
+            out += [Series(legend(label, s.labels), [t - end for t, _ in s.points], [v for _, v in s.points])
+                    for s in prometheus.query_range(target["expr"], start, end, step)]
     return out
 
 
@@ -174,7 +156,7 @@ def draw_values(ax: Axes, panel: dict[str, Any], series: list[Series]) -> None:
     ax.tick_params(axis="y", labelsize=7)
 
 
-def render(prometheus: str, out: Path, minutes: float, step: float) -> list[Path]:
+def render(prometheus: Prometheus, out: Path, minutes: float, step: float) -> list[Path]:
     end = time.time()
     start = end - minutes * 60
     written = []
@@ -207,12 +189,12 @@ def save(fig: plt.Figure, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prometheus", default=Settings.from_env().prometheus_url)
+    parser.add_argument("--prometheus", default=local().prometheus_url)
     parser.add_argument("--minutes", type=float, default=15.0, help="window ending now")
     parser.add_argument("--step", type=float, default=5.0, help="seconds between points")
     parser.add_argument("--out", type=Path, default=Path("results/dashboards"))
     args = parser.parse_args(argv)
-    for path in render(args.prometheus.rstrip("/"), args.out, args.minutes, args.step):
+    for path in render(Prometheus(args.prometheus.rstrip("/")), args.out, args.minutes, args.step):
         print(path)
     return 0
 

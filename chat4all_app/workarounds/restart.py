@@ -18,6 +18,13 @@ import faust
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 
 from chat4all_app.observability.logs import drain
+from chat4all_app.workarounds.consumer_thread import aiokafka_consumer
+from chat4all_app.workarounds.pins import Private
+
+PRIVATE = (
+    Private("aiokafka.consumer.consumer:AIOKafkaConsumer", "_coordinator", instance=True),
+    Private("aiokafka.consumer.group_coordinator:GroupCoordinator", "_maybe_leave_group"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +33,8 @@ LEAVE_GROUP_TIMEOUT_S = 2.0
 
 def group_coordinator(app: faust.App) -> tuple[GroupCoordinator, asyncio.AbstractEventLoop]:
     """aiokafka's group coordinator of this worker's consumer, and the loop of the thread it runs on."""
-    thread = app.consumer._thread
-    return thread._ensure_consumer()._coordinator, thread.thread_loop
+    consumer, loop = aiokafka_consumer(app)
+    return consumer._coordinator, loop
 
 
 def leave_group(app: faust.App, timeout_s: float = LEAVE_GROUP_TIMEOUT_S) -> bool:

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Summarise one k6 run (scripts/run-loadtest.sh's result directory) into tables and charts.
 
-    analyze-k6-results.py RESULT_DIR [--raw FILE] [--bucket SECONDS]
+    python -m benchmarks.k6_analysis RESULT_DIR [--raw FILE] [--bucket SECONDS]
 
 Reads RESULT_DIR/raw.ndjson (k6 ``--out json``; also .ndjson.gz) line by line — only the
 per-request numbers it needs are kept, in compact arrays — plus k6-summary.json (thresholds) and

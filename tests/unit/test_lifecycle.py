@@ -1,0 +1,116 @@
+"""What a process owns starts and stops explicitly: refused before start() and after stop(), never
+blocked by a dependency that is down at start-up, stopped in reverse order."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from chat4all_app.connectors.provider_client import ProviderClient
+from chat4all_app.files.objects import ObjectStore
+from chat4all_app.lifecycle import NotRunning, OwnedResources
+from chat4all_app.publisher import Publisher, PublishFailed
+from chat4all_app.records import BreakerSnapshot
+from chat4all_app.settings import Settings
+from chat4all_app.storage.cassandra import CassandraStore
+
+# Nothing listens on port 1: Kafka, Cassandra and S3 are "down".
+DOWN = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "KAFKA_PUBLISH_TIMEOUT_S": "1",
+                          "CASSANDRA_PORT": "1", "S3_ENDPOINT_URL": "http://127.0.0.1:1",
+                          "S3_ACCESS_KEY": "app-key", "S3_SECRET_KEY": "x" * 40})
+SNAP = BreakerSnapshot(channel="whatsapp", state="CLOSED", fail_counter=0)
+
+
+async def test_a_publish_outside_start_and_stop_fails_at_once():
+    publisher = Publisher(DOWN)
+    with pytest.raises(NotRunning, match="before start"):
+        await publisher.publish("t", "k", SNAP)
+    await publisher.start()
+    await publisher.stop()
+    await publisher.stop()  # idempotent
+    with pytest.raises(NotRunning):
+        await publisher.publish("t", "k", SNAP)
+
+
+async def test_start_does_not_wait_for_a_kafka_that_is_down_and_publish_fails_in_time():
+    publisher = Publisher(DOWN)
+    started = time.monotonic()
+    await publisher.start()
+    await publisher.start()  # idempotent
+    assert time.monotonic() - started < 0.1
+    with pytest.raises(PublishFailed):
+        await publisher.publish("t", "k", SNAP)
+    assert time.monotonic() - started < 5
+    await publisher.stop()
+
+
+async def test_the_cassandra_store_is_used_only_between_start_and_stop():
+    store = CassandraStore(DOWN)
+    with pytest.raises(NotRunning):
+        await store.execute("SELECT release_version FROM system.local")
+    await store.start()  # no I/O: Cassandra being down does not matter yet
+    await store.stop()
+    await store.stop()
+    with pytest.raises(NotRunning):
+        await store.execute("SELECT release_version FROM system.local")
+
+
+async def test_the_object_store_opens_its_clients_at_start_and_closes_them_at_stop():
+    objects = ObjectStore(DOWN)
+    with pytest.raises(NotRunning):
+        await objects.ping()
+    await objects.start()
+    await objects.start()
+    client = objects._client()
+    assert objects._client(public=True) is not client
+    await objects.stop()
+    await objects.stop()
+    with pytest.raises(NotRunning):
+        await objects.delete("k")
+
+
+async def test_the_provider_client_owns_its_http_session():
+    provider = ProviderClient("http://127.0.0.1:1", 1.0)
+    with pytest.raises(NotRunning):
+        provider._session()
+    await provider.start()
+    session = provider._session()
+    await provider.stop()
+    assert session.closed
+    with pytest.raises(NotRunning):
+        provider._session()
+
+
+class Recorder:
+    def __init__(self, name: str, calls: list[str], fail_stop: bool = False):
+        self.name, self.calls, self.fail_stop = name, calls, fail_stop
+
+    async def start(self) -> None:
+        self.calls.append(f"start {self.name}")
+
+    async def stop(self) -> None:
+        self.calls.append(f"stop {self.name}")
+        if self.fail_stop:
+            raise OSError("close failed")
+
+
+async def test_owned_resources_start_in_order_and_stop_in_reverse_even_when_one_fails():
+    calls: list[str] = []
+    service = OwnedResources([Recorder("store", calls), Recorder("publisher", calls, fail_stop=True),
+                              Recorder("objects", calls)])
+    await service.start()
+    await service.stop()
+    assert calls == ["start store", "start publisher", "start objects",
+                     "stop objects", "stop publisher", "stop store"]
+
+
+def test_importing_the_logs_module_starts_nothing():
+    code = ("import threading, chat4all_app.observability.logs as logs; "
+            "before = {t.name for t in threading.enumerate()}; "
+            "logs.configure('test', 'i-1'); "
+            "print(sorted(before), sorted({t.name for t in threading.enumerate()} - before))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['MainThread'] ['log-drain']"
