@@ -56,10 +56,12 @@ from pathlib import Path
 from typing import Any
 
 from chat4all_app.recipients import Recipient
+from chat4all_app.settings import Settings
 from devstack.stack_client import Prometheus, Providers, get_json, wait_drained
 from devstack.topology import Topology, local
 
-STALL_INTERVAL_S = float(os.environ.get("STALL_CHECK_INTERVAL_S", "5"))
+# Workers report lag once per stall check: a sample is fresh one interval after a moment.
+STALL_INTERVAL_S = Settings.from_env().stall_check_interval_s
 DRAIN_TIMEOUT_S = float(os.environ.get("DRAIN_TIMEOUT_S", "120"))
 SERIES = ('{__name__=~"kafka_consumer_lag|messages_accepted_total|messages_sent_total'
           '|message_delivery_latency_seconds_count"}')

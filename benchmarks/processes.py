@@ -30,12 +30,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def rss_mib(pid: int) -> float:
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A memory figure of /proc/<pid>/status (VmRSS: resident now; VmHWM: its high-water mark)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise LookupError(f"{field} not in /proc/{pid}/status")
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        return rss_bytes(pid) / 2**20
+    except LookupError:  # a kernel thread or a process exiting
+        return 0.0
 
 
 @dataclass

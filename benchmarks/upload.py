@@ -25,7 +25,7 @@ from types import TracebackType
 import aiohttp
 
 from benchmarks import users
-from benchmarks.processes import pids
+from benchmarks.processes import pids, rss_bytes
 from devstack.layout import git_sha
 from devstack.topology import local
 
@@ -51,20 +51,14 @@ class RandomStream:
         return "sha256:" + self.digest.hexdigest()
 
 
-def file_form(conversation_id: str, stream: RandomStream) -> aiohttp.MultipartWriter:
-    """POST /v1/files' body: the conversation and the file, streamed."""
+def file_form(conversation_id: str, payload: object, filename: str = "data.bin",
+              content_type: str = "application/octet-stream") -> aiohttp.MultipartWriter:
+    """POST /v1/files' body: the conversation, then the file (streamed if `payload` is a stream)."""
     writer = aiohttp.MultipartWriter("form-data")
     writer.append(conversation_id).set_content_disposition("form-data", name="conversation_id")
-    part = writer.append(stream, {"Content-Type": "application/octet-stream"})
-    part.set_content_disposition("form-data", name="file", filename="data.bin")
+    part = writer.append(payload, {"Content-Type": content_type})
+    part.set_content_disposition("form-data", name="file", filename=filename)
     return writer
-
-
-def rss_bytes(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
 
 
 class PeakRss:

@@ -38,5 +38,9 @@ class Conflict(Refused):
     """Not in this state, or an id already bound to something else."""
 
 
+class UnsupportedMediaType(Refused):
+    """A body in a media type the endpoint does not take (e.g. a webhook's, not JSON)."""
+
+
 class Unavailable(Refused):
     """A dependency did not answer: nothing was done, retrying is safe."""

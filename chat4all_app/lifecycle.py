@@ -6,10 +6,14 @@ Each resource has `async start()` and `async stop()`, both idempotent, and refus
 `mode.Service` added with `app.add_dependency` while the role module builds the app. Why that
 mechanism: mode starts a service's dependencies in the order they were added and stops them in
 reverse, after the app's own `on_stop` (consumer stopped, streams drained). Added before the app
-starts, ours precedes everything Faust adds at start-up (producer, consumer, tables, agents) and the
-web server (added after table recovery): resources are up before the first batch or request and
-closed only after agents and web server have stopped. Faust's other hooks fit worse: `@app.service`
-and `app.task` start only after table recovery, and `on_before_shutdown` fires while agents still run.
+starts, ours precedes everything Faust adds at start-up (`App.on_init_dependencies`, the boot
+strategy's list: sensors, producer, the web server, consumer, agents, conductor, tables): resources
+are up before the first batch or request and closed only after agents and web server have stopped.
+The web server every role runs (Faust's aiohttp driver `app.web`, ours subclassed in
+web/server.py) is one of those start-up dependencies, so it listens *before* table recovery; only a
+server registered with `App.web_server(...)`, which no role uses, waits for recovery. Faust's other
+hooks fit worse: `@app.service` and `app.task` start only after table recovery, and
+`on_before_shutdown` fires while agents still run.
 
 `start()` does no network I/O: each resource connects on first use, as it always did, so a Kafka,
 Cassandra or S3 outage at start-up neither holds up nor crashes the worker — /health probes each

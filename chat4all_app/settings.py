@@ -2,9 +2,10 @@
 
 Every setting is an environment variable with a documented default, declared once below as data.
 `Settings.from_env()` parses and validates them; `chat4all settings` prints the table the README
-documents. Nothing else in chat4all_app reads `os.environ`: the one step that takes variables
-beyond the settings (`chat4all init-secrets`, which also takes the secrets only the deployment
-uses) reads them through `environ_values()`.
+documents. Nothing else in chat4all_app reads `os.environ`: code that needs only some variables,
+not the full validated settings, reads them through `environ_values()` — `chat4all init-secrets`
+(which also takes the secrets only the deployment uses) and the heartbeat monitor (CHAT4ALL_LOGS
+alone, so no other setting can stop it).
 """
 
 from __future__ import annotations

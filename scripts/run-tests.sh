@@ -23,7 +23,7 @@ trap 'exit 130' INT TERM
 "$PY" -m devstack up --started-file "$started" || exit 1
 selection=()
 [[ "${CHAT4ALL_SKIP_UNIT:-}" == 1 ]] && selection=(-m "integration or slow or installed")
-"$PY" -m pytest "${selection[@]}" "$@"  # tests/compose is collected only by the compose stage
+"$PY" -m pytest ${selection[@]+"${selection[@]}"} "$@"  # tests/compose is collected only by the compose stage
 rc=$?
 stop_local_stack  # the compose stage gets the machine's two cores to itself
 if [[ $# -eq 0 ]]; then

@@ -65,9 +65,17 @@ class Objects(Protocol):
 
 
 @dataclass(frozen=True)
-class StreamedFile:
+class Uploader:
+    """A member of a conversation, as `Uploads.may_upload` found: the one membership check of a
+    streamed upload, made before its body is read."""
+
     user_id: uuid.UUID
     conversation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class StreamedFile:
+    uploader: Uploader
     filename: str | None  # as sent; cleaned by clean_filename
     content_type: str | None
 
@@ -115,19 +123,25 @@ class Uploads:
         self.max_bytes = max_bytes
         self.part_bytes = part_bytes
 
-    async def may_upload(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> None:
+    async def may_upload(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> Uploader:
         """Only members may upload to a conversation (NotFound, Forbidden)."""
         await self.membership.conversation(conversation_id, user_id)
+        return Uploader(user_id, conversation_id)
 
     async def stream(self, request: StreamedFile, chunks: AsyncIterator[bytes],
                      then: Callable[[], Awaitable[None]]) -> FileRecord:
         """Store `chunks` (TooLarge past the maximum) and record the file. `then`: the caller's
-        check of what follows the file in its request; if it raises, the object is deleted."""
-        await self.may_upload(request.user_id, request.conversation_id)
+        check of what follows the file in its request; if it raises, the object is deleted.
+
+        No membership check here: `request.uploader` comes from `may_upload`, which the caller
+        runs as soon as it has the conversation id, before it reads the file's part, so a
+        non-member's body is never read (checking here as well would be a second Cassandra read
+        deciding nothing new)."""
+        uploader = request.uploader
         filename = clean_filename(request.filename)
         content_type = content_type_of(request.content_type)
         file_id = uuid.uuid4()
-        key = object_key(request.conversation_id, file_id)
+        key = object_key(uploader.conversation_id, file_id)
         try:
             stored = await self.objects.stream_upload(key, content_type, chunks, self.max_bytes)
         except ObjectTooLarge as exc:
@@ -138,7 +152,7 @@ class Uploads:
             await self.objects.delete(key)
             raise
         return await self._record(FileRecord(
-            file_id, request.conversation_id, request.user_id, filename, content_type,
+            file_id, uploader.conversation_id, uploader.user_id, filename, content_type,
             stored.size_bytes, f"sha256:{stored.sha256}", datetime.now(UTC)))
 
     async def start(self, request: StartUpload) -> UploadPlan:
@@ -164,7 +178,7 @@ class Uploads:
 
     async def progress(self, user_id: uuid.UUID, upload_id: str, url_ttl_s: int) -> UploadProgress:
         """The parts S3 holds so far, and URLs for the others."""
-        upload = await self._own_upload(user_id, upload_id)
+        upload = await self.own_upload(user_id, upload_id)
         try:
             stored = await self.objects.stored_parts(upload.s3_key, upload_id)
         except NoSuchUpload:
@@ -181,11 +195,11 @@ class Uploads:
                            part_lengths(upload.size_bytes, upload.part_size, missing), url_ttl_s)),
             stored)
 
-    async def complete(self, user_id: uuid.UUID, upload_id: str,
-                       parts: Sequence[tuple[int, str]]) -> FileRecord:
+    async def complete(self, upload: Upload, parts: Sequence[tuple[int, str]]) -> FileRecord:
         """Assemble the parts (each of the plan exactly once), check the announced size (else the
-        object is deleted) and record the file."""
-        upload = await self._own_upload(user_id, upload_id)
+        object is deleted) and record the file. `upload`: as `own_upload` returned it (the caller
+        checks ownership first, before it reads the parts from its request)."""
+        upload_id = upload.upload_id
         ordered = completion_parts(parts, upload)
         try:
             size = await self.objects.complete_multipart(upload.s3_key, upload_id, ordered)
@@ -203,7 +217,7 @@ class Uploads:
             upload.content_type, size, f"sha256:{checksum}", datetime.now(UTC)))
 
     async def abort(self, user_id: uuid.UUID, upload_id: str) -> None:
-        upload = await self._own_upload(user_id, upload_id)
+        upload = await self.own_upload(user_id, upload_id)
         await self.objects.abort_multipart(upload.s3_key, upload_id)
         await self.files.delete_upload(upload_id)
 
@@ -216,7 +230,8 @@ class Uploads:
         return Download(file, await self.objects.download_url(file.s3_key, file.filename, url_ttl_s),
                         _expiry(url_ttl_s))
 
-    async def _own_upload(self, user_id: uuid.UUID, upload_id: str) -> Upload:
+    async def own_upload(self, user_id: uuid.UUID, upload_id: str) -> Upload:
+        """The caller's upload in progress (NotFound, Forbidden if another user's)."""
         upload = await self.files.get_upload(upload_id)
         if upload is None:
             raise NotFound(f"upload {upload_id[:100]} not found (completed, aborted or expired)")

@@ -12,6 +12,15 @@ from chat4all_app.storage.conversations import Conversation
 MAX_PARTICIPANTS = 100
 
 
+def check_participant_count(count: int) -> None:
+    """1..MAX_PARTICIPANTS listed participants, else Invalid. Pure, so a view checks the count
+    before parsing each entry (as the API always did); `Conversations.create` enforces it again."""
+    if count < 1:
+        raise Invalid("'participant_ids' must be a non-empty list of user ids")
+    if count > MAX_PARTICIPANTS:
+        raise Invalid(f"at most {MAX_PARTICIPANTS} participants")
+
+
 @dataclass(frozen=True)
 class CreateConversation:
     creator: uuid.UUID  # a member too, listed or not
@@ -30,10 +39,7 @@ class Conversations:
         self.store = store
 
     async def create(self, request: CreateConversation) -> Conversation:
-        if not request.participant_ids:
-            raise Invalid("'participant_ids' must be a non-empty list of user ids")
-        if len(request.participant_ids) > MAX_PARTICIPANTS:
-            raise Invalid(f"at most {MAX_PARTICIPANTS} participants")
+        check_participant_count(len(request.participant_ids))
         participants = set(request.participant_ids)
         unknown = participants - await self.store.existing_users(sorted(participants))
         if unknown:

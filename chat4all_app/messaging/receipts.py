@@ -1,8 +1,9 @@
 """A channel's delivery (and read) receipts, reported by its provider's webhook, as status events.
 
-Nothing is applied unless the provider signed the exact body, and every `at` is plausible: not
-before the message was accepted, not in the future, each within the clock skew allowed. Receipts
-naming messages that are not this channel's are `unknown`; none known is NotFound.
+Nothing is applied unless the provider signed the exact body, every receipt reports DELIVERED or
+READ, a batch holds 1..MAX_BATCH receipts, and every `at` is plausible: not before the message
+was accepted, not in the future, each within the clock skew allowed. Receipts naming messages
+that are not this channel's are `unknown`; none known is NotFound.
 """
 
 from __future__ import annotations
@@ -25,9 +26,24 @@ from chat4all_app.records import StatusEvent
 
 log = get_logger(__name__)
 
-RECEIPT_STATUSES = {Status.DELIVERED.value, Status.READ.value}
+RECEIPT_STATUSES = frozenset({Status.DELIVERED.value, Status.READ.value})
+MAX_BATCH = 500
 
 StoredAt = tuple[str, str]  # (conversation_id, accepted_id)
+
+
+def receipt_status(value: object) -> Status:
+    """The status a receipt reports: DELIVERED or READ, else Invalid."""
+    if not isinstance(value, str) or value not in RECEIPT_STATUSES:
+        raise Invalid(f"'status' must be one of {sorted(RECEIPT_STATUSES)}")
+    return Status(value)
+
+
+def check_batch_size(count: int) -> None:
+    """A batch holds 1..MAX_BATCH receipts, else Invalid. Pure, so a view checks the count before
+    parsing each receipt; `ReceiptIntake.record` enforces it again."""
+    if not 1 <= count <= MAX_BATCH:
+        raise Invalid(f"'receipts' must be a list of 1..{MAX_BATCH} receipts")
 
 
 @dataclass(frozen=True)
@@ -57,17 +73,18 @@ class StatusTopic(Protocol):
                    headers: list[tuple[str, bytes]]) -> Awaitable[Any]: ...
 
 
+@dataclass
 class ReceiptIntake:
-    def __init__(self, channel: str, messages: MessageLookup, statuses: StatusTopic, secret: bytes,
-                 clock_skew_s: float, known: Callable[[str], StoredAt | None] = lambda _id: None):
-        """`known(message_id)`: where a message this process sent to `channel` is stored, if it
-        remembers; `secret`: the channel's webhook signing key."""
-        self.channel = channel
-        self.messages = messages
-        self.statuses = statuses
-        self.secret = secret
-        self.clock_skew_s = clock_skew_s
-        self.known = known
+    """A channel's provider receipts: `secret` is the channel's webhook signing key;
+    `known(message_id)` says where a message this process sent to `channel` is stored, if it
+    remembers."""
+
+    channel: str
+    messages: MessageLookup
+    statuses: StatusTopic
+    secret: bytes
+    clock_skew_s: float
+    known: Callable[[str], StoredAt | None] = lambda _id: None
 
     def check_signature(self, body: bytes, signature: str | None) -> None:
         if not webhook_signature.verify(self.secret, body, signature):
@@ -77,6 +94,15 @@ class ReceiptIntake:
     async def record(self, batch: ReceiptBatch) -> Recorded:
         """Returns once Kafka has every event: the provider retries the webhook otherwise."""
         receipts = batch.receipts
+        if batch.batched:
+            check_batch_size(len(receipts))
+        elif len(receipts) != 1:
+            raise Invalid(f"a single receipt, not {len(receipts)}")
+        for i, r in enumerate(receipts):
+            try:
+                receipt_status(r.status)
+            except Invalid as exc:
+                raise Invalid(f"receipts[{i}]: {exc.message}" if batch.batched else exc.message) from None
         places = await asyncio.gather(*(self._where(r.message_id) for r in receipts))
         check_times(receipts, places, self.clock_skew_s, time.time())
         events = [StatusEvent(message_id=str(r.message_id), conversation_id=place[0],

@@ -23,6 +23,17 @@ from chat4all_app.storage.conversations import Conversation
 log = get_logger(__name__)
 
 
+def check_content(content: object, max_bytes: int) -> str:
+    """A message's content: a non-empty string of at most `max_bytes` (UTF-8), else Invalid or
+    TooLarge. Pure, so a view can check it where the client expects (right after the conversation
+    id, before the other fields); `MessageIntake.send` enforces it again."""
+    if not isinstance(content, str) or not content:
+        raise Invalid("'content' is required and must be a non-empty string")
+    if len(content.encode()) > max_bytes:
+        raise TooLarge(f"'content' exceeds {max_bytes} bytes")
+    return content
+
+
 @dataclass(frozen=True)
 class SendMessage:
     user_id: uuid.UUID
@@ -40,23 +51,21 @@ class Accepted:
     conversation_id: uuid.UUID
 
 
+@dataclass
 class MessageIntake:
-    def __init__(self, membership: Membership, store: MessageStore, publisher: EventPublisher,
-                 topic: str, channels: tuple[str, ...], max_content_bytes: int):
-        self.membership = membership
-        self.store = store
-        self.publisher = publisher
-        self.topic = topic
-        self.channels = channels
-        self.max_content_bytes = max_content_bytes
+    """Accepts messages: the rules of POST /v1/messages, publishing to `topic`."""
+
+    membership: Membership
+    store: MessageStore
+    publisher: EventPublisher
+    topic: str
+    channels: tuple[str, ...]
+    max_content_bytes: int
 
     async def send(self, request: SendMessage) -> Accepted:
         """Accepted once Kafka acknowledged the message. Invalid, TooLarge, NotFound, Forbidden,
         Conflict (the id is another message's), Unavailable (retry: a replay is safe)."""
-        if not request.content:
-            raise Invalid("'content' is required and must be a non-empty string")
-        if len(request.content.encode()) > self.max_content_bytes:
-            raise TooLarge(f"'content' exceeds {self.max_content_bytes} bytes")
+        check_content(request.content, self.max_content_bytes)
         conv = await self.membership.conversation(request.conversation_id, request.user_id)
         recipient = self._recipient(request.recipient, conv)
         await self._check_file(request.file_id, request.conversation_id)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaClient
 
+from chat4all_app.lifecycle import NotRunning
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 
@@ -27,13 +28,29 @@ def now_iso(epoch: float | None = None) -> str:
 
 @dataclass
 class KafkaProbe:
-    """A metadata round trip over a client of its own (no group, no producer state)."""
+    """A metadata round trip over a client of its own (no group, no producer state). Owned by its
+    role like the other connections (chat4all_app.lifecycle): connects on first use, closed by
+    `stop()`."""
 
     settings: Settings
     _client: AIOKafkaClient | None = None
     _connecting: asyncio.Future[AIOKafkaClient] | None = None
+    _running: bool = False
+
+    async def start(self) -> None:
+        self._running = True
+
+    async def stop(self) -> None:
+        self._running = False
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()  # _bootstrap closes its half-made client
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
 
     async def __call__(self) -> None:
+        if not self._running:
+            raise NotRunning("the Kafka health probe is not running: used before start() or after stop()")
         if self._client is not None:
             client = self._client
         else:
@@ -52,6 +69,9 @@ class KafkaProbe:
         except BaseException:
             await client.close()
             raise
+        if not self._running:  # stopped while connecting
+            await client.close()
+            raise NotRunning("the Kafka health probe was stopped")
         self._client = client
         return client
 

@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 Report = Callable[[], Awaitable[dict]]
 
 
-def api_report(settings: Settings, store: CassandraStore, objects: ObjectStore) -> Report:
-    probes: dict[str, Probe] = {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store),
-                                "s3": objects.ping}
+def api_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore, objects: ObjectStore) -> Report:
+    probes: dict[str, Probe] = {"kafka": kafka, "cassandra": cassandra_probe(store), "s3": objects.ping}
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -32,12 +31,12 @@ def api_report(settings: Settings, store: CassandraStore, objects: ObjectStore) 
     return report
 
 
-def _worker_probes(settings: Settings, store: CassandraStore) -> dict[str, Probe]:
-    return {"kafka": KafkaProbe(settings), "cassandra": cassandra_probe(store)}
+def _worker_probes(kafka: KafkaProbe, store: CassandraStore) -> dict[str, Probe]:
+    return {"kafka": kafka, "cassandra": cassandra_probe(store)}
 
 
-def router_report(settings: Settings, store: CassandraStore) -> Report:
-    probes = _worker_probes(settings, store)
+def router_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore) -> Report:
+    probes = _worker_probes(kafka, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -47,8 +46,9 @@ def router_report(settings: Settings, store: CassandraStore) -> Report:
     return report
 
 
-def connector_report(settings: Settings, store: CassandraStore, connector: Connector) -> Report:
-    probes = _worker_probes(settings, store)
+def connector_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore,
+                     connector: Connector) -> Report:
+    probes = _worker_probes(kafka, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)

@@ -7,6 +7,7 @@ from chat4all_app.faust_app import make_app
 from chat4all_app.files.objects import ObjectStore
 from chat4all_app.lifecycle import own
 from chat4all_app.observability import heartbeat
+from chat4all_app.observability.health import KafkaProbe
 from chat4all_app.observability.reports import api_report
 from chat4all_app.publisher import Publisher
 from chat4all_app.settings import load
@@ -30,11 +31,12 @@ app = make_app("api", settings)
 # Web + producer only: the API joins no consumer group, so API processes scale freely.
 app.producer_only = True
 
-# The process's connections (Cassandra, the Kafka producer, S3).
+# The process's connections (Cassandra, the Kafka producer, S3, the health probe's Kafka client).
 store = CassandraStore(settings)
 publisher = Publisher(settings)
 objects = ObjectStore(settings)
-own(app, store, publisher, objects)  # started before the web server, stopped after it
+kafka_probe = KafkaProbe(settings)
+own(app, store, publisher, objects, kafka_probe)  # started before the web server, stopped after it
 
 attach(app, ApiServices.assemble(settings, store, publisher, objects))
 auth_views.install(app)
@@ -42,7 +44,7 @@ conversation_views.install(app)
 message_views.install(app)
 file_views.install(app)
 metrics_view.install(app)
-health = api_report(settings, store, objects)
+health = api_report(settings, kafka_probe, store, objects)
 health_view.install(app, health)
 heartbeat.install(app, settings, health)
 # Outermost first: metrics see the final status; every response (errors too) carries its id.

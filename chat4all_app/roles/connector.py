@@ -12,6 +12,7 @@ from chat4all_app.lifecycle import own
 from chat4all_app.messaging.cassandra import CassandraMessages
 from chat4all_app.messaging.receipts import ReceiptIntake
 from chat4all_app.observability import heartbeat
+from chat4all_app.observability.health import KafkaProbe
 from chat4all_app.observability.reports import connector_report
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
@@ -30,7 +31,8 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
     statuses = status_topic(app, settings)
     provider = ProviderClient(settings.provider_url(channel), settings.provider_timeout_s)
     store = CassandraStore(settings)  # the receipts webhook's lookups
-    own(app, provider, store)  # started before the agents and web server, stopped after them
+    kafka_probe = KafkaProbe(settings)
+    own(app, provider, store, kafka_probe)  # started before the agents and web server, stopped after them
     connector = connector_agent.Connector(
         channel=channel, settings=settings, provider=provider,
         status_topic=statuses, breaker_topic=breaker_topic(app, channel),
@@ -41,7 +43,7 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
                                              settings.webhook_secret(channel),
                                              settings.webhook_clock_skew_s, connector.sent_where.get))
     metrics_view.install(app)
-    health = connector_report(settings, store, connector)
+    health = connector_report(settings, kafka_probe, store, connector)
     health_view.install(app, health)
     heartbeat.install(app, settings, health)
     aiohttp_app(app.web).middlewares.extend([http_metrics, correlation_ids, json_errors])

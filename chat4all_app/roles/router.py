@@ -9,6 +9,7 @@ from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.faust_app import make_app
 from chat4all_app.lifecycle import own
 from chat4all_app.observability import heartbeat
+from chat4all_app.observability.health import KafkaProbe
 from chat4all_app.observability.reports import router_report
 from chat4all_app.settings import load
 from chat4all_app.storage.cassandra import CassandraStore
@@ -22,7 +23,8 @@ from chat4all_app.web.server import aiohttp_app
 settings = load("router")
 app = make_app("router", settings, origin=__name__)
 store = CassandraStore(settings)
-own(app, store)  # connected before the agents start, closed after they stopped
+kafka_probe = KafkaProbe(settings)
+own(app, store, kafka_probe)  # connected before the agents start, closed after they stopped
 dead_letters = DeadLetters(app, settings)
 
 messages = messages_topic(app, settings)
@@ -41,7 +43,7 @@ apply_status = status_agent.install(
     statuses)
 inspect_tables = inspect.command(app, [RoutedMessages.NAME, MessageStatuses.NAME])
 metrics_view.install(app)
-health = router_report(settings, store)
+health = router_report(settings, kafka_probe, store)
 health_view.install(app, health)
 heartbeat.install(app, settings, health)
 # Unknown paths, wrong methods and bugs answer JSON here too, like on the API and connectors.

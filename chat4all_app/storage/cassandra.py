@@ -42,6 +42,9 @@ def connect(settings: Settings, connect_timeout: float = 10) -> tuple[Cluster, S
         raise
 
 
+_NOT_RUNNING = "the Cassandra store is not running: used before start() or after stop()"
+
+
 class CassandraStore:
     """A process's Cassandra session, a resource (`lifecycle.own`): `start()` does no I/O (the
     session connects on first use, so a worker starts while Cassandra is down), `stop()` shuts
@@ -70,14 +73,17 @@ class CassandraStore:
 
     async def session(self) -> Session:
         if not self._running:
-            raise NotRunning("the Cassandra store is not running: used before start() or after stop()")
+            raise NotRunning(_NOT_RUNNING)
         if self._session is None:
             # One shared attempt, shielded: a caller that times out (a /health probe) must not
             # leave a half-made Cluster behind while the next caller starts another.
             if self._connecting is None or self._connecting.done():
                 self._connecting = asyncio.ensure_future(self._connect())
             await asyncio.shield(self._connecting)
-        return self._session
+        session = self._session
+        if session is None or not self._running:  # stop() ran while this caller awaited the connect
+            raise NotRunning(_NOT_RUNNING)
+        return session
 
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ same partition as the events that read and write it (see `workarounds.table_scop
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import faust
@@ -58,13 +59,13 @@ def _table(app: faust.App, name: str, partitions: int, description: str,
                      options=ROCKSDB_OPTIONS, help=description)
 
 
+@dataclass(frozen=True)
 class RoutedMessages:
     """Deduplication: message key -> accepted_id of the first acceptance that was routed."""
 
     NAME = "routed-messages"
 
-    def __init__(self, table: TableT):
-        self.table = table
+    table: TableT
 
     @classmethod
     def declare(cls, app: faust.App, partitions: int) -> RoutedMessages:
@@ -78,13 +79,13 @@ class RoutedMessages:
         self.table[key.encode()] = accepted_id
 
 
+@dataclass(frozen=True)
 class MessageStatuses:
     """Latest applied status per message, so transitions stay monotonic without reading Cassandra."""
 
     NAME = "message-status"
 
-    def __init__(self, table: TableT):
-        self.table = table
+    table: TableT
 
     @classmethod
     def declare(cls, app: faust.App, partitions: int) -> MessageStatuses:
@@ -98,11 +99,11 @@ class MessageStatuses:
         self.table[key.encode()] = status.value
 
 
+@dataclass(frozen=True)
 class SentMessages:
     """Messages the provider accepted (SENT) or refused for good (FAILED): a replay never sends them again."""
 
-    def __init__(self, table: TableT):
-        self.table = table
+    table: TableT
 
     @staticmethod
     def name(channel: str) -> str:
@@ -119,11 +120,11 @@ class SentMessages:
         self.table[key.encode()] = outcome.value
 
 
+@dataclass(frozen=True)
 class CircuitSnapshots:
     """A channel's circuit-breaker snapshot (one key, the channel; one partition)."""
 
-    def __init__(self, table: TableT):
-        self.table = table
+    table: TableT
 
     @staticmethod
     def name(channel: str) -> str:

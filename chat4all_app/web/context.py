@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import faust
 from aiohttp import web
-from faust.web.exceptions import AuthenticationFailed, NotAuthenticated
 
 from chat4all_app.auth.accounts import Accounts
 from chat4all_app.auth.throttle import LoginThrottle, TrustedProxies
 from chat4all_app.auth.tokens import InvalidToken, TokenIssuer
+from chat4all_app.errors import Unauthenticated
 from chat4all_app.files.cassandra import CassandraFiles
 from chat4all_app.files.uploads import Objects, Uploads
 from chat4all_app.messaging.cassandra import CassandraConversations, CassandraMessages
@@ -62,11 +62,11 @@ class ApiServices:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("missing bearer token (Authorization: Bearer <token>)")
+            raise Unauthenticated("missing bearer token (Authorization: Bearer <token>)")
         try:
             return self.tokens.verify(token.strip())
         except InvalidToken as exc:
-            raise AuthenticationFailed(str(exc)) from None
+            raise Unauthenticated(str(exc)) from None
 
 
 SERVICES = web.AppKey("chat4all_api_services", ApiServices)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import faust
 from aiohttp import web
-from faust.web.exceptions import ValidationError
 
-from chat4all_app.messaging.conversations import CreateConversation
+from chat4all_app.errors import Invalid
+from chat4all_app.messaging.conversations import CreateConversation, check_participant_count
 from chat4all_app.web.context import ApiView
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_value
 
@@ -19,7 +19,8 @@ class Conversations(ApiView):
         body = await json_body(request)
         raw = body.get("participant_ids")
         if not isinstance(raw, list):
-            raise ValidationError("'participant_ids' must be a non-empty list of user ids")
+            raise Invalid("'participant_ids' must be a non-empty list of user ids")
+        check_participant_count(len(raw))  # before parsing each entry, as the API always did
         conv = await self.services.conversations.create(CreateConversation(
             creator=user_id, participant_ids=tuple(uuid_value(p, "participant_ids[]") for p in raw),
             name=text(body, "name", required=False, max_len=200)))

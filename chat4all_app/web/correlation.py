@@ -8,7 +8,7 @@ from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import correlation_scope
 from chat4all_app.web.errors import json_error
 
-REQUEST_KEY = "correlation_id"
+REQUEST_KEY = web.RequestKey("correlation_id", str)
 
 
 def of_request(request: web.Request) -> str:

@@ -12,17 +12,19 @@ The rules are chat4all_app.files.uploads': these views decode requests and encod
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 import faust
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
-from faust.web.exceptions import ValidationError
 
+from chat4all_app.errors import Invalid, TooLarge
 from chat4all_app.files.uploads import StartUpload, StreamedFile, UploadPlan
 from chat4all_app.web.context import ApiView
-from chat4all_app.web.errors import PayloadTooLarge
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_value
+
+T = TypeVar("T")
 
 STREAM_CHUNK = 256 * 1024
 MULTIPART_SLACK = 64 * 1024  # form field + part headers around the file itself
@@ -37,11 +39,22 @@ async def field_bytes(field: BodyPartReader) -> bytes:
     while chunk := await field.read_chunk(FIELD_MAX_BYTES):
         raw += chunk
         if len(raw) > FIELD_MAX_BYTES:
-            raise ValidationError(f"form field '{field.name}' is longer than {FIELD_MAX_BYTES} bytes")
+            raise Invalid(f"form field '{field.name}' is longer than {FIELD_MAX_BYTES} bytes")
     try:
         return field.decode(bytes(raw))
     except RuntimeError as exc:
-        raise ValidationError(f"form field '{field.name}': {exc}") from None
+        raise Invalid(f"form field '{field.name}': {exc}") from None
+
+
+async def from_body(step: Awaitable[T]) -> T:
+    """A step that reads the multipart body: what aiohttp's parser raises there (ValueError,
+    HttpProcessingError) is the client's malformed body, a 400. Only reads of the body go through
+    here: the same exception types from storage or S3 are ours, a bare 500."""
+    try:
+        return await step
+    except (ValueError, HttpProcessingError) as exc:
+        detail = exc.message if isinstance(exc, HttpProcessingError) else exc
+        raise Invalid(f"malformed multipart body: {detail}"[:300]) from None
 
 
 async def nothing_after(reader: MultipartReader) -> None:
@@ -51,11 +64,11 @@ async def nothing_after(reader: MultipartReader) -> None:
     except (ValueError, HttpProcessingError):
         ends = False
     if not ends:
-        raise ValidationError("only two form fields: 'conversation_id', then 'file'")
+        raise Invalid("only two form fields: 'conversation_id', then 'file'")
 
 
 async def chunks_of(part: BodyPartReader) -> AsyncIterator[bytes]:
-    while chunk := await part.read_chunk(STREAM_CHUNK):
+    while chunk := await from_body(part.read_chunk(STREAM_CHUNK)):
         yield chunk
 
 
@@ -63,13 +76,13 @@ def parts_of(body: dict) -> list[tuple[int, str]]:
     """The body's `parts` as [(part_number, etag)], as listed."""
     raw = body.get("parts")
     if not isinstance(raw, list):
-        raise ValidationError("'parts' must be a non-empty list of {part_number, etag}")
+        raise Invalid("'parts' must be a non-empty list of {part_number, etag}")
     parts = []
     for item in raw:
         number = item.get("part_number") if isinstance(item, dict) else None
         etag = item.get("etag") if isinstance(item, dict) else None
         if not isinstance(number, int) or not isinstance(etag, str) or not etag:
-            raise ValidationError("each part needs an integer 'part_number' and a string 'etag'")
+            raise Invalid("each part needs an integer 'part_number' and a string 'etag'")
         parts.append((number, etag))
     return parts
 
@@ -91,27 +104,27 @@ class Files(FileView):
         user_id = self.services.authenticate(request)
         max_bytes = self.services.settings.file_max_bytes
         if request.content_type != "multipart/form-data":
-            raise ValidationError("send the file as multipart/form-data (fields: conversation_id, file)")
+            raise Invalid("send the file as multipart/form-data (fields: conversation_id, file)")
         if request.content_length is not None and request.content_length > max_bytes + MULTIPART_SLACK:
-            raise PayloadTooLarge(f"file exceeds {max_bytes} bytes")
-        try:
-            reader = await request.multipart()
-            field = await reader.next()
-            # A nested multipart is a MultipartReader: no name, no filename, not a field.
-            if not isinstance(field, BodyPartReader) or field.name != "conversation_id":
-                raise ValidationError("the first form field must be 'conversation_id', then 'file'")
-            conversation_id = uuid_value((await field_bytes(field))[:100].decode(errors="replace"),
-                                         "conversation_id")
-            await self.services.uploads.may_upload(user_id, conversation_id)
-            part = await reader.next()
-            if not isinstance(part, BodyPartReader) or part.name != "file":
-                raise ValidationError("form field 'file' (with a filename) is missing")
-            file = await self.services.uploads.stream(
-                StreamedFile(user_id, conversation_id, part.filename, part.headers.get("Content-Type")),
-                chunks_of(part), lambda: nothing_after(reader))
-        except (ValueError, HttpProcessingError) as exc:  # malformed multipart body (aiohttp's parser)
-            detail = exc.message if isinstance(exc, HttpProcessingError) else exc
-            raise ValidationError(f"malformed multipart body: {detail}"[:300]) from None
+            raise TooLarge(f"file exceeds {max_bytes} bytes")
+        reader = await from_body(request.multipart())
+        field = await from_body(reader.next())
+        # A nested multipart is a MultipartReader: no name, no filename, not a field.
+        if not isinstance(field, BodyPartReader) or field.name != "conversation_id":
+            raise Invalid("the first form field must be 'conversation_id', then 'file'")
+        conversation_id = uuid_value((await from_body(field_bytes(field)))[:100].decode(errors="replace"),
+                                     "conversation_id")
+        # The upload's one membership check: before the file's part is read, so a non-member's
+        # body never is (and 403/404 come before a missing 'file' field's 400, as always).
+        uploader = await self.services.uploads.may_upload(user_id, conversation_id)
+        part = await from_body(reader.next())
+        if not isinstance(part, BodyPartReader) or part.name != "file":
+            raise Invalid("form field 'file' (with a filename) is missing")
+        # chunks_of and nothing_after read the body (their parser errors: 400); anything else the
+        # upload raises (S3, Cassandra) is not the client's and stays a 5xx without detail.
+        file = await self.services.uploads.stream(
+            StreamedFile(uploader, part.filename, part.headers.get("Content-Type")),
+            chunks_of(part), lambda: nothing_after(reader))
         return self.json(file.public(), status=201)
 
 
@@ -123,7 +136,7 @@ class Uploads(FileView):
         filename = text(body, "filename", max_len=255)
         size = body.get("size_bytes")
         if not isinstance(size, int) or isinstance(size, bool):
-            raise ValidationError("'size_bytes' must be a non-negative integer")
+            raise Invalid("'size_bytes' must be a non-negative integer")
         plan = await self.services.uploads.start(StartUpload(
             user_id, conversation_id, filename, size,
             text(body, "content_type", required=False, max_len=255), self.url_ttl(request)))
@@ -148,7 +161,9 @@ class OneUpload(FileView):
 class CompleteUpload(FileView):
     async def post(self, request: web.Request, upload_id: str) -> faust.web.Response:
         user_id = self.services.authenticate(request)
-        file = await self.services.uploads.complete(user_id, upload_id, parts_of(await json_body(request)))
+        # Ownership (404, 403) before the body is read or parsed, as the API always did.
+        upload = await self.services.uploads.own_upload(user_id, upload_id)
+        file = await self.services.uploads.complete(upload, parts_of(await json_body(request)))
         return self.json(file.public(), status=201)
 
 

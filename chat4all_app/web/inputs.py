@@ -1,4 +1,5 @@
-"""Parsing and validating request input; each failure is a 4xx with a message naming the field."""
+"""Parsing and validating request input; each failure is a refusal (chat4all_app.errors: Invalid,
+400, or TooLarge, 413) with a message naming the field."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import Any, Literal, overload
 
 import orjson
 from aiohttp import web
-from faust.web.exceptions import ValidationError
 
-from chat4all_app.web.errors import PayloadTooLarge
+from chat4all_app.errors import Invalid, TooLarge
 
 MAX_JSON_BODY = 64 * 1024
 _INTEGER = re.compile(r"-?[0-9]{1,18}")  # and short: int() refuses > 4300 digits
@@ -21,12 +21,12 @@ async def whole_body(request: web.Request, limit: int = MAX_JSON_BODY) -> bytes:
 
     `content.read(n)` returns what has arrived so far, not n bytes: read until end of stream."""
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"request body larger than {limit} bytes")
+        raise TooLarge(f"request body larger than {limit} bytes")
     raw = bytearray()
     while chunk := await request.content.read(limit + 1 - len(raw)):
         raw += chunk
         if len(raw) > limit:
-            raise PayloadTooLarge(f"request body larger than {limit} bytes")
+            raise TooLarge(f"request body larger than {limit} bytes")
     return bytes(raw)
 
 
@@ -37,9 +37,9 @@ async def json_body(request: web.Request, raw: bytes | None = None) -> dict[str,
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise ValidationError("request body is not valid JSON") from None
+        raise Invalid("request body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise ValidationError("request body must be a JSON object")
+        raise Invalid("request body must be a JSON object")
     return body
 
 
@@ -54,25 +54,25 @@ def text(body: dict, name: str, *, required: bool = True, max_len: int = 256,
     value = body.get(name)
     if value is None:
         if required:
-            raise ValidationError(f"'{name}' is required")
+            raise Invalid(f"'{name}' is required")
         return None
     if not isinstance(value, str):
-        raise ValidationError(f"'{name}' must be a string")
+        raise Invalid(f"'{name}' must be a string")
     if not min_len <= len(value) <= max_len:
-        raise ValidationError(f"'{name}' must be {min_len}..{max_len} characters long")
+        raise Invalid(f"'{name}' must be {min_len}..{max_len} characters long")
     return value
 
 
 def uuid_value(value: Any, name: str, *, time_based: bool = False) -> uuid.UUID:
     """`time_based`: only a version-1 (time) UUID, e.g. a cursor compared with a timeuuid column."""
     if not isinstance(value, str):
-        raise ValidationError(f"'{name}' must be a UUID string")
+        raise Invalid(f"'{name}' must be a UUID string")
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        raise ValidationError(f"'{name}' is not a valid UUID: {value[:64]!r}") from None
+        raise Invalid(f"'{name}' is not a valid UUID: {value[:64]!r}") from None
     if time_based and parsed.version != 1:
-        raise ValidationError(f"'{name}' is not a valid cursor (a time UUID from 'next_cursor')")
+        raise Invalid(f"'{name}' is not a valid cursor (a time UUID from 'next_cursor')")
     return parsed
 
 
@@ -84,7 +84,7 @@ def uuid_field(body: dict, name: str, *, required: bool = True) -> uuid.UUID | N
     value = body.get(name)
     if value is None:
         if required:
-            raise ValidationError(f"'{name}' is required")
+            raise Invalid(f"'{name}' is required")
         return None
     return uuid_value(value, name)
 
@@ -95,8 +95,8 @@ def int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -
         return default
     # Plain ASCII digits only: int() would also take " 7", "1_0" and non-ASCII digits.
     if not _INTEGER.fullmatch(raw):
-        raise ValidationError(f"query parameter '{name}' must be an integer")
+        raise Invalid(f"query parameter '{name}' must be an integer")
     value = int(raw)
     if not lo <= value <= hi:
-        raise ValidationError(f"query parameter '{name}' must be between {lo} and {hi}")
+        raise Invalid(f"query parameter '{name}' must be between {lo} and {hi}")
     return value

@@ -8,11 +8,11 @@ import uuid
 
 import faust
 from aiohttp import web
-from faust.web.exceptions import ValidationError
 
 from chat4all_app.delivery_status import Status
+from chat4all_app.errors import Invalid
 from chat4all_app.messaging.reading import MarkRead, MessagePage
-from chat4all_app.messaging.sending import SendMessage
+from chat4all_app.messaging.sending import SendMessage, check_content
 from chat4all_app.web.context import ApiView
 from chat4all_app.web.correlation import of_request
 from chat4all_app.web.inputs import int_query, json_body, text, uuid_field, uuid_value
@@ -23,9 +23,8 @@ class Messages(ApiView):
         user_id = self.services.authenticate(request)
         body = await json_body(request)
         conversation_id = uuid_field(body, "conversation_id")
-        content = body.get("content")
-        if not isinstance(content, str):
-            raise ValidationError("'content' is required and must be a non-empty string")
+        # Checked here, before the other fields, as the API always did (400 / 413).
+        content = check_content(body.get("content"), self.services.intake.max_content_bytes)
         accepted = await self.services.intake.send(SendMessage(
             user_id=user_id, conversation_id=conversation_id, content=content,
             recipient=text(body, "recipient_id", required=False, max_len=256),
@@ -40,7 +39,7 @@ class Messages(ApiView):
         user_id = self.services.authenticate(request)
         raw = request.query.get("conversation_id")
         if raw is None:
-            raise ValidationError("query parameter 'conversation_id' is required")
+            raise Invalid("query parameter 'conversation_id' is required")
         page = await self.services.reader.page(user_id, uuid_value(raw, "conversation_id"),
                                                *page_query(request))
         return self.json(page_json(page))

@@ -18,48 +18,50 @@ import time
 
 import faust
 from aiohttp import web
-from faust.web.exceptions import UnsupportedMediaType, ValidationError
 
 from chat4all_app.connectors import webhook_signature
 from chat4all_app.delivery_status import Status
-from chat4all_app.messaging.receipts import RECEIPT_STATUSES, Receipt, ReceiptBatch, ReceiptIntake
+from chat4all_app.errors import Invalid, UnsupportedMediaType
+from chat4all_app.messaging.receipts import (
+    Receipt,
+    ReceiptBatch,
+    ReceiptIntake,
+    check_batch_size,
+    receipt_status,
+)
 from chat4all_app.observability import correlation
 from chat4all_app.web.correlation import of_request
 from chat4all_app.web.inputs import json_body, uuid_field, whole_body
 from chat4all_app.web.server import aiohttp_app
 
-MAX_BATCH = 500
 INTAKE = web.AppKey("chat4all_receipts", ReceiptIntake)
 
 
 def parse_receipt(item: object, default_cid: str, where: str = "") -> Receipt:
     if not isinstance(item, dict):
-        raise ValidationError(f"{where}a receipt must be a JSON object")
+        raise Invalid(f"{where}a receipt must be a JSON object")
     try:
         message_id = uuid_field(item, "message_id")
-        status = item.get("status", Status.DELIVERED.value)
-        if status not in RECEIPT_STATUSES:
-            raise ValidationError(f"'status' must be one of {sorted(RECEIPT_STATUSES)}")
+        status = receipt_status(item.get("status", Status.DELIVERED.value))
         at = item.get("at", time.time())
         if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
-            raise ValidationError("'at' must be a number (epoch seconds)")
+            raise Invalid("'at' must be a number (epoch seconds)")
         raw_cid = item.get("correlation_id")
         if raw_cid is not None and not isinstance(raw_cid, str):
-            raise ValidationError("'correlation_id' must be a string")
+            raise Invalid("'correlation_id' must be a string")
         cid = correlation.accept(raw_cid) if raw_cid else default_cid
     except correlation.InvalidCorrelationId as exc:
-        raise ValidationError(f"{where}{exc}") from None
-    except ValidationError as exc:
-        raise ValidationError(f"{where}{exc.detail}") from None
-    return Receipt(message_id, Status(status), float(at), cid)
+        raise Invalid(f"{where}{exc}") from None
+    except Invalid as exc:
+        raise Invalid(f"{where}{exc.message}") from None
+    return Receipt(message_id, status, float(at), cid)
 
 
 def parse_receipts(body: dict, default_cid: str) -> ReceiptBatch:
     if "receipts" not in body:
         return ReceiptBatch([parse_receipt(body, default_cid)], batched=False)
     items = body["receipts"]
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
-        raise ValidationError(f"'receipts' must be a list of 1..{MAX_BATCH} receipts")
+    check_batch_size(len(items) if isinstance(items, list) else 0)  # before parsing each receipt
     return ReceiptBatch([parse_receipt(item, default_cid, f"receipts[{i}]: ")
                          for i, item in enumerate(items)], batched=True)
 
@@ -80,5 +82,12 @@ class Receipts(faust.web.View):
 
 
 def install(app: faust.App, intake: ReceiptIntake) -> None:
-    aiohttp_app(app.web)[INTAKE] = intake
+    # The view finds its intake under one key of the app: a second install (another channel) would
+    # silently hand the first channel's webhook to the second's intake. A connector role serves one
+    # channel, so a second install is a mistake: refused, not keyed per channel.
+    web_app = aiohttp_app(app.web)
+    if INTAKE in web_app:
+        raise RuntimeError(f"receipt views already installed for {web_app[INTAKE].channel!r}: "
+                           "one channel per app")
+    web_app[INTAKE] = intake
     app.page(f"/webhooks/{intake.channel}/receipts")(Receipts)

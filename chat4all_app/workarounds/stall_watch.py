@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.types import TP
 
+from chat4all_app.lifecycle import own
 from chat4all_app.observability.metrics import CONSUMER_LAG
 from chat4all_app.workarounds.consumer_thread import aiokafka_consumer
 from chat4all_app.workarounds.pins import Private
@@ -133,24 +134,41 @@ def skip_tick_while_broker_unreachable(tick: Callable[[], Awaitable[None]]) -> C
     return guarded
 
 
+class BrokerOffsets:
+    """Highwaters and log start offsets from a client of our own (no group): the watch must not
+    touch the consumer it watches — Faust's consumer thread is exactly what we suspect when a
+    partition stalls. Owned by the app (chat4all_app.lifecycle): connects on first use, inside the
+    worker's event loop; closed by `stop()`."""
+
+    def __init__(self, app: faust.App, topic_name: str) -> None:
+        self.bootstrap = [f"{u.host}:{u.port or 9092}" for u in app.conf.broker]
+        self.client_id = f"{app.conf.id}-stall-watch-{topic_name}"
+        self._client: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        pass  # no I/O at start-up: a broker outage must not hold the worker up
+
+    async def stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.stop()
+
+    async def __call__(self, tps: list[TP], end: bool = True) -> dict[TP, int]:
+        """Highwaters (or, `end=False`, log start offsets) straight from the broker."""
+        if self._client is None:
+            client = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+            await client.start()
+            self._client = client
+        query = self._client.end_offsets if end else self._client.beginning_offsets
+        found = await query([TopicPartition(tp.topic, tp.partition) for tp in tps])
+        return {TP(tp.topic, tp.partition): offset for tp, offset in found.items()}
+
+
 def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s: float,
             stall_after_s: float) -> None:
     detector = StallDetector(stall_after_s)
-    # Highwaters from a client of our own (no group): the watch must not touch the consumer it
-    # watches — Faust's consumer thread is exactly what we suspect when a partition stalls.
-    client: list[AIOKafkaConsumer] = []  # created on first use, inside the worker's event loop
-
-    async def broker_offsets(tps: list[TP], end: bool = True) -> dict[TP, int]:
-        """Highwaters (or, `end=False`, log start offsets) straight from the broker."""
-        if not client:
-            offsets = AIOKafkaConsumer(
-                bootstrap_servers=[f"{u.host}:{u.port or 9092}" for u in app.conf.broker],
-                client_id=f"{app.conf.id}-stall-watch")
-            await offsets.start()
-            client.append(offsets)
-        query = client[0].end_offsets if end else client[0].beginning_offsets
-        found = await query([TopicPartition(tp.topic, tp.partition) for tp in tps])
-        return {TP(tp.topic, tp.partition): offset for tp, offset in found.items()}
+    broker_offsets = BrokerOffsets(app, topic_name)
+    own(app, broker_offsets)
 
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
     @skip_tick_while_broker_unreachable

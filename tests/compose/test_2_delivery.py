@@ -3,8 +3,9 @@ DELIVERED, and a file uploaded from the host downloads from the host by its pres
 
 import aiohttp
 
+from benchmarks.upload import RandomStream, file_form
 from tests.compose.traffic import ledger, recipient, wait_statuses
-from tests.integration.files_helpers import RandomStream, file_form, sha256_of_url
+from tests.integration.files_helpers import sha256_of_url
 from tests.integration.helpers import Api
 
 

@@ -3,7 +3,6 @@ and the CLI's resumable uploads interrupted and resumed."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -11,45 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 
+from benchmarks.upload import MiB
 from chat4all_app.client.http import TokenStore
 from chat4all_app.files.s3 import s3_client
 from chat4all_app.settings import Settings
 from tests.integration.helpers import STACK, Api
-
-MiB = 1024 * 1024
-
-
-class RandomStream:
-    """`size` random bytes produced 1 MiB at a time (never all in memory), hashed as they go."""
-
-    def __init__(self, size: int):
-        self.size, self.digest = size, hashlib.sha256()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        left = self.size
-        while left:
-            chunk = os.urandom(min(MiB, left))
-            left -= len(chunk)
-            self.digest.update(chunk)
-            yield chunk
-
-    @property
-    def checksum(self) -> str:
-        return "sha256:" + self.digest.hexdigest()
-
-
-def file_form(conversation_id: str, payload, filename: str = "data.bin",
-              content_type: str = "application/octet-stream") -> aiohttp.MultipartWriter:
-    writer = aiohttp.MultipartWriter("form-data")
-    writer.append(conversation_id).set_content_disposition("form-data", name="conversation_id")
-    part = writer.append(payload, {"Content-Type": content_type})
-    part.set_content_disposition("form-data", name="file", filename=filename)
-    return writer
 
 
 async def sha256_of_url(http: aiohttp.ClientSession, url: str) -> tuple[int, str, int]:
@@ -80,45 +49,6 @@ async def delete_object(key: str) -> None:
     settings = Settings.from_env()
     async with s3_client(settings) as s3:
         await s3.delete_object(Bucket=settings.s3_bucket, Key=key)
-
-
-def rss_bytes(pid: int, field: str = "VmRSS") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
-class PeakRss:
-    """Peak resident memory of a process while the block runs: the kernel's high-water mark
-    (reset through /proc/<pid>/clear_refs) and, as a cross-check, our own 10 ms sampling."""
-
-    def __init__(self, pid: int):
-        self.pid, self.sampled, self.baseline, self.kernel_peak = pid, 0, 0, None
-
-    async def __aenter__(self) -> PeakRss:
-        self.baseline = self.sampled = rss_bytes(self.pid)
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # resets VmHWM to VmRSS
-            self._hwm = True
-        except OSError:
-            self._hwm = False
-        self._task = asyncio.create_task(self._sample())
-        return self
-
-    async def _sample(self) -> None:
-        while True:
-            self.sampled = max(self.sampled, rss_bytes(self.pid))
-            await asyncio.sleep(0.01)
-
-    async def __aexit__(self, *exc) -> None:
-        self._task.cancel()
-        if self._hwm:
-            self.kernel_peak = rss_bytes(self.pid, "VmHWM")
-
-    @property
-    def growth(self) -> int:
-        return max(self.sampled, self.kernel_peak or 0) - self.baseline
 
 
 class Stopwatch:

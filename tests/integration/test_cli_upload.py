@@ -7,7 +7,8 @@ import subprocess
 
 import aiohttp
 
-from tests.integration.files_helpers import CLI, MiB, cli_user, interrupted_then_resumed, random_file
+from benchmarks.upload import MiB
+from tests.integration.files_helpers import CLI, cli_user, interrupted_then_resumed, random_file
 from tests.integration.helpers import Api
 
 

@@ -17,9 +17,9 @@ import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
 import chat4all_app.observability.metrics as metrics
+from benchmarks.upload import file_form
 from devstack.stack_client import AsyncProviders, Prometheus
 from monitoring.panels import dashboards, panel_queries, panels, slug
-from tests.integration.files_helpers import file_form
 from tests.integration.helpers import STACK, Api, delivered
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,13 +9,10 @@ import urllib.parse
 import aiohttp
 import pytest
 
+from benchmarks.upload import MiB, PeakRss, RandomStream, file_form
 from devstack.stack_client import scrape_async
 from tests.integration.files_helpers import (
-    MiB,
-    PeakRss,
-    RandomStream,
     Stopwatch,
-    file_form,
     interrupted_then_resumed,
     s3_leftovers,
     sha256_of_url,

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
+from benchmarks.upload import MiB, file_form
 from chat4all_app.bootstrap.bucket import (
     STALE_CLEANUP_INTERVAL,
     STALE_UPLOADS_EXPIRY,
@@ -25,7 +26,6 @@ from chat4all_app.bootstrap.bucket import (
 )
 from chat4all_app.files.s3 import s3_client
 from chat4all_app.settings import KNOWN_DEFAULTS, MIN_SECRET_BYTES
-from tests.integration.files_helpers import MiB, file_form
 from tests.integration.helpers import Api
 
 # Credentials published in this project's history and in MinIO's documentation.

@@ -12,14 +12,7 @@ from chat4all_app.agents import router as router_agent
 from chat4all_app.connectors.provider_client import PermanentError, TransientError
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.tables.state import CircuitSnapshots, RoutedMessages, SentMessages
-from tests.unit.helpers import (  # noqa: F401 (app: the fixture)
-    SETTINGS,
-    RecordingStore,
-    app,
-    done_future,
-    recorded_dead_letters,
-    until,
-)
+from tests.unit.fakes import SETTINGS, RecordingStore, done_future, recorded_dead_letters, until
 
 
 def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
@@ -28,7 +21,7 @@ def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccept
                            recipient_id=recipient, correlation_id=f"cid-{mid}")
 
 
-async def test_router_stores_forwards_and_deduplicates(app):  # noqa: F811
+async def test_router_stores_forwards_and_deduplicates(app):
     store = RecordingStore()
     whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
     forwarded = []
@@ -64,7 +57,7 @@ def outbound(conv: str, n: int) -> OutboundMessage:
                            sender_id=str(uuid.uuid4()), content=f"#{n}", accepted_at=time.time())
 
 
-async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):  # noqa: F811
+async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):
     calls: list[str] = []
     outcomes = {"#1": [TransientError("503"), TransientError("503")], "#2": [PermanentError("400")]}
 

@@ -3,15 +3,19 @@ blocked by a dependency that is down at start-up, stopped in reverse order."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
+import uuid
 
+import faust
 import pytest
 
 from chat4all_app.connectors.provider_client import ProviderClient
 from chat4all_app.files.objects import ObjectStore
-from chat4all_app.lifecycle import NotRunning, OwnedResources
+from chat4all_app.lifecycle import NotRunning, OwnedResources, own
+from chat4all_app.observability.health import KafkaProbe
 from chat4all_app.publisher import Publisher, PublishFailed
 from chat4all_app.records import BreakerSnapshot
 from chat4all_app.settings import Settings
@@ -47,6 +51,20 @@ async def test_start_does_not_wait_for_a_kafka_that_is_down_and_publish_fails_in
     await publisher.stop()
 
 
+async def test_the_kafka_health_probe_is_used_only_between_start_and_stop():
+    probe = KafkaProbe(DOWN)
+    with pytest.raises(NotRunning):
+        await probe()
+    await probe.start()
+    with pytest.raises(Exception) as down:  # port 1: the bootstrap fails, the probe reports DOWN
+        await asyncio.wait_for(probe(), 5)
+    assert not isinstance(down.value, NotRunning)
+    await probe.stop()
+    await probe.stop()
+    with pytest.raises(NotRunning):
+        await probe()
+
+
 async def test_the_cassandra_store_is_used_only_between_start_and_stop():
     store = CassandraStore(DOWN)
     with pytest.raises(NotRunning):
@@ -56,6 +74,28 @@ async def test_the_cassandra_store_is_used_only_between_start_and_stop():
     await store.stop()
     with pytest.raises(NotRunning):
         await store.execute("SELECT release_version FROM system.local")
+
+
+async def test_a_caller_waiting_for_the_connection_when_the_store_stops_gets_not_running():
+    store = CassandraStore(DOWN)
+    connecting = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_connect() -> None:  # a connect that succeeds, only late
+        connecting.set()
+        await release.wait()
+        store._session = object()
+
+    store._connect = slow_connect  # type: ignore[method-assign]
+    await store.start()
+    waiting = asyncio.ensure_future(store.session())
+    await connecting.wait()
+    stopping = asyncio.ensure_future(store.stop())  # waits for the connect in flight, then closes
+    await asyncio.sleep(0)
+    release.set()
+    await stopping
+    with pytest.raises(NotRunning):
+        await waiting
 
 
 async def test_the_object_store_opens_its_clients_at_start_and_closes_them_at_stop():
@@ -105,6 +145,40 @@ async def test_owned_resources_start_in_order_and_stop_in_reverse_even_when_one_
     await service.stop()
     assert calls == ["start store", "start publisher", "start objects",
                      "stop objects", "stop publisher", "stop store"]
+
+
+class WithoutKafka(faust.App.BootStrategy):
+    """No producer, consumer, tables or web server: what is left starts without a broker."""
+
+    enable_kafka = False
+    enable_web = False
+    enable_sensors = False
+
+
+class AppWithoutKafka(faust.App):
+    BootStrategy = WithoutKafka
+
+
+async def test_an_owned_resource_starts_before_the_apps_agents_and_stops_after_them():
+    calls: list[str] = []
+    app = AppWithoutKafka(f"test-{uuid.uuid4().hex[:6]}", store="memory://", broker="kafka://127.0.0.1:1")
+    own(app, Recorder("store", calls))
+
+    @app.agent(app.topic("chat4all-test-in"))
+    async def agent(stream):
+        calls.append("agent running")
+        try:
+            async for _ in stream:
+                pass
+        finally:
+            calls.append("agent stopped")
+
+    await asyncio.wait_for(app.start(), 10)
+    deadline = time.monotonic() + 5
+    while "agent running" not in calls and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(app.stop(), 10)
+    assert calls == ["start store", "agent running", "agent stopped", "stop store"]
 
 
 def test_importing_the_logs_module_starts_nothing():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
 from chat4all_app.delivery_status import Status
 from chat4all_app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unavailable
-from chat4all_app.ids import accepted_epoch, accepted_id
+from chat4all_app.ids import accepted_id
 from chat4all_app.messaging.membership import Membership
 from chat4all_app.messaging.reading import MarkRead, MessageReader
 from chat4all_app.messaging.sending import Accepted, MessageIntake, SendMessage
@@ -66,12 +67,31 @@ async def test_an_accepted_message_is_published_to_its_conversations_key(world):
 
 
 async def test_the_acceptance_id_is_minted_after_the_claim(world):
-    request = world.request()
-    await world.intake.send(request)
-    claim = world.store.claims[request.message_id]
+    during_claim: list[uuid.UUID] = []
+
+    async def round_trip(_claim) -> None:
+        await asyncio.sleep(0)
+        during_claim.append(accepted_id())  # uuid1: later calls give later times in a process
+
+    world.store.round_trip = round_trip
+    await world.intake.send(world.request())
     [event] = world.published()
-    assert uuid.UUID(event.accepted_id) != claim.accepted_id
-    assert accepted_epoch(event.accepted_id) >= accepted_epoch(str(claim.accepted_id))
+    assert uuid.UUID(event.accepted_id).time > during_claim[0].time
+
+
+async def test_concurrent_sends_reach_kafka_in_the_order_of_their_acceptance_ids(world):
+    first, second = world.request(content="first"), world.request(content="second")
+
+    async def round_trip(claim) -> None:  # the first send's claim is the slower one
+        await asyncio.sleep(0.05 if claim.message_id == first.message_id else 0)
+
+    world.store.round_trip = round_trip
+    await asyncio.gather(world.intake.send(first), world.intake.send(second))
+    published = world.published()
+    assert [e.content for e in published] == ["second", "first"]  # the second overtook the first
+    # ... and its id is the earlier one: minted before the claim, the first's would be.
+    ids = [uuid.UUID(e.accepted_id).time for e in published]
+    assert ids == sorted(ids)
 
 
 @pytest.mark.parametrize(("content", "error"), [("", Invalid), ("x" * (MAX_CONTENT + 1), TooLarge),

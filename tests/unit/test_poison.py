@@ -23,7 +23,7 @@ from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessa
 from chat4all_app.retry import isolating
 from chat4all_app.storage.cassandra import refused_for_good
 from chat4all_app.tables.state import CircuitSnapshots, MessageStatuses, RoutedMessages, SentMessages
-from tests.unit.helpers import SETTINGS, RecordingStore, app, recorded_dead_letters, until  # noqa: F401
+from tests.unit.fakes import SETTINGS, RecordingStore, recorded_dead_letters, until
 
 CONV, MID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -185,7 +185,7 @@ def event_bytes(ev: StatusEvent) -> tuple[bytes, bytes]:
     return ev.conversation_id.encode(), ev.dumps()
 
 
-async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_stale(app):  # noqa: F811
+async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_stale(app):
     conv, accepted = uuid.uuid4(), uuid.uuid1()
     mid, failed_mid, unknown_mid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     failed_accepted = uuid.uuid1()
@@ -222,7 +222,7 @@ async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_st
     assert written == {accepted: ["SENT", "DELIVERED"], failed_accepted: ["FAILED"]}
 
 
-async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(app):  # noqa: F811
+async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(app):
     bad, good = str(uuid.uuid4()), str(uuid.uuid4())
     store = MessageRows(refuse=bad)
     dead_letters, dead = recorded_dead_letters(app)
@@ -238,7 +238,7 @@ async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(ap
     assert all(h["dlq.agent"] == b"route-messages" for _, _, h in dead)
 
 
-async def test_connector_dead_letters_poison_on_its_channel_and_breaker_topics(app):  # noqa: F811
+async def test_connector_dead_letters_poison_on_its_channel_and_breaker_topics(app):
     sent = []
 
     async def send(msg, callback_url):
@@ -267,7 +267,7 @@ async def test_connector_dead_letters_poison_on_its_channel_and_breaker_topics(a
     assert sent == []
 
 
-def test_an_invalid_stored_circuit_state_is_ignored_not_a_crash(app):  # noqa: F811
+def test_an_invalid_stored_circuit_state_is_ignored_not_a_crash(app):
     breakers = app.Table("circuit-restore", partitions=1)
     breakers.data["whatsapp"] = BreakerSnapshot(channel="whatsapp", state="MELTED", fail_counter=0)
     connector = connector_agent.Connector(

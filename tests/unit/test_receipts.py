@@ -14,7 +14,14 @@ from chat4all_app.connectors import webhook_signature
 from chat4all_app.delivery_status import Status
 from chat4all_app.errors import Invalid, NotFound, Unauthenticated
 from chat4all_app.ids import accepted_id
-from chat4all_app.messaging.receipts import Receipt, ReceiptBatch, ReceiptIntake
+from chat4all_app.messaging.receipts import (
+    MAX_BATCH,
+    Receipt,
+    ReceiptBatch,
+    ReceiptIntake,
+    check_batch_size,
+    receipt_status,
+)
 from chat4all_app.records import StatusEvent
 from tests.unit.fakes import FakeMessageStore
 
@@ -83,4 +90,38 @@ async def test_a_receipt_timed_out_of_bounds_is_invalid(world, offset, error):
     message_id = world.stored("whatsapp")
     with pytest.raises(Invalid, match=error):
         await world.intake.record(ReceiptBatch([receipt(message_id, time.time() + offset)], batched=False))
+    assert world.topic.sent == []
+
+
+@pytest.mark.parametrize("value", ["DELIVERED", "READ"])
+def test_a_receipt_reports_delivered_or_read(value):
+    assert receipt_status(value) is Status(value)
+
+
+@pytest.mark.parametrize("value", ["SENT", "FAILED", "ACCEPTED", "read", None, 3, ["READ"], {"a": 1}])
+def test_any_other_receipt_status_is_invalid(value):
+    with pytest.raises(Invalid) as refused:
+        receipt_status(value)
+    assert refused.value.message == "'status' must be one of ['DELIVERED', 'READ']"
+
+
+@pytest.mark.parametrize(("count", "ok"), [(0, False), (1, True), (MAX_BATCH, True), (MAX_BATCH + 1, False)])
+def test_a_batch_holds_one_to_max_batch_receipts(count, ok):
+    if ok:
+        check_batch_size(count)
+        return
+    with pytest.raises(Invalid) as refused:
+        check_batch_size(count)
+    assert refused.value.message == f"'receipts' must be a list of 1..{MAX_BATCH} receipts"
+
+
+async def test_record_enforces_the_batch_size_and_the_statuses_itself(world):
+    message_id = world.stored("whatsapp")
+    with pytest.raises(Invalid, match="must be a list of"):
+        await world.intake.record(ReceiptBatch([receipt(message_id)] * (MAX_BATCH + 1), batched=True))
+    with pytest.raises(Invalid, match="a single receipt"):
+        await world.intake.record(ReceiptBatch([receipt(message_id)] * 2, batched=False))
+    sent = Receipt(message_id, Status.SENT, time.time(), "cid")
+    with pytest.raises(Invalid, match=r"receipts\[1\]: 'status' must be one of"):
+        await world.intake.record(ReceiptBatch([receipt(message_id), sent], batched=True))
     assert world.topic.sent == []

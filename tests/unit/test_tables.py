@@ -20,7 +20,6 @@ from chat4all_app.tables.state import (
     SentMessages,
 )
 from chat4all_app.workarounds.table_scope import for_event
-from tests.unit.helpers import app  # noqa: F401 (the fixture)
 
 CONV, MID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -47,7 +46,7 @@ def test_a_message_key_is_the_text_every_existing_table_uses():
     assert MessageKey.of(MessageKey(CONV, MID)) == (CONV, MID)
 
 
-async def test_the_router_tables_store_the_same_bytes_as_before(app):  # noqa: F811
+async def test_the_router_tables_store_the_same_bytes_as_before(app):
     statuses = MessageStatuses.declare(app, 1)
     routed = RoutedMessages.declare(app, 1)
     key = MessageKey(CONV, MID)
@@ -58,14 +57,14 @@ async def test_the_router_tables_store_the_same_bytes_as_before(app):  # noqa: F
     assert stored_bytes(routed.table, f"{CONV}:{MID}") == (f'"{CONV}:{MID}"'.encode(), b'"accepted-1"')
 
 
-async def test_statuses_read_back_as_the_enum_and_unknown_keys_as_none(app):  # noqa: F811
+async def test_statuses_read_back_as_the_enum_and_unknown_keys_as_none(app):
     statuses = MessageStatuses.declare(app, 1)
     statuses.table.data[f"{CONV}:{MID}"] = "SENT"  # written by an earlier release
     assert statuses.get(MessageKey(CONV, MID)) is Status.SENT
     assert statuses.get(MessageKey(CONV, str(uuid.uuid4()))) is None
 
 
-async def test_routed_and_sent_answer_membership_by_typed_key(app):  # noqa: F811
+async def test_routed_and_sent_answer_membership_by_typed_key(app):
     routed, sent = RoutedMessages.declare(app, 1), SentMessages.declare(app, "whatsapp", 1)
     key, other = MessageKey(CONV, MID), MessageKey(CONV, str(uuid.uuid4()))
     with in_an_event(app):
@@ -76,7 +75,7 @@ async def test_routed_and_sent_answer_membership_by_typed_key(app):  # noqa: F81
     assert sent.table.data[key.encode()] == "FAILED"
 
 
-async def test_table_names_stay_what_inspect_tables_and_the_changelogs_know(app):  # noqa: F811
+async def test_table_names_stay_what_inspect_tables_and_the_changelogs_know(app):
     assert (RoutedMessages.NAME, MessageStatuses.NAME) == ("routed-messages", "message-status")
     assert SentMessages.name("whatsapp") == "sent-whatsapp"
     assert CircuitSnapshots.name("whatsapp") == "circuit-whatsapp"

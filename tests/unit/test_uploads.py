@@ -4,102 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
 from chat4all_app.errors import Forbidden, Invalid, NotFound, TooLarge
-from chat4all_app.files.objects import NoSuchUpload, Stored, StoredPart, UploadRejected
-from chat4all_app.files.objects import TooLarge as ObjectTooLarge
-from chat4all_app.files.uploads import StartUpload, StreamedFile, Uploads, completion_parts
+from chat4all_app.files.uploads import StartUpload, StreamedFile, Uploader, Uploads, completion_parts
 from chat4all_app.messaging.membership import Membership
 from chat4all_app.storage.files import FileRecord, Upload
-from tests.unit.fakes import FakeConversations, conversation, file_of
+from tests.unit.fakes import FakeConversations, FakeFiles, FakeObjects, conversation, file_of
 
 ALICE, BOB, CAROL = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 MAX_BYTES, PART = 100, 10
-
-
-@dataclass
-class FakeFiles:
-    files: dict[uuid.UUID, FileRecord] = field(default_factory=dict)
-    uploads: dict[str, Upload] = field(default_factory=dict)
-
-    async def save_file(self, file: FileRecord) -> None:
-        self.files[file.file_id] = file
-
-    async def get_file(self, file_id: uuid.UUID) -> FileRecord | None:
-        return self.files.get(file_id)
-
-    async def save_upload(self, upload: Upload) -> None:
-        self.uploads[upload.upload_id] = upload
-
-    async def get_upload(self, upload_id: str) -> Upload | None:
-        return self.uploads.get(upload_id)
-
-    async def delete_upload(self, upload_id: str) -> None:
-        self.uploads.pop(upload_id, None)
-
-
-@dataclass
-class FakeObjects:
-    objects: dict[str, bytes] = field(default_factory=dict)
-    multipart: dict[str, dict[int, tuple[str, bytes]]] = field(default_factory=dict)  # id -> parts
-    refuses: bool = False
-
-    async def stream_upload(self, key: str, content_type: str, chunks: AsyncIterator[bytes],
-                            max_bytes: int) -> Stored:
-        data = b""
-        async for chunk in chunks:
-            data += chunk
-            if len(data) > max_bytes:
-                raise ObjectTooLarge(f"file exceeds {max_bytes} bytes")
-        self.objects[key] = data
-        return Stored(len(data), hashlib.sha256(data).hexdigest())
-
-    async def start_multipart(self, key: str, content_type: str) -> str:
-        upload_id = f"up-{len(self.multipart)}"
-        self.multipart[upload_id] = {}
-        return upload_id
-
-    def put_part(self, upload_id: str, number: int, body: bytes) -> str:
-        """What a client does with a presigned URL; the part's etag."""
-        etag = f"etag-{number}"
-        self.multipart[upload_id][number] = (etag, body)
-        return etag
-
-    async def part_urls(self, key: str, upload_id: str, lengths: Mapping[int, int],
-                        ttl_s: int) -> list[dict]:
-        return [{"part_number": n, "size_bytes": length, "url": f"https://s3/{key}?part={n}"}
-                for n, length in sorted(lengths.items())]
-
-    async def stored_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        if upload_id not in self.multipart:
-            raise NoSuchUpload(upload_id)
-        held = sorted(self.multipart[upload_id].items())
-        return [StoredPart(n, etag, len(body)) for n, (etag, body) in held]
-
-    async def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> int:
-        if upload_id not in self.multipart:
-            raise NoSuchUpload(upload_id)
-        if self.refuses:
-            raise UploadRejected("InvalidPart")
-        held = self.multipart.pop(upload_id)
-        self.objects[key] = b"".join(held[n][1] for n, _ in parts)
-        return len(self.objects[key])
-
-    async def abort_multipart(self, key: str, upload_id: str) -> None:
-        self.multipart.pop(upload_id, None)
-
-    async def sha256(self, key: str) -> str:
-        return hashlib.sha256(self.objects[key]).hexdigest()
-
-    async def delete(self, key: str) -> None:
-        self.objects.pop(key, None)
-
-    async def download_url(self, key: str, filename: str, ttl_s: int) -> str:
-        return f"https://s3/{key}?download={filename}&ttl={ttl_s}"
 
 
 class World:
@@ -108,6 +24,14 @@ class World:
         self.conv = conversations.add(conversation(ALICE, BOB))
         self.files, self.s3 = FakeFiles(), FakeObjects()
         self.uploads = Uploads(Membership(conversations), self.files, self.s3, MAX_BYTES, PART)
+
+    def alice(self) -> Uploader:
+        """Alice, a member, as `may_upload` would have found her."""
+        return Uploader(ALICE, self.conv.conversation_id)
+
+    async def complete(self, user_id: uuid.UUID, upload_id: str, parts: list[tuple[int, str]]) -> FileRecord:
+        """As the view does: ownership first, then the parts."""
+        return await self.uploads.complete(await self.uploads.own_upload(user_id, upload_id), parts)
 
     def start(self, size: int, **changes) -> StartUpload:
         fields = dict(user_id=ALICE, conversation_id=self.conv.conversation_id, filename="a/b/cv.pdf",
@@ -133,7 +57,7 @@ async def nothing() -> None:
 
 async def test_a_streamed_file_is_stored_and_recorded(world):
     file = await world.uploads.stream(
-        StreamedFile(ALICE, world.conv.conversation_id, "C:\\docs\\cv.pdf", "application/pdf"),
+        StreamedFile(world.alice(), "C:\\docs\\cv.pdf", "application/pdf"),
         chunks(b"ab", b"c"), nothing)
     assert (file.filename, file.content_type, file.size_bytes) == ("cv.pdf", "application/pdf", 3)
     assert file.checksum == "sha256:" + hashlib.sha256(b"abc").hexdigest()
@@ -142,7 +66,7 @@ async def test_a_streamed_file_is_stored_and_recorded(world):
 
 async def test_a_streamed_file_beyond_the_maximum_is_too_large(world):
     with pytest.raises(TooLarge, match=f"exceeds {MAX_BYTES} bytes"):
-        await world.uploads.stream(StreamedFile(ALICE, world.conv.conversation_id, "f", None),
+        await world.uploads.stream(StreamedFile(world.alice(), "f", None),
                                    chunks(b"x" * MAX_BYTES, b"x"), nothing)
     assert world.files.files == {}
 
@@ -152,17 +76,23 @@ async def test_a_request_refused_after_the_file_leaves_no_object(world):
         raise Invalid("only two form fields")
 
     with pytest.raises(Invalid):
-        await world.uploads.stream(StreamedFile(ALICE, world.conv.conversation_id, "f", None),
+        await world.uploads.stream(StreamedFile(world.alice(), "f", None),
                                    chunks(b"abc"), something_follows)
     assert world.s3.objects == {} and world.files.files == {}
 
 
-@pytest.mark.parametrize(("user", "filename", "content_type", "error"), [
-    (CAROL, "f", None, Forbidden), (ALICE, "..", None, Invalid), (ALICE, "f", "text", Invalid)])
-async def test_a_streamed_file_is_refused_before_anything_is_stored(world, user, filename, content_type,
-                                                                   error):
-    with pytest.raises(error):
-        await world.uploads.stream(StreamedFile(user, world.conv.conversation_id, filename, content_type),
+async def test_only_members_may_upload(world):
+    assert await world.uploads.may_upload(ALICE, world.conv.conversation_id) == world.alice()
+    with pytest.raises(Forbidden):
+        await world.uploads.may_upload(CAROL, world.conv.conversation_id)
+    with pytest.raises(NotFound):
+        await world.uploads.may_upload(ALICE, uuid.uuid4())
+
+
+@pytest.mark.parametrize(("filename", "content_type"), [("..", None), ("f", "text")])
+async def test_a_streamed_file_is_refused_before_anything_is_stored(world, filename, content_type):
+    with pytest.raises(Invalid):
+        await world.uploads.stream(StreamedFile(world.alice(), filename, content_type),
                                    chunks(b"abc"), nothing)
     assert world.s3.objects == {}
 
@@ -218,7 +148,7 @@ async def upload_every_part(world: World, size: int,
 
 async def test_completing_records_the_file_with_its_checksum(world):
     upload_id, parts = await upload_every_part(world, 25, [10, 10, 5])
-    file = await world.uploads.complete(ALICE, upload_id, list(reversed(parts)))
+    file = await world.complete(ALICE, upload_id, list(reversed(parts)))
     assert file.size_bytes == 25 and file.checksum == "sha256:" + hashlib.sha256(b"x" * 25).hexdigest()
     assert world.files.files == {file.file_id: file} and world.files.uploads == {}
 
@@ -226,7 +156,7 @@ async def test_completing_records_the_file_with_its_checksum(world):
 async def test_parts_holding_another_size_than_announced_leave_no_object(world):
     upload_id, parts = await upload_every_part(world, 25, [10, 10, 4])
     with pytest.raises(Invalid, match="the parts hold 24 bytes, 25 were announced"):
-        await world.uploads.complete(ALICE, upload_id, parts)
+        await world.complete(ALICE, upload_id, parts)
     assert world.s3.objects == {} and world.files.files == {} and world.files.uploads == {}
 
 
@@ -234,19 +164,19 @@ async def test_parts_s3_refuses_are_invalid(world):
     upload_id, parts = await upload_every_part(world, 25, [10, 10, 5])
     world.s3.refuses = True
     with pytest.raises(Invalid, match="S3 refused the parts"):
-        await world.uploads.complete(ALICE, upload_id, parts)
+        await world.complete(ALICE, upload_id, parts)
 
 
 async def test_only_the_uploader_completes_or_aborts(world):
     upload_id, parts = await upload_every_part(world, 25, [10, 10, 5])
     with pytest.raises(Forbidden):
-        await world.uploads.complete(BOB, upload_id, parts)
+        await world.complete(BOB, upload_id, parts)
     with pytest.raises(Forbidden):
         await world.uploads.abort(BOB, upload_id)
     await world.uploads.abort(ALICE, upload_id)
     assert world.s3.multipart == {} and world.files.uploads == {}
     with pytest.raises(NotFound):
-        await world.uploads.complete(ALICE, upload_id, parts)
+        await world.complete(ALICE, upload_id, parts)
 
 
 def planned(size: int) -> Upload:
