@@ -24,6 +24,8 @@ from pathlib import Path
 
 from benchmarks import e2e, k6, users
 from benchmarks.capacity import Search
+from benchmarks.processes import pids
+from benchmarks.quiet import LoadWatch
 from benchmarks.report import markdown
 from devstack.layout import REPO_DIR, git_sha
 from devstack.probes import http_answers
@@ -99,6 +101,10 @@ def summary(repeats: list[dict], args: argparse.Namespace) -> dict:
         "e2e_final_lag": max(col(lambda r: r["e2e"]["final_lag"])),
         "error_rate": med(col(lambda r: r["e2e"]["k6"]["error_rate"])),
         "lost_messages": sum(col(lambda r: r["e2e"]["lost_messages"])),
+        # Quiet only if every repeat was (benchmarks/quiet.py: others used <= 5 % of a core).
+        "quiet_machine": all(r["machine"]["quiet"] for r in repeats) if repeats else None,
+        "others_cores_max": max(col(lambda r: r["machine"]["others_cores"]), default=None),
+        "steal_pct_max": max(col(lambda r: r["machine"]["steal_pct"]), default=None),
         "repeats": len(repeats), "e2e_seconds": args.e2e_seconds, "step_seconds": args.step_seconds,
         "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": repeats,
@@ -123,7 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         repeats = []
         for i in range(args.repeats):
             say(f"repeat {i + 1}/{args.repeats}")
-            repeats.append(one_repeat(topology, users_file, args))
+            # The stack's processes and ours are the run; anything else using CPU makes it noisy.
+            with LoadWatch(roots=pids().values()) as watch:
+                repeat = one_repeat(topology, users_file, args)
+            repeat["machine"] = watch.result.as_dict()
+            say(f"machine {'quiet' if watch.result.quiet else 'NOT quiet'}: others "
+                f"{watch.result.others_cores:.3f} cores, steal {watch.result.steal_pct:.2f} %")
+            repeats.append(repeat)
     result = summary(repeats, args)
     args.out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2) + "\n"

@@ -9,6 +9,13 @@ def _fmt(value, unit: str = "") -> str:
     return f"{value:,.1f}{unit}" if isinstance(value, float) else f"{value:,}{unit}"
 
 
+def _quiet(r: dict) -> str:
+    if r.get("quiet_machine") is None:  # results from before the machine was watched
+        return "not recorded"
+    return (f"{'yes' if r['quiet_machine'] else 'NO'} (others up to {r['others_cores_max']:.3f} cores, "
+            f"steal up to {r['steal_pct_max']:.2f} %)")
+
+
 def markdown(r: dict) -> str:
     rows = [
         ("Reference ceiling: bare aiohttp hello, max sustained", _fmt(r["baseline_hello_rps"], " req/s")),
@@ -25,6 +32,7 @@ def markdown(r: dict) -> str:
         ("Error rate (end to end)", f"{(r['error_rate'] or 0):.3%}"),
         ("Lost messages (accepted, never delivered)", _fmt(r["lost_messages"])),
         ("Final consumer lag (max over repeats)", _fmt(r["e2e_final_lag"])),
+        ("Quiet machine (others <= 5 % of a core in every repeat)", _quiet(r)),
     ]
     lines = [f"# Benchmark {r['timestamp']} ({r['git_sha'][:10]})", "",
              f"Medians over {r['repeats']} repeat(s); capacity steps of {r['step_seconds']:g} s, "
