@@ -101,6 +101,8 @@ def summary(repeats: list[dict], args: argparse.Namespace) -> dict:
         "e2e_final_lag": max(col(lambda r: r["e2e"]["final_lag"])),
         "error_rate": med(col(lambda r: r["e2e"]["k6"]["error_rate"])),
         "lost_messages": sum(col(lambda r: r["e2e"]["lost_messages"])),
+        # Every process of the stack plus k6, over the end-to-end run, per delivered message.
+        "cpu_ms_per_message": med(col(lambda r: r["e2e"].get("cpu_ms_per_message"))),
         # Quiet only if every repeat was (benchmarks/quiet.py: others used <= 5 % of a core).
         "quiet_machine": all(r["machine"]["quiet"] for r in repeats) if repeats else None,
         "others_cores_max": max(col(lambda r: r["machine"]["others_cores"]), default=None),

@@ -7,6 +7,7 @@ until everything accepted is delivered (or the drain timeout says something was 
 
 from __future__ import annotations
 
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,12 +46,14 @@ def run(topology: Topology, rate: float, duration_s: float, users_file: Path,
         series.append(point)
         return point
 
+    children_before = _children_cpu_s()
     with Sampler() as processes, ThreadPoolExecutor(1) as pool:
         load = pool.submit(k6.run, topology.api_url, rate, duration_s, users_file)
         while not load.done():
             sample()
             time.sleep(1)
         result = load.result()
+        k6_cpu_s = _children_cpu_s() - children_before  # k6 has exited: its CPU is ours now
         # What the API accepted (202 after Kafka's ack), not what k6 saw: a request k6 gave up on
         # may still have been accepted, and must then be delivered too.
         accepted = lambda: max(series[-1][1], result.accepted)  # noqa: E731
@@ -76,8 +79,26 @@ def run(topology: Topology, rate: float, duration_s: float, users_file: Path,
         "delivered_per_s_during_load": round(during / max(load_end - started, 1e-9), 1),
         "drain_s": round(max(0.0, done - load_end), 1),
         "p50_ms": ms(0.5), "p95_ms": ms(0.95), "p99_ms": ms(0.99),
-        "final_lag": int(after.lag), "processes": processes.result,
+        "final_lag": int(after.lag), "processes": processes.result, "k6_cpu_s": round(k6_cpu_s, 3),
+        **cpu_per_message(processes.result, k6_cpu_s, int(delivered)),
     }
+
+
+def cpu_per_message(processes: dict[str, dict], k6_cpu_s: float, delivered: int) -> dict:
+    """CPU ms per delivered message: every process of the stack over the run (load and drain) plus
+    the k6 that made the load; None when nothing was delivered."""
+    if delivered <= 0:
+        return {"cpu_ms_per_message": None, "cpu_ms_per_message_by_process": {}}
+    by_process = {name: p["cpu_s"] * 1000 / delivered for name, p in processes.items()}
+    by_process["k6"] = k6_cpu_s * 1000 / delivered
+    return {"cpu_ms_per_message": round(sum(by_process.values()), 3),
+            "cpu_ms_per_message_by_process": {n: round(v, 3) for n, v in sorted(by_process.items())}}
+
+
+def _children_cpu_s() -> float:
+    """CPU time of this process's finished, waited-for children (k6 runs as one)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -80,5 +80,5 @@ class Sampler:
                 cpu = (cpu_seconds(pid) - self._cpu0[name]) / wall * 100
             except OSError:
                 continue  # the process went away during the run
-            self.result[name] = {"cpu_pct": round(cpu, 1),
+            self.result[name] = {"cpu_pct": round(cpu, 1), "cpu_s": round(cpu * wall / 100, 3),
                                  "peak_rss_mib": round(self._peak.get(name, 0.0), 1)}

@@ -32,6 +32,8 @@ def markdown(r: dict) -> str:
         ("Error rate (end to end)", f"{(r['error_rate'] or 0):.3%}"),
         ("Lost messages (accepted, never delivered)", _fmt(r["lost_messages"])),
         ("Final consumer lag (max over repeats)", _fmt(r["e2e_final_lag"])),
+        ("CPU per delivered message (every process, k6 included)",
+         _fmt(r.get("cpu_ms_per_message"), " ms")),
         ("Quiet machine (others <= 5 % of a core in every repeat)", _quiet(r)),
     ]
     lines = [f"# Benchmark {r['timestamp']} ({r['git_sha'][:10]})", "",

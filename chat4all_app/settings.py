@@ -316,11 +316,21 @@ class Settings:
             raise SettingsError(f"unknown channel {channel!r}; configured: {', '.join(self.channels)}")
         return f"{self.topic_channel_prefix}{channel}"
 
+    def circuit_topic(self, channel: str) -> str:
+        """A channel's circuit-state changes (the connector's breaker table is rebuilt from it)."""
+        self.channel_topic(channel)  # the same check: a configured channel
+        return f"chat4all.circuit.{channel}"
+
     def topic_partition_counts(self) -> dict[str, int]:
         """Every topic Chat4All declares, with its explicit partition count."""
         counts = {self.topic_messages: self.topic_messages_partitions,
                   self.topic_status: self.topic_partitions}
         counts.update({self.channel_topic(c): self.topic_partitions for c in self.channels})
+        # One partition each, so the breaker table's one key has one home. Created here, not by the
+        # connector at start-up: a topic made moments before the consumer group's first rebalance
+        # can be missing from its metadata, and Faust's assignor then leaves it unassigned until
+        # the next rebalance — the circuit's changes were not remembered across a restart.
+        counts.update({self.circuit_topic(c): 1 for c in self.channels})
         counts[self.topic_dlq] = 1  # rare events: one partition keeps them in arrival order
         return counts
 

@@ -28,9 +28,9 @@ def channel_topic(app: faust.App, settings: Settings, channel: str) -> faust.Top
                      key_serializer="raw", partitions=settings.topic_partitions)
 
 
-def breaker_topic(app: faust.App, channel: str) -> faust.TopicT:
+def breaker_topic(app: faust.App, settings: Settings, channel: str) -> faust.TopicT:
     """Circuit-state changes of one channel; one partition so its table key has one home."""
-    return app.topic(f"chat4all.circuit.{channel}", key_type=str, value_type=BreakerSnapshot,
+    return app.topic(settings.circuit_topic(channel), key_type=str, value_type=BreakerSnapshot,
                      key_serializer="raw", partitions=1, internal=True)
 
 

@@ -35,7 +35,7 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
     own(app, provider, store, kafka_probe)  # started before the agents and web server, stopped after them
     connector = connector_agent.Connector(
         channel=channel, settings=settings, provider=provider,
-        status_topic=statuses, breaker_topic=breaker_topic(app, channel),
+        status_topic=statuses, breaker_topic=breaker_topic(app, settings, channel),
         sent=SentMessages.declare(app, channel, settings.topic_partitions),
         breakers=CircuitSnapshots.declare(app, channel), dead_letters=DeadLetters(app, settings))
     connector_agent.install(app, connector, channel_topic(app, settings, channel))

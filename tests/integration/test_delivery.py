@@ -78,7 +78,7 @@ async def test_provider_4xx_marks_the_message_failed_and_the_next_one_still_goes
 
 async def circuit_states(settings, channel: str, stop_when, timeout: float = 60) -> list[str]:
     """Follow the connector's circuit-state topic (what its breaker table is built from)."""
-    consumer = AIOKafkaConsumer(f"chat4all.circuit.{channel}",
+    consumer = AIOKafkaConsumer(settings.circuit_topic(channel),
                                 bootstrap_servers=settings.kafka_bootstrap_servers,
                                 group_id=f"it-{uuid.uuid4().hex}", auto_offset_reset="latest")
     await consumer.start()

@@ -79,7 +79,7 @@ def poison_for(settings, conv: str, delivered: tuple[str, str]) -> list[Poison]:
     ]
     for channel in settings.channels:
         topic = settings.channel_topic(channel)
-        breakers = f"chat4all.circuit.{channel}"
+        breakers = settings.circuit_topic(channel)
         records += [
             Poison(topic, c, garbage, "undecodable"),
             Poison(topic, c, outbound(conv, channel, accepted_at=1e12), "invalid_time"),

@@ -44,6 +44,8 @@ def test_topic_partition_counts_cover_messages_status_and_every_channel():
         "chat4all.status": 6,
         "chat4all.channel.whatsapp": 6,
         "chat4all.channel.instagram": 6,
+        "chat4all.circuit.whatsapp": 1,
+        "chat4all.circuit.instagram": 1,
         "chat4all.dlq": 1,
     }
 
