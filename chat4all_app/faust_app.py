@@ -40,4 +40,9 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         logging_config=logs.logging_config(role, instance_id, settings.log_level),
     )
     options.update(overrides)
-    return faust.App(f"chat4all-{role}", **options)
+    return faust.App(app_id(role), **options)
+
+
+def app_id(role: str) -> str:
+    """The Faust app id of a role: its consumer group, and the prefix of its changelog topics."""
+    return f"chat4all-{role}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from chat4all_app.settings import Settings
+from chat4all_app.tables.state import changelog_partitions
 
 # Dead letters wait for a person (`chat4all dlq`): keep them a month, not Kafka's default week.
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
@@ -20,15 +21,15 @@ async def ensure_topics(settings: Settings) -> dict[str, str]:
     An existing topic with a different partition count is an error, not something to "fix":
     adding partitions silently re-maps conversation keys, breaking per-conversation order.
     """
-    wanted = settings.topic_partition_counts()
+    changelogs = changelog_partitions(settings)
+    wanted = settings.topic_partition_counts() | changelogs
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
         existing = await _partition_counts(admin, list(wanted))
         missing = [
             NewTopic(name, num_partitions=n, replication_factor=settings.kafka_replication_factor,
-                     topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}
-                     if name == settings.topic_dlq else {})
+                     topic_configs=_configs(settings, name, changelogs))
             for name, n in wanted.items()
             if name not in existing
         ]
@@ -42,6 +43,14 @@ async def ensure_topics(settings: Settings) -> dict[str, str]:
         return {name: ("exists" if name in existing else "created") for name in wanted}
     finally:
         await admin.close()
+
+
+def _configs(settings: Settings, name: str, changelogs: dict[str, int]) -> dict[str, str]:
+    if name == settings.topic_dlq:
+        return {"retention.ms": str(DLQ_RETENTION_MS)}
+    if name in changelogs:  # as Faust makes a changelog: only the latest value of a key matters
+        return {"cleanup.policy": "compact"}
+    return {}
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:

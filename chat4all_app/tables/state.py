@@ -22,7 +22,9 @@ import faust
 from faust.types import TableT
 
 from chat4all_app.delivery_status import Status
+from chat4all_app.faust_app import app_id
 from chat4all_app.records import BreakerSnapshot
+from chat4all_app.settings import Settings
 
 # Faust's RocksDB defaults are sized for big servers (2 GiB block cache per partition database);
 # these keep a worker with 6 partitions per table in tens of MB.
@@ -141,3 +143,18 @@ class CircuitSnapshots:
 
     def set(self, snapshot: BreakerSnapshot) -> None:
         self.table[snapshot.channel] = snapshot
+
+
+def changelog_partitions(settings: Settings) -> dict[str, int]:
+    """Every table's changelog topic (Faust names it `<app id>-<table>-changelog`) and its partition
+    count. `chat4all migrate` creates them: one Faust creates at start-up can be missing from the
+    consumer group's first assignment, and the agent writing that table then fails with
+    PartitionsMismatch until the next rebalance (a restarted connector forgot its OPEN circuit)."""
+    router = app_id("router")
+    counts = {f"{router}-{RoutedMessages.NAME}-changelog": settings.topic_messages_partitions,
+              f"{router}-{MessageStatuses.NAME}-changelog": settings.topic_partitions}
+    for channel in settings.channels:
+        connector = app_id(f"connector-{channel}")
+        counts[f"{connector}-{SentMessages.name(channel)}-changelog"] = settings.topic_partitions
+        counts[f"{connector}-{CircuitSnapshots.name(channel)}-changelog"] = 1
+    return counts

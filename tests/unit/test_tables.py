@@ -11,13 +11,16 @@ from faust.types.tuples import Message
 
 from chat4all_app.connectors.circuit_state import CircuitState
 from chat4all_app.delivery_status import Status
+from chat4all_app.faust_app import app_id
 from chat4all_app.records import BreakerSnapshot
+from chat4all_app.settings import Settings
 from chat4all_app.tables.state import (
     CircuitSnapshots,
     MessageKey,
     MessageStatuses,
     RoutedMessages,
     SentMessages,
+    changelog_partitions,
 )
 from chat4all_app.workarounds.table_scope import for_event
 
@@ -84,3 +87,16 @@ async def test_table_names_stay_what_inspect_tables_and_the_changelogs_know(app)
     with in_an_event(app):
         circuits.set(snap)
     assert circuits.get("whatsapp") is snap and circuits.get("instagram") is None
+
+
+def test_migrate_creates_the_changelog_topics_faust_names_for_every_table():
+    settings = Settings.from_env({})
+    wanted = changelog_partitions(settings)
+    router = faust.App(app_id("router"), store="memory://")
+    tables = [RoutedMessages.declare(router, settings.topic_messages_partitions).table,
+              MessageStatuses.declare(router, settings.topic_partitions).table]
+    for channel in settings.channels:
+        connector = faust.App(app_id(f"connector-{channel}"), store="memory://")
+        tables += [SentMessages.declare(connector, channel, settings.topic_partitions).table,
+                   CircuitSnapshots.declare(connector, channel).table]
+    assert {t.changelog_topic.get_topic_name(): t.partitions for t in tables} == wanted
