@@ -77,8 +77,14 @@ else
   stack_up() { docker compose up -d --wait; }
   stack_ps() { docker compose ps; }
   second_router() { docker compose up -d --wait --scale router-worker=2 router-worker; }
-  victim() { docker compose ps -q router-worker | head -1; }
-  kill_router() { killed=$(victim); docker kill -s KILL "$killed" >/dev/null; say "killed container $killed"; }
+  # A running replica: right after a scale change one may still be starting or stopping.
+  victim() { docker compose ps -q --status running router-worker | head -1; }
+  kill_router() {
+    killed=$(victim)
+    [[ -n $killed ]] || { echo "no running router-worker container to kill" >&2; exit 1; }
+    docker kill -s KILL "$killed" >/dev/null || { echo "could not kill container $killed" >&2; exit 1; }
+    say "killed container $killed"
+  }
   restart_router() { docker start "$killed" >/dev/null; }
   cleanup_runtime() { docker compose up -d --scale router-worker=1 router-worker >/dev/null || true; }
   urls() {
