@@ -24,6 +24,7 @@ from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.http_metrics import http_metrics
 from chat4all_app.web.server import aiohttp_app
+from chat4all_app.workarounds.recovery_watch import RecoveryWatch
 
 
 def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.Connector]:
@@ -32,7 +33,10 @@ def build(channel: str, settings: Settings) -> tuple[faust.App, connector_agent.
     provider = ProviderClient(settings.provider_url(channel), settings.provider_timeout_s)
     store = CassandraStore(settings)  # the receipts webhook's lookups
     kafka_probe = KafkaProbe(settings)
-    own(app, provider, store, kafka_probe)  # started before the agents and web server, stopped after them
+    recovery_watch = RecoveryWatch(app, kafka_probe, settings.recovery_limit_s,
+                                   settings.stall_check_interval_s)
+    # started before the agents and web server, stopped after them
+    own(app, provider, store, kafka_probe, recovery_watch)
     connector = connector_agent.Connector(
         channel=channel, settings=settings, provider=provider,
         status_topic=statuses, breaker_topic=breaker_topic(app, settings, channel),

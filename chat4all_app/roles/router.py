@@ -19,12 +19,14 @@ from chat4all_app.topics import channel_topic, messages_topic, status_topic
 from chat4all_app.web import health_view, metrics_view
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.server import aiohttp_app
+from chat4all_app.workarounds.recovery_watch import RecoveryWatch
 
 settings = load("router")
 app = make_app("router", settings, origin=__name__)
 store = CassandraStore(settings)
 kafka_probe = KafkaProbe(settings)
-own(app, store, kafka_probe)  # connected before the agents start, closed after they stopped
+recovery_watch = RecoveryWatch(app, kafka_probe, settings.recovery_limit_s, settings.stall_check_interval_s)
+own(app, store, kafka_probe, recovery_watch)  # connected before the agents start, closed after they stopped
 dead_letters = DeadLetters(app, settings)
 
 messages = messages_topic(app, settings)

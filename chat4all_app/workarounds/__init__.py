@@ -12,6 +12,10 @@ public API exists now, then update `pins.py`.
   bookkeeping (`Consumer._committed_offset`, `_read_offset`, `_active_partitions`,
   `_paused_partitions`, `_buffered_partitions`) and aiokafka's fetch state
   (`AIOKafkaConsumer._fetcher`, `Fetcher._subscriptions`) for the log line.
+- `recovery_watch`: the stall watch runs on a Faust timer, which Faust starts only after the first
+  table recovery, and it steps aside during rebalances and recoveries: a rebalance or recovery that
+  never ends would go unnoticed. Restarts a worker not consuming for `RECOVERY_LIMIT_S` while the
+  broker answers. Reads `App._consumer` (the `consumer` property would build one).
 - `continuity`: the same Faust bug seen from the agent: an offset missing inside a partition.
   Restarts instead of processing past it (no private names).
 - `restart`: the remedy for both: exec the same command. aiokafka has no public "leave the group

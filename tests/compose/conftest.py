@@ -17,6 +17,7 @@ from devstack.engine import Engine
 from devstack.layout import Layout
 from devstack.standins import Builder, build_image
 from tests.compose.deployment import Deployment, app_image, host_network_state, published_ports
+from tests.failure_context import attach
 
 EXPORTS = ("DOCKER_HOST", "DOCKER_CONFIG", "COMPOSE_FILE", "S3_PUBLIC_URL", "PATH")
 
@@ -27,6 +28,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(here):
             item.add_marker(pytest.mark.compose)
+
+
+APP_SERVICES = ("api-service", "router-worker", "connector-whatsapp", "connector-instagram")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report carries what the deployment's app containers logged of note."""
+    outcome = yield
+    dep = item.funcargs.get("deployment") if hasattr(item, "funcargs") else None
+    if dep is not None:
+        attach(item, call, outcome.get_result(),
+               ((name, dep.logs(name, tail=2000).splitlines()) for name in APP_SERVICES))
 
 
 @pytest.fixture(scope="session")

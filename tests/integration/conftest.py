@@ -6,7 +6,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from devstack.layout import Layout
 from devstack.stack_client import AsyncProviders
+from tests.failure_context import APP_SERVICES, attach, tail
 from tests.integration.helpers import STACK, Api, wait_http
 
 
@@ -16,6 +18,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(here):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report carries what the local stack's services logged of note."""
+    outcome = yield
+    layout = Layout.from_env()
+    attach(item, call, outcome.get_result(),
+           ((name, tail(layout.log(name), 2000)) for name in (*APP_SERVICES, "router-2")
+            if layout.log(name).exists()))
+
+
+@pytest.fixture(autouse=True)
+def app_processes_serving():
+    """Each test starts with every app process serving HTTP. A test that stops Kafka or Cassandra
+    restores them, but a worker may then restart itself in place (workarounds.restart) a few
+    seconds later: without this wait the next test met a closed port (seen in CI)."""
+    ports = [STACK.process("api").port, STACK.process("router").port,
+             *(STACK.connector_port(c) for c in STACK.channels)]
+    for port in ports:
+        wait_http(port, "/health", timeout=120)
 
 
 @pytest.fixture
