@@ -153,24 +153,38 @@ class Connector:
         await until_done(send_and_wait, f"emitting {status} for {msg.message_id}", reason="kafka")
 
     async def send_conversation(self, events: Sequence[EventT]) -> None:
-        for event in events:
-            msg = record_of(event, OutboundMessage)
-            key = MessageKey.of(msg)
-            with for_event(event):
-                if key in self.sent:
-                    continue  # a replay after a crash: the provider already has it
-            # Before the call: the provider's receipt can arrive before its answer is read.
-            self.sent_where.put(msg.message_id, (msg.conversation_id, msg.accepted_id))
-            with correlation_scope(correlation.of_event(event) or msg.correlation_id):
-                started = time.perf_counter()
-                status, reason = await self.deliver(msg)
-                MESSAGES_SENT.labels(self.channel, status.value).inc()
-                if status is Status.SENT:
-                    self.last_sent_at = time.time()
-                log.info("message sent" if status is Status.SENT else "message failed",
-                         channel=self.channel, message_id=msg.message_id, status=status.value,
-                         reason=reason, duration_ms=round((time.perf_counter() - started) * 1000, 2))
-                await self.emit(msg, status, reason)
+        """One conversation's messages to the provider, one after another. Each outcome's status
+        event is emitted right away without waiting for Kafka's ack before the next provider call;
+        the acks are awaited once, at the end, and only then is `sent` written: a crash before
+        that replays the message, which the provider answers from its idempotency key."""
+        outcomes: list[tuple[EventT, MessageKey, Status, asyncio.Future[None]]] = []
+        handled: set[MessageKey] = set()  # `sent` is written at the end: a repeat in this batch
+        try:
+            for event in events:
+                msg = record_of(event, OutboundMessage)
+                key = MessageKey.of(msg)
+                with for_event(event):
+                    if key in handled or key in self.sent:
+                        continue  # a replay after a crash: the provider already has it
+                handled.add(key)
+                # Before the call: the provider's receipt can arrive before its answer is read.
+                self.sent_where.put(msg.message_id, (msg.conversation_id, msg.accepted_id))
+                with correlation_scope(correlation.of_event(event) or msg.correlation_id):
+                    started = time.perf_counter()
+                    status, reason = await self.deliver(msg)
+                    MESSAGES_SENT.labels(self.channel, status.value).inc()
+                    if status is Status.SENT:
+                        self.last_sent_at = time.time()
+                    log.info("message sent" if status is Status.SENT else "message failed",
+                             channel=self.channel, message_id=msg.message_id, status=status.value,
+                             reason=reason, duration_ms=round((time.perf_counter() - started) * 1000, 2))
+                    outcomes.append((event, key, status,
+                                     asyncio.ensure_future(self.emit(msg, status, reason))))
+        finally:
+            # Even when cancelled (shutdown): no emission is left running unobserved.
+            await asyncio.gather(*(emitted for *_, emitted in outcomes), return_exceptions=True)
+        for event, key, status, emitted in outcomes:
+            emitted.result()  # emit() retries until Kafka acknowledges: this raises only on a bug
             with for_event(event):
                 self.sent.add(key, status)
 
