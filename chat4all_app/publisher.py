@@ -9,6 +9,7 @@ closes the producer. A publish outside start()..stop() raises `NotRunning` at on
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import faust
 from aiokafka import AIOKafkaProducer
@@ -41,6 +42,9 @@ class Publisher:
         self._running = False
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        # Held from building a record to its append to the producer's batch (microseconds, unless
+        # a full batch waits to drain): see publish_minted.
+        self._append = asyncio.Lock()
         self._closing: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -77,15 +81,30 @@ class Publisher:
 
     async def publish(self, topic: str, key: str, record: faust.Record,
                       headers: list[tuple[str, bytes]] | None = None) -> None:
+        await self.publish_minted(topic, key, lambda: record, headers)
+
+    async def publish_minted(self, topic: str, key: str, build: Callable[[], faust.Record],
+                             headers: list[tuple[str, bytes]] | None = None) -> faust.Record:
+        """Publish the record `build()` returns, called at the moment the record takes its place in
+        the partition's log: an id it mints (a message's acceptance time-UUID) orders like the log.
+
+        Minting and appending are one step under a lock. Without it, aiokafka reorders concurrent
+        sends when a partition's batch is full: a send that waits for the batch to drain can be
+        overtaken by one that arrives meanwhile and opens the next batch (measured: 6 of 20
+        recipients out of acceptance order at 200 msg/s). The lock is not held for the ack."""
         if not self._running:
             raise NotRunning(_NOT_RUNNING)
         producer: AIOKafkaProducer | None = None
         try:
             producer = await self._started()
             with KAFKA_PUBLISH_DURATION.time():
-                await asyncio.wait_for(
-                    producer.send_and_wait(topic, record.dumps(), key=key.encode(), headers=headers),
-                    self.settings.kafka_publish_timeout_s)
+                async with asyncio.timeout(self.settings.kafka_publish_timeout_s):
+                    async with self._append:
+                        record = build()
+                        acked = await producer.send(topic, record.dumps(), key=key.encode(),
+                                                    headers=headers)
+                    await acked
+            return record
         except (KafkaError, TimeoutError, OSError) as exc:
             if isinstance(exc, _SESSION_LOST) and producer is not None:
                 await self._replace(producer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
 import faust
@@ -56,3 +57,7 @@ class EventPublisher(Protocol):
     async def publish(self, topic: str, key: str, record: faust.Record,
                       headers: list[tuple[str, bytes]] | None = None) -> None:
         """Returns once Kafka acknowledged the event; PublishFailed otherwise."""
+
+    async def publish_minted(self, topic: str, key: str, build: Callable[[], faust.Record],
+                             headers: list[tuple[str, bytes]] | None = None) -> faust.Record:
+        """Like publish, for the record `build()` makes when it takes its place in the log."""

@@ -74,22 +74,25 @@ class MessageIntake:
             fingerprint(request.user_id, request.conversation_id, request.content, recipient,
                         request.file_id),
             accepted_id(), time.time()))
-        # The acceptance id (the conversation's order) is minted only now, with no await
-        # before the publish: minted before the claim's round trip, two concurrent posts to
-        # one conversation could reach Kafka in the other order than their ids say. A replay
-        # gets a new one too; the router keeps the first copy of a message_id it routes.
-        event = MessageAccepted(
-            message_id=str(request.message_id), conversation_id=str(request.conversation_id),
-            accepted_id=str(accepted_id()), sender_id=str(request.user_id), content=request.content,
-            accepted_at=time.time(), recipient_id=recipient,
-            file_id=str(request.file_id) if request.file_id else None,
-            correlation_id=request.correlation_id)
+        # The acceptance id (the conversation's order) is minted by the publisher at the moment
+        # the record takes its place in the partition's log (Publisher.publish_minted): minted
+        # before the claim's round trip, or before a full producer batch drained, two concurrent
+        # posts to one conversation could reach Kafka in the other order than their ids say. A
+        # replay gets a new one too; the router keeps the first copy of a message_id it routes.
+        def accepted_now() -> MessageAccepted:
+            return MessageAccepted(
+                message_id=str(request.message_id), conversation_id=str(request.conversation_id),
+                accepted_id=str(accepted_id()), sender_id=str(request.user_id), content=request.content,
+                accepted_at=time.time(), recipient_id=recipient,
+                file_id=str(request.file_id) if request.file_id else None,
+                correlation_id=request.correlation_id)
+
         started = time.perf_counter()
         try:
-            await self.publisher.publish(self.topic, event.conversation_id, event,
-                                         kafka_headers(event.correlation_id))
+            event = await self.publisher.publish_minted(self.topic, str(request.conversation_id),
+                                                        accepted_now, kafka_headers(request.correlation_id))
         except PublishFailed as exc:
-            log.warning("message not accepted", message_id=event.message_id, error=str(exc))
+            log.warning("message not accepted", message_id=str(request.message_id), error=str(exc))
             raise Unavailable(f"message not accepted, retry later: {exc}") from None
         MESSAGES_ACCEPTED.inc()
         PROCESSED.add(1)

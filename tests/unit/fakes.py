@@ -138,9 +138,15 @@ class FakePublisher:
 
     async def publish(self, topic: str, key: str, record: faust.Record,
                       headers: list[tuple[str, bytes]] | None = None) -> None:
+        await self.publish_minted(topic, key, lambda: record, headers)
+
+    async def publish_minted(self, topic: str, key: str, build: Callable[[], faust.Record],
+                             headers: list[tuple[str, bytes]] | None = None) -> faust.Record:
         if self.fails:
             raise PublishFailed("no ack from Kafka")
+        record = build()
         self.sent.append((topic, key, record))
+        return record
 
 
 @dataclass
