@@ -59,9 +59,11 @@ monitor:  ## follow the services' heartbeats; alert on one silent for more than 
 loadtest: install  ## run a k6 case with results + charts, e.g. make loadtest CASE=02-baseline [VUS=5 DURATION=20s]
 	@bash scripts/run-loadtest.sh $(CASE) $(ARGS)
 
-bench: install  ## benchmark on the running stack (make up first): REPEATS=3 E2E_RATE=500 E2E_SECONDS=60
-	@$(PY) -m benchmarks --repeats $(or $(REPEATS),3) --e2e-rate $(or $(E2E_RATE),500) \
-		--e2e-seconds $(or $(E2E_SECONDS),60)
+bench: install  ## benchmark protocol on the running stack (make up first): REPEATS=3 PAIRS=1 E2E_STEPS=600,1000,1333,1667 WARMUP_S=15 HOLD_S=120 [QUICK=1]
+	@$(PY) -m benchmarks $(if $(QUICK),--quick) $(if $(REPEATS),--repeats $(REPEATS)) \
+		$(if $(PAIRS),--pairs $(PAIRS)) $(if $(E2E_STEPS),--e2e-steps $(E2E_STEPS)) \
+		$(if $(WARMUP_S),--warmup-seconds $(WARMUP_S)) $(if $(HOLD_S),--hold-seconds $(HOLD_S)) \
+		$(if $(E2E_RATE),--e2e-rate $(E2E_RATE)) $(if $(E2E_SECONDS),--e2e-seconds $(E2E_SECONDS))
 
 experiment: install  ## one fault experiment on the running stack, e.g. make experiment NAME=circuit-breaker [FAST=1]
 	@$(PY) -m experiments $(NAME) $(if $(FAST),--fast)

@@ -1,150 +1,158 @@
-"""`make bench` (python -m benchmarks): one run, side by side, on the running local stack.
+"""`make bench` (python -m benchmarks): the benchmark protocol, on the running local stack.
 
-1. reference ceiling: the highest rate a bare aiohttp "hello" server sustains (benchmarks/hello.py);
-2. API ingest capacity: the highest rate POST /v1/messages sustains with errors < 0.1 % and
-   P95 < 50 ms, plus P95 at a fixed 1,000 msg/s;
-3. end to end: a fixed arrival rate held `--e2e-seconds`, then DELIVERED/s, delivery latency
-   percentiles, lost messages, final lag, CPU and RSS of every process.
-Each step is repeated `--repeats` times; results/bench/latest.json holds the medians (and every
-repeat), results/bench/<timestamp>.json a dated copy, latest.md a summary.
+Per repeat (`--repeats`, default 3), with the machine watched (benchmarks/quiet.py: a repeat during
+which other processes used more than 5 % of a core is flagged invalid):
+1. side-by-side ratio (benchmarks/pairs.py): `--pairs` pairs of capacity searches, hello then the
+   API with the workers running then the API with them paused; 25 s steps, the first 5 s discarded;
+   a step passes with errors < 0.1 %, dropped < 0.1 %, P95 < 50 ms. Then the API's P95 at 1,000/s;
+2. end to end (benchmarks/steps.py): constant arrival rates in ascending steps (`--e2e-steps`), each
+   warmed up then held; sustained = every group's broker-side lag flat over the hold, DELIVERED
+   slope >= 99 % of the offered rate, drained within 10 s (benchmarks/sustained.py); the ascent
+   stops at the first step that is not; per step the proof of delivery per message id
+   (benchmarks/proof.py), CPU ms per message per process with k6, the broker's produce requests vs
+   records (benchmarks/broker.py).
+Writes results/bench/latest.json (+ a dated copy, every repeat included), latest.md and
+latest-e2e.png (benchmarks/summary.py, report.py, chart.py).
+
+    python -m benchmarks                       the full protocol (about 1.5 h, printed at start)
+    python -m benchmarks --quick               every part once, small and short: the machinery works
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
+import math
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
-from benchmarks import e2e, k6, users
-from benchmarks.capacity import Search
+from benchmarks import chart, e2e, k6, users
+from benchmarks.broker import BrokerCounters
+from benchmarks.pairs import run_pair
+from benchmarks.plan import QUICK, Plan, estimate_s
 from benchmarks.processes import pids
 from benchmarks.quiet import LoadWatch
 from benchmarks.report import markdown
-from devstack.layout import REPO_DIR, git_sha
+from benchmarks.steps import highest_sustained, run_steps
+from benchmarks.summary import summary
+from devstack.layout import REPO_DIR
 from devstack.probes import http_answers
 from devstack.topology import Topology, local
 
-HELLO_PORT = 18099  # the benchmark's own do-nothing server (benchmarks/hello.py), not a stack service
-MAX_ERROR_RATE, MAX_P95_MS = 0.001, 50.0
+__all__ = ["main", "summary"]
 
 
 def say(text: str) -> None:
     print(f"[bench] {text}", flush=True)
 
 
-def capacity(name: str, url: str, users_file: Path | None, step_s: float,
-             before_step: Callable[[], None] = lambda: None) -> dict:
-    search = Search(start_rps=100)
-
-    def measure(rate: float) -> k6.Run:
-        before_step()
-        step = k6.run(url, rate, step_s, users_file)
-        say(f"{name} {rate:7.0f}/s offered -> {step.achieved_rps:7.1f}/s, p95 {step.p95_ms:6.1f} ms, "
-            f"errors {step.error_rate:.2%}, dropped {step.dropped}")
-        return step
-
-    best = search.find(measure, lambda r: r.sustained(MAX_ERROR_RATE, MAX_P95_MS))
-    return {"max_rps": best.offered_rps if best else 0.0, "p95_ms_at_max": best.p95_ms if best else None,
-            "steps": [s.__dict__ for s in search.steps]}
-
-
-def hello_capacity(step_s: float) -> dict:
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.hello", "--port", str(HELLO_PORT)],
-                              cwd=REPO_DIR)
-    try:
-        deadline = time.monotonic() + 30
-        while not http_answers(HELLO_PORT, "/v1/messages") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        return capacity("hello", f"http://127.0.0.1:{HELLO_PORT}", None, step_s)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def one_repeat(topology: Topology, users_file: Path, plan: Plan, broker: BrokerCounters,
+               earlier_pairs: list[dict]) -> dict:
+    pairs: list[dict] = []
+    for k in range(plan.pairs):
+        say(f"capacity pair {k + 1}/{plan.pairs}: hello, API (workers running), API (workers paused)")
+        pair = run_pair(topology, users_file, plan.timing, earlier_pairs + pairs, say)
+        say(f"pair: hello {pair['hello']['max_rps']:g}/s, API {pair['api']['max_rps']:g}/s (ratio "
+            f"{pair['ratio']}), API workers paused {pair['api_isolated']['max_rps']:g}/s (ratio "
+            f"{pair['ratio_isolated']})")
+        pairs.append(pair)
+    e2e.wait_idle(topology, 900)
+    at_1000 = k6.run(topology.api_url, 1000, plan.timing.measured_s, users_file, warmup_s=plan.discard_s)
+    say(f"API at 1000/s: p95 {at_1000.p95_ms:.1f} ms, errors {at_1000.error_rate:.2%}")
+    steps = run_steps(topology, plan.steps(), broker, say)
+    return {"pairs": pairs, "api_at_1000": at_1000.__dict__, "e2e_steps": steps,
+            "e2e_sustained_per_s": highest_sustained(steps)}
 
 
-def one_repeat(topology: Topology, users_file: Path, args: argparse.Namespace) -> dict:
-    hello = hello_capacity(args.step_seconds)
-    # Each step starts with an idle pipeline, not the previous step's backlog.
-    api = capacity("api", topology.api_url, users_file, args.step_seconds,
-                   before_step=lambda: e2e.wait_drained(topology, 600))
-    e2e.wait_drained(topology, 600)
-    at_1000 = k6.run(topology.api_url, 1000, args.step_seconds, users_file)
-    say(f"api at 1000/s: p95 {at_1000.p95_ms:.1f} ms, errors {at_1000.error_rate:.2%}")
-    say(f"end to end at {args.e2e_rate}/s for {args.e2e_seconds}s ...")
-    pipe = e2e.run(topology, args.e2e_rate, args.e2e_seconds, users_file)
-    say(f"end to end: {pipe['delivered']}/{pipe['accepted']} delivered, {pipe['delivered_per_s']}/s, "
-        f"p95 {pipe['p95_ms']} ms, lost {pipe['lost_messages']}, final lag {pipe['final_lag']}")
-    return {"hello": hello, "api": api, "api_at_1000": at_1000.__dict__, "e2e": pipe}
+def parse_plan(argv: list[str] | None) -> tuple[Plan, Path]:
+    parser = argparse.ArgumentParser(description="Chat4All benchmark protocol (needs `make up`).")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: {QUICK.repeats} repeat, {QUICK.pairs} pair, {QUICK.step_s:g} s "
+                             f"capacity steps, e2e steps {','.join(f'{r:g}' for r in QUICK.e2e_rates)} "
+                             f"held {QUICK.hold_s:g} s (any option below still applies)")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--pairs", type=int, help="capacity pairs per repeat (default 1)")
+    parser.add_argument("--e2e-steps", dest="e2e_rates", type=lambda s: tuple(float(x) for x in s.split(",")),
+                        help="comma-separated arrival rates, msg/s (default 600,1000,1333,1667)")
+    parser.add_argument("--e2e-rate", type=float, help="one end-to-end step at this rate (older interface)")
+    parser.add_argument("--warmup-seconds", dest="warmup_s", type=float, help="e2e warm-up (default 15)")
+    parser.add_argument("--hold-seconds", "--e2e-seconds", dest="hold_s", type=float,
+                        help="e2e hold after the warm-up (default 120)")
+    parser.add_argument("--step-seconds", dest="step_s", type=float,
+                        help="capacity step, discarded start included (default 25)")
+    parser.add_argument("--discard-seconds", dest="discard_s", type=float, help="default 5")
+    parser.add_argument("--users", type=int, help="senders of the capacity steps (default 50)")
+    parser.add_argument("--senders", type=int, help="fresh senders per e2e step (default 50)")
+    parser.add_argument("--out", type=Path, help="default results/bench (--quick: results/bench/quick, "
+                        "so a smoke run never replaces the figures the README and report quote)")
+    args = parser.parse_args(argv)
+    if args.e2e_rate is not None:
+        args.e2e_rates = args.e2e_rates or (args.e2e_rate,)
+    plan = QUICK if args.quick else Plan()
+    plan = replace(plan, **{f.name: getattr(args, f.name) for f in fields(Plan)
+                            if getattr(args, f.name, None) is not None})
+    if plan.discard_s >= plan.step_s or plan.repeats < 1 or plan.pairs < 0 or not plan.e2e_rates:
+        parser.error("need discard < step, repeats >= 1, pairs >= 0 and at least one e2e step")
+    return plan, args.out or REPO_DIR / "results" / "bench" / ("quick" if args.quick else "")
 
 
-def summary(repeats: list[dict], args: argparse.Namespace) -> dict:
-    med = lambda values: statistics.median(values) if values else None  # noqa: E731
-    col = lambda f: [f(r) for r in repeats if f(r) is not None]  # noqa: E731
-    hello_rps = med(col(lambda r: r["hello"]["max_rps"]))
-    api_rps = med(col(lambda r: r["api"]["max_rps"]))
-    return {
-        "baseline_hello_rps": hello_rps, "api_max_rps": api_rps,
-        "api_p95_ms_at_max": med(col(lambda r: r["api"]["p95_ms_at_max"])),
-        "api_to_baseline_ratio": round(api_rps / hello_rps, 3) if hello_rps else None,
-        "api_p95_ms_at_1000": med(col(lambda r: r["api_at_1000"]["p95_ms"])),
-        "e2e_offered_rps": args.e2e_rate,
-        "e2e_delivered_per_s": med(col(lambda r: r["e2e"]["delivered_per_s"])),
-        "e2e_p50_ms": med(col(lambda r: r["e2e"]["p50_ms"])),
-        "e2e_p95_ms": med(col(lambda r: r["e2e"]["p95_ms"])),
-        "e2e_p99_ms": med(col(lambda r: r["e2e"]["p99_ms"])),
-        "e2e_final_lag": max(col(lambda r: r["e2e"]["final_lag"])),
-        "error_rate": med(col(lambda r: r["e2e"]["k6"]["error_rate"])),
-        "lost_messages": sum(col(lambda r: r["e2e"]["lost_messages"])),
-        # Every process of the stack plus k6, over the end-to-end run, per delivered message.
-        "cpu_ms_per_message": med(col(lambda r: r["e2e"].get("cpu_ms_per_message"))),
-        # Quiet only if every repeat was (benchmarks/quiet.py: others used <= 5 % of a core).
-        "quiet_machine": all(r["machine"]["quiet"] for r in repeats) if repeats else None,
-        "others_cores_max": max(col(lambda r: r["machine"]["others_cores"]), default=None),
-        "steal_pct_max": max(col(lambda r: r["machine"]["steal_pct"]), default=None),
-        "repeats": len(repeats), "e2e_seconds": args.e2e_seconds, "step_seconds": args.step_seconds,
-        "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "runs": repeats,
-    }
+def finite(value: Any) -> Any:
+    """Strict JSON: an infinite P95 (a step where nothing was answered) is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def write(result: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(finite(result), indent=2, allow_nan=False) + "\n"
+    stamp = result["timestamp"].replace(":", "").replace("+0000", "Z")
+    for name in ("latest.json", f"{stamp}.json"):
+        (out / name).write_text(text)
+    (out / "latest.md").write_text(markdown(result))
+    chart.draw([r["e2e_steps"] for r in result["runs"]], out / "latest-e2e.png",
+               f"make bench {result['timestamp']} ({result['git_sha'][:10]})")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Chat4All benchmark (needs `make up`).")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--e2e-rate", type=float, default=500)
-    parser.add_argument("--e2e-seconds", type=float, default=60)
-    parser.add_argument("--step-seconds", type=float, default=10, help="length of each capacity step")
-    parser.add_argument("--users", type=int, default=50, help="senders (one token each)")
-    parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "bench")
-    args = parser.parse_args(argv)
+    plan, out = parse_plan(argv)
     topology = local()
     if not http_answers(topology.apis[0].port, "/health"):
-        parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
-    with tempfile.TemporaryDirectory() as tmp:
-        users_file = Path(tmp) / "users.json"
-        users_file.write_text(json.dumps(users.create(topology.api_url, args.users)))
-        repeats = []
-        for i in range(args.repeats):
-            say(f"repeat {i + 1}/{args.repeats}")
-            # The stack's processes and ours are the run; anything else using CPU makes it noisy.
-            with LoadWatch(roots=pids().values()) as watch:
-                repeat = one_repeat(topology, users_file, args)
-            repeat["machine"] = watch.result.as_dict()
-            say(f"machine {'quiet' if watch.result.quiet else 'NOT quiet'}: others "
-                f"{watch.result.others_cores:.3f} cores, steal {watch.result.steal_pct:.2f} %")
-            repeats.append(repeat)
-    result = summary(repeats, args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result, indent=2) + "\n"
-    stamp = result["timestamp"].replace(":", "").replace("+0000", "Z")
-    for name in ("latest.json", f"{stamp}.json"):
-        (args.out / name).write_text(text)
-    (args.out / "latest.md").write_text(markdown(result))
+        print(f"the API does not answer at {topology.apis[0].url}: run `make up` first", file=sys.stderr)
+        return 2
+    say(f"plan: {plan}")
+    say(f"expected duration: about {estimate_s(plan) / 60:.0f} min if every end-to-end step runs "
+        "(the ascent stops at the first step that is not sustained)")
+    broker = BrokerCounters(lambda: pids().get("kafka"))
+    repeats: list[dict] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            users_file = Path(tmp) / "users.json"
+            users_file.write_text(json.dumps(users.create(topology.api_url, plan.users)))
+            for i in range(plan.repeats):
+                say(f"repeat {i + 1}/{plan.repeats}")
+                # The stack's processes and ours are the run; anything else using CPU makes it noisy.
+                with LoadWatch(roots=pids().values()) as watch:
+                    repeat = one_repeat(topology, users_file, plan, broker,
+                                        [p for r in repeats for p in r["pairs"]])
+                repeat["machine"] = watch.result.as_dict()
+                repeat["valid"] = watch.result.quiet
+                say(f"machine {'quiet' if watch.result.quiet else 'NOT quiet: repeat flagged invalid'}: "
+                    f"others {watch.result.others_cores:.3f} cores, steal {watch.result.steal_pct:.2f} %")
+                repeats.append(repeat)
+    finally:
+        if broker.problem:
+            say(f"Kafka produce-request counters unavailable: {broker.problem}")
+        broker.close()
+    result = summary(repeats, plan)
+    write(result, out)
     print(markdown(result))
     return 0
 

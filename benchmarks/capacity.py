@@ -1,7 +1,9 @@
 """The highest arrival rate a target sustains: double until it fails, then bisect.
 
-Sustained = errors <= max_error_rate, P95 <= max_p95_ms and (nearly) no dropped iterations over a
-whole step at a constant arrival rate (an open model: clients do not slow down with the server).
+Sustained = errors, dropped iterations and P95 within bounds over a whole step at a constant arrival
+rate (an open model: clients do not slow down with the server). A search that starts above the
+capacity (it may start near an earlier search's result) halves instead, down to `start_rps / 8`,
+until a step passes, then bisects as usual.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class Search:
     steps: list[Run] = field(default_factory=list)
 
     def find(self, measure: Callable[[float], Run], ok: Callable[[Run], bool]) -> Run | None:
-        """The best sustained run (None if even start_rps fails)."""
+        """The best sustained run (None if even start_rps / 8 fails)."""
         best: Run | None = None
         low, high, rate = 0.0, None, self.start_rps
         while high is None and rate <= self.max_rps:
@@ -28,6 +30,14 @@ class Search:
             self.steps.append(step)
             if ok(step):
                 best, low, rate = step, rate, rate * 2
+            else:
+                high = rate
+        while low == 0 and high is not None and high / 2 >= self.start_rps / 8:
+            rate = high / 2
+            step = measure(rate)
+            self.steps.append(step)
+            if ok(step):
+                best, low = step, rate
             else:
                 high = rate
         while high is not None and low > 0 and (high - low) / low > self.precision:

@@ -1,6 +1,7 @@
 """What claiming a message_id costs (issue 16): the LWT and its alternatives, on the running stack.
 
     ~/.cache/chat4all/venv/bin/python -m benchmarks.claims [--n 2000] [--concurrency 32]
+        [--out results/claims/latest.md]
 
 Through the API's own driver path (CassandraStore: prepared statements, one session):
 - `plain INSERT`       what a claim without Paxos would cost (the floor);
@@ -24,9 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 
@@ -34,12 +38,21 @@ from benchmarks.processes import cpu_seconds, pids
 from chat4all_app.ids import accepted_id
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
+from devstack.layout import REPO_DIR, git_sha
 
 TTL_S = 3600
 _COLUMNS = "(message_id, conversation_id, sender_id, fingerprint, accepted_id, accepted_at)"
 LWT = f"INSERT INTO message_claims {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL {TTL_S}"
 PLAIN = f"INSERT INTO message_claims {_COLUMNS} VALUES (?, ?, ?, ?, ?, ?) USING TTL {TTL_S}"
 PRE_READ = "SELECT conversation_id, accepted_id FROM messages_by_id WHERE message_id = ?"
+
+
+REPORT: list[str] = []  # every printed line, for --out
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+    REPORT.append(line)
 
 
 def params(mid: uuid.UUID) -> tuple:
@@ -70,7 +83,7 @@ async def measure(name: str, op: Callable[[int], Awaitable[None]], n: int, concu
     wall = time.perf_counter() - t0
     client_us = (time.process_time() - cpu0) / n * 1e6
     server = f"{(cpu_seconds(cassandra_pid) - srv0) / n * 1e6:6.0f}" if cassandra_pid else "     ?"
-    print(f"{name:<18} p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms"
+    say(f"{name:<18} p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  p99 {pct(lat, 99):6.2f} ms"
           f"  | {concurrency} in flight: {n / wall:7.0f} ops/s, CPU/op client {client_us:5.0f} us,"
           f" cassandra {server} us")
 
@@ -96,7 +109,7 @@ async def claims(settings: Settings, n: int, concurrency: int, cassandra_pid: in
     async def pre_read(i: int) -> None:
         await store.execute(PRE_READ, (uuid.uuid4(),))
 
-    print(f"Cassandra statements, n={n} sequential + n with {concurrency} in flight "
+    say(f"Cassandra statements, n={n} sequential + n with {concurrency} in flight "
           f"(cassandra pid {cassandra_pid}):")
     try:
         for name, op in [("plain INSERT", plain), ("LWT applied", lwt_applied),
@@ -121,7 +134,8 @@ async def api_posts(base: str, n: int, concurrency: int) -> None:
             "access_token"]
         conv = (await post_json("/v1/conversations", {"participant_ids": [ids[1]]}, token))[
             "conversation_id"]
-        print(f"\nPOST /v1/messages end to end ({base}), n={n}, {concurrency} in flight:")
+        say()
+        say(f"POST /v1/messages end to end ({base}), n={n}, {concurrency} in flight:")
         for label, chosen in [("client-chosen id", True), ("server-minted id", False)]:
             lat: list[float] = []
 
@@ -144,7 +158,7 @@ async def api_posts(base: str, n: int, concurrency: int) -> None:
             t0 = time.perf_counter()
             await asyncio.gather(*(worker(queue) for _ in range(concurrency)))
             wall = time.perf_counter() - t0
-            print(f"{label:<18} p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  "
+            say(f"{label:<18} p50 {pct(lat, 50):6.2f} ms  p95 {pct(lat, 95):6.2f} ms  "
                   f"p99 {pct(lat, 99):6.2f} ms  | {n / wall:6.0f} msg/s")
 
 
@@ -159,6 +173,8 @@ def main() -> None:
                         help="--no-claims: only the API measurement")
     parser.add_argument("--cassandra-pid", type=int, help="default: the local stack's cassandra")
     parser.add_argument("--migrate", action="store_true", help="apply the schema first")
+    parser.add_argument("--out", type=Path, help="also write the figures there, with the git sha "
+                        "(e.g. results/claims/latest.md)")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.migrate:
@@ -174,6 +190,13 @@ def main() -> None:
                            args.cassandra_pid or pids().get("cassandra")))
     if args.api_n:
         asyncio.run(api_posts(args.api, args.api_n, args.api_concurrency))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        command = " ".join(["python -m benchmarks.claims", *sys.argv[1:]])
+        args.out.write_text(
+            f"# Claim costs {datetime.now(UTC).isoformat(timespec='seconds')} ({git_sha()[:10]})\n\n"
+            f"`{command}` (from {REPO_DIR.name}); CPU per operation from /proc, client = this process.\n\n"
+            "```\n" + "\n".join(REPORT) + "\n```\n")
 
 
 if __name__ == "__main__":

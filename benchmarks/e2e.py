@@ -34,6 +34,19 @@ def wait_drained(topology: Topology, timeout_s: float) -> None:
     raise TimeoutError(f"the pipeline did not drain within {timeout_s:.0f}s (lag {last.lag:.0f})")
 
 
+def wait_idle(topology: Topology, timeout_s: float) -> None:
+    """wait_drained, through moments when a worker does not answer its /metrics (restarting in place
+    or rejoining its group after a pause): raises only when `timeout_s` is over."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return wait_drained(topology, max(1.0, deadline - time.monotonic()))
+        except OSError:  # TimeoutError included: given up only at our own deadline
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(2)
+
+
 def run(topology: Topology, rate: float, duration_s: float, users_file: Path,
         drain_timeout_s: float = 180) -> dict:
     wait_drained(topology, 600)
@@ -46,14 +59,15 @@ def run(topology: Topology, rate: float, duration_s: float, users_file: Path,
         series.append(point)
         return point
 
-    children_before = _children_cpu_s()
-    with Sampler() as processes, ThreadPoolExecutor(1) as pool:
+    sampler = Sampler()  # runs supervisorctl (our children) to find the pids: before the baseline
+    children_before = children_cpu_s()
+    with sampler as processes, ThreadPoolExecutor(1) as pool:
         load = pool.submit(k6.run, topology.api_url, rate, duration_s, users_file)
         while not load.done():
             sample()
             time.sleep(1)
         result = load.result()
-        k6_cpu_s = _children_cpu_s() - children_before  # k6 has exited: its CPU is ours now
+        k6_cpu_s = children_cpu_s() - children_before  # k6 has exited: its CPU is ours now
         # What the API accepted (202 after Kafka's ack), not what k6 saw: a request k6 gave up on
         # may still have been accepted, and must then be delivered too.
         accepted = lambda: max(series[-1][1], result.accepted)  # noqa: E731
@@ -95,7 +109,7 @@ def cpu_per_message(processes: dict[str, dict], k6_cpu_s: float, delivered: int)
             "cpu_ms_per_message_by_process": {n: round(v, 3) for n, v in sorted(by_process.items())}}
 
 
-def _children_cpu_s() -> float:
+def children_cpu_s() -> float:
     """CPU time of this process's finished, waited-for children (k6 runs as one)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 import time
-from argparse import Namespace
 
 from benchmarks.__main__ import summary
+from benchmarks.plan import Plan
 from benchmarks.quiet import QUIET_LIMIT_CORES, LoadWatch, descendants, processes
 from benchmarks.report import markdown
 
@@ -49,19 +49,21 @@ def test_the_runs_own_children_are_not_held_against_it():
 
 def repeat(others_cores: float) -> dict:
     """One repeat of `make bench` as benchmarks.__main__ records it (figures made up, shape real)."""
-    step = {"p95_ms": 10.0}
-    e2e = {"delivered_per_s": 400.0, "p50_ms": 5.0, "p95_ms": 9.0, "p99_ms": 12.0, "final_lag": 0,
-           "k6": {"error_rate": 0.0}, "lost_messages": 0,
-           "processes": {"api": {"cpu_pct": 50, "peak_rss_mib": 90}}}
+    e2e = {"offered_rps": 500.0, "sustained": True, "delivered_per_s": 400.0, "drain_s": 1.0, "p50_ms": 5.0,
+           "p95_ms": 9.0, "p99_ms": 12.0, "final_lag": 0, "k6": {"error_rate": 0.0}, "lost_messages": 0,
+           "proof_ok": True, "cpu_ms_per_message": 3.0, "cpu_ms_per_message_by_process": {"api": 3.0},
+           "kafka": {"produce_requests_per_s": None, "records_per_s": None,
+                     "records_per_produce_request": None}}
     machine = {"quiet": others_cores <= QUIET_LIMIT_CORES, "others_cores": others_cores, "steal_pct": 0.5}
-    return {"hello": {"max_rps": 2000.0}, "api": {"max_rps": 800.0, "p95_ms_at_max": 20.0},
-            "api_at_1000": step, "e2e": e2e, "machine": machine}
+    pair = {"hello": {"max_rps": 2000.0}, "api": {"max_rps": 800.0, "p95_ms_at_max": 20.0},
+            "api_isolated": {"max_rps": 900.0}, "ratio": 0.4, "ratio_isolated": 0.45}
+    return {"pairs": [pair], "api_at_1000": {"offered_rps": 1000, "p95_ms": 10.0}, "e2e_steps": [e2e],
+            "e2e_sustained_per_s": 500.0, "machine": machine}
 
 
 def test_a_benchmark_is_quiet_only_if_every_repeat_was_and_its_summary_says_so():
-    args = Namespace(e2e_rate=500, e2e_seconds=60, step_seconds=10)
-    quiet = summary([repeat(0.01), repeat(0.02)], args)
-    noisy = summary([repeat(0.01), repeat(0.3)], args)
+    quiet = summary([repeat(0.01), repeat(0.02)], Plan())
+    noisy = summary([repeat(0.01), repeat(0.3)], Plan())
     assert quiet["quiet_machine"] is True and noisy["quiet_machine"] is False
     assert noisy["others_cores_max"] == 0.3
     assert "| Quiet machine (others <= 5 % of a core in every repeat) | NO (others up to 0.300 cores" \
