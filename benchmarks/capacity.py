@@ -22,30 +22,33 @@ class Search:
     steps: list[Run] = field(default_factory=list)
 
     def find(self, measure: Callable[[float], Run], ok: Callable[[Run], bool]) -> Run | None:
-        """The best sustained run (None if even start_rps / 8 fails)."""
+        """The best sustained run (None if even start_rps / 8 fails): double while it passes, halve
+        while nothing has passed yet (a start above capacity), then bisect."""
         best: Run | None = None
         low, high, rate = 0.0, None, self.start_rps
-        while high is None and rate <= self.max_rps:
+
+        def probe(rate: float) -> bool:
+            nonlocal best
             step = measure(rate)
             self.steps.append(step)
             if ok(step):
-                best, low, rate = step, rate, rate * 2
+                best = step
+            return ok(step)
+
+        while high is None and rate <= self.max_rps:
+            if probe(rate):
+                low, rate = rate, rate * 2
             else:
                 high = rate
         while low == 0 and high is not None and high / 2 >= self.start_rps / 8:
-            rate = high / 2
-            step = measure(rate)
-            self.steps.append(step)
-            if ok(step):
-                best, low = step, rate
+            if probe(high / 2):
+                low = high / 2
             else:
-                high = rate
+                high = high / 2
         while high is not None and low > 0 and (high - low) / low > self.precision:
             rate = (low + high) / 2
-            step = measure(rate)
-            self.steps.append(step)
-            if ok(step):
-                best, low = step, rate
+            if probe(rate):
+                low = rate
             else:
                 high = rate
         return best
