@@ -65,9 +65,9 @@ class Paused:
                  f"is killed, resume them with: kill -CONT {' '.join(map(str, pids))}")
         try:
             for pid in pids:
+                self.stopped.append(pid)  # before the signal: an interruption between them still resumes it
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGSTOP)
-                    self.stopped.append(pid)
         except BaseException:
             self.resume()
             raise
@@ -75,12 +75,14 @@ class Paused:
 
     def resume(self) -> None:
         """SIGCONT to everything stopped (idempotent)."""
-        stopped, self.stopped = self.stopped, []
-        for pid in stopped:
+        resumed = 0
+        while self.stopped:  # each pid leaves the list only once it has been resumed
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
-        if stopped:
-            self.log(f"resumed {len(stopped)} worker process(es)")
+                os.kill(self.stopped[-1], signal.SIGCONT)
+            self.stopped.pop()
+            resumed += 1
+        if resumed:
+            self.log(f"resumed {resumed} worker process(es)")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:

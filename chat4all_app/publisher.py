@@ -9,7 +9,8 @@ closes the producer. A publish outside start()..stop() raises `NotRunning` at on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 import faust
 from aiokafka import AIOKafkaProducer
@@ -42,9 +43,9 @@ class Publisher:
         self._running = False
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
-        # Held from building a record to its append to the producer's batch (microseconds, unless
-        # a full batch waits to drain): see publish_minted.
-        self._append = asyncio.Lock()
+        # Per key (one key, one partition): held from building a record to its append to the
+        # producer's batch (microseconds, unless a full batch waits to drain): see publish_minted.
+        self._appending: dict[str, tuple[asyncio.Lock, int]] = {}  # key -> (lock, users)
         self._closing: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -91,7 +92,8 @@ class Publisher:
         Minting and appending are one step under a lock. Without it, aiokafka reorders concurrent
         sends when a partition's batch is full: a send that waits for the batch to drain can be
         overtaken by one that arrives meanwhile and opens the next batch (measured: 6 of 20
-        recipients out of acceptance order at 200 msg/s). The lock is not held for the ack."""
+        recipients out of acceptance order at 200 msg/s). The lock is the key's (a conversation's),
+        so a partition whose batch waits holds up no other; it is not held for the ack."""
         if not self._running:
             raise NotRunning(_NOT_RUNNING)
         producer: AIOKafkaProducer | None = None
@@ -99,7 +101,7 @@ class Publisher:
             producer = await self._started()
             with KAFKA_PUBLISH_DURATION.time():
                 async with asyncio.timeout(self.settings.kafka_publish_timeout_s):
-                    async with self._append:
+                    async with self._append_lock(key):
                         record = build()
                         acked = await producer.send(topic, record.dumps(), key=key.encode(),
                                                     headers=headers)
@@ -109,6 +111,20 @@ class Publisher:
             if isinstance(exc, _SESSION_LOST) and producer is not None:
                 await self._replace(producer)
             raise PublishFailed(f"Kafka did not acknowledge the message: {type(exc).__name__}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _append_lock(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._appending.get(key) or (asyncio.Lock(), 0)
+        self._appending[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._appending[key]
+            if users == 1:
+                del self._appending[key]  # nobody holds or awaits it: the map stays small
+            else:
+                self._appending[key] = (lock, users - 1)
 
     async def _replace(self, broken: AIOKafkaProducer) -> None:
         async with self._lock:

@@ -179,7 +179,7 @@ class Settings:
         "STALL_AFTER_S", 20.0, "A partition with lag and no progress for this long restarts the worker."
     )
     recovery_limit_s: float = setting(
-        "RECOVERY_LIMIT_S", 90.0,
+        "RECOVERY_LIMIT_S", 180.0,
         "A worker rebalancing or recovering tables this long while Kafka answers restarts in place.",
     )
 

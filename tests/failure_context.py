@@ -7,7 +7,7 @@ from the services' JSON logs (`docker compose logs` prefixes each line with its 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,14 +48,14 @@ def tail(path: Path, lines: int) -> list[str]:
 
 
 def attach(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
-           sections: Iterable[tuple[str, Iterable[str]]]) -> None:
+           sections: Mapping[str, Callable[[], Iterable[str]]]) -> None:
     """Add each section's notable lines, from 30 s before the test on, to a failed test's report."""
     if call.when != "call" or not report.failed:
         return
     since = datetime.fromtimestamp(call.start - 30, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    for title, lines in sections:
+    for title, read in sections.items():
         try:
-            found = notable(lines, since)
+            found = notable(read(), since)
         except Exception as exc:  # the context must never hide the failure itself
             found = [f"(could not read: {exc!r})"]
         if found:

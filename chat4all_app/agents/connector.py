@@ -180,11 +180,16 @@ class Connector:
                              reason=reason, duration_ms=round((time.perf_counter() - started) * 1000, 2))
                     outcomes.append((event, key, status,
                                      asyncio.ensure_future(self.emit(msg, status, reason))))
-        finally:
-            # Even when cancelled (shutdown): no emission is left running unobserved.
+        except BaseException:
+            # Cancelled (shutdown) or failed: `sent` is not written, so these messages are replayed
+            # and their events emitted again; an emit retrying against a Kafka that is down must
+            # not hold the shutdown up.
+            for *_, emitted in outcomes:
+                emitted.cancel()
             await asyncio.gather(*(emitted for *_, emitted in outcomes), return_exceptions=True)
-        for event, key, status, emitted in outcomes:
-            emitted.result()  # emit() retries until Kafka acknowledges: this raises only on a bug
+            raise
+        await asyncio.gather(*(emitted for *_, emitted in outcomes))
+        for event, key, status, _ in outcomes:
             with for_event(event):
                 self.sent.add(key, status)
 

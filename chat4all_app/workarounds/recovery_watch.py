@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import faust
 
+from chat4all_app.workarounds import stall_watch
 from chat4all_app.workarounds.pins import Private
 from chat4all_app.workarounds.restart import restart_in_place
 from chat4all_app.workarounds.stall_watch import faust_consumer
@@ -47,7 +48,11 @@ class NotConsuming:
 
 
 def consuming(app: faust.App) -> bool:
-    """Faust hands events to the agents: no rebalance or recovery under way, the flow not stopped."""
+    """Faust hands events to the agents (no rebalance or recovery under way, the flow not stopped),
+    or an agent is busy with a batch (a rebalance waits for it: store-and-forward holds one on
+    purpose while a provider is down), or the worker is shutting down (nothing to restart)."""
+    if app.should_stop or stall_watch.busy(app):
+        return True
     if app.rebalancing or app.in_recovery:
         return False
     if getattr(app, "_consumer", None) is None:  # not built yet: starting up
@@ -87,15 +92,19 @@ class RecoveryWatch:
                 log.warning("recovery watch: check skipped: %r", exc)
 
     async def check(self) -> None:
-        if not self.state.overdue(time.monotonic(), consuming(self.app)):
+        """While the worker is not consuming, count only the time the broker answers: an outage
+        starts the count afresh from the first check after it."""
+        if consuming(self.app):
+            self.state.overdue(time.monotonic(), consuming=True)
             return
         try:
             await self.broker_answers()
         except Exception:
-            self.state.since = time.monotonic()  # an outage: count again from when it ends
+            self.state.since = None  # nobody can consume without a broker
             raise
-        restart_in_place(
-            self.app,
-            f"not consuming for {self.state.limit_s:.0f}s while the broker answers "
-            f"(rebalancing={self.app.rebalancing}, in_recovery={self.app.in_recovery}): "
-            "a rebalance or table recovery that does not end")
+        if self.state.overdue(time.monotonic(), consuming=False):
+            restart_in_place(
+                self.app,
+                f"not consuming for {self.state.limit_s:.0f}s while the broker answers "
+                f"(rebalancing={self.app.rebalancing}, in_recovery={self.app.in_recovery}): "
+                "a rebalance or table recovery that does not end")

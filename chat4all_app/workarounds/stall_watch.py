@@ -164,8 +164,18 @@ class BrokerOffsets:
         return {TP(tp.topic, tp.partition): offset for tp, offset in found.items()}
 
 
+_ACTIVITIES: dict[str, list[BatchActivity]] = {}  # app id -> its agents' batch activity
+
+
+def busy(app: faust.App) -> bool:
+    """An agent of this app is processing a batch right now."""
+    return any(a.busy_since is not None for a in _ACTIVITIES.get(app.conf.id, ()))
+
+
 def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s: float,
             stall_after_s: float) -> None:
+    if all(a is not activity for a in _ACTIVITIES.setdefault(app.conf.id, [])):
+        _ACTIVITIES[app.conf.id].append(activity)
     detector = StallDetector(stall_after_s)
     broker_offsets = BrokerOffsets(app, topic_name)
     own(app, broker_offsets)

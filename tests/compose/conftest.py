@@ -40,7 +40,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     dep = item.funcargs.get("deployment") if hasattr(item, "funcargs") else None
     if dep is not None:
         attach(item, call, outcome.get_result(),
-               ((name, dep.logs(name, tail=2000).splitlines()) for name in APP_SERVICES))
+               {name: lambda name=name: dep.logs(name, tail=2000, timeout=60).splitlines()
+                for name in APP_SERVICES})
 
 
 @pytest.fixture(scope="session")

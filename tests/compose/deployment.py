@@ -141,5 +141,6 @@ class Deployment:
     def containers(self, service: str) -> list[str]:
         return self.compose("ps", "-q", service).stdout.split()
 
-    def logs(self, *services: str, tail: int = 60) -> str:
-        return self.compose("logs", "--no-color", "--tail", str(tail), *services, check=False).stdout
+    def logs(self, *services: str, tail: int = 60, timeout: float = 600) -> str:
+        return self.compose("logs", "--no-color", "--tail", str(tail), *services, check=False,
+                            timeout=timeout).stdout

@@ -24,10 +24,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """A failed test's report carries what the local stack's services logged of note."""
     outcome = yield
-    layout = Layout.from_env()
-    attach(item, call, outcome.get_result(),
-           ((name, tail(layout.log(name), 2000)) for name in (*APP_SERVICES, "router-2")
-            if layout.log(name).exists()))
+    report = outcome.get_result()
+    if call.when == "call" and report.failed:
+        layout = Layout.from_env()
+        attach(item, call, report,
+               {name: lambda name=name: tail(layout.log(name), 2000)
+                for name in (*APP_SERVICES, "router-2") if layout.log(name).exists()})
 
 
 @pytest.fixture(autouse=True)

@@ -58,3 +58,19 @@ async def test_records_reach_the_log_in_the_order_their_ids_were_minted():
     assert producer.log == minted  # without the lock: [1, 0], the later id first in the log
     publisher._producer = None
     await publisher.stop()
+
+
+async def test_a_key_waiting_for_its_batch_holds_up_no_other_key_and_no_lock_is_left():
+    publisher = Publisher(Settings.from_env({}))
+    producer = FullBatchProducer()
+    publisher._producer = producer
+    await publisher.start()
+    waiting = asyncio.ensure_future(publisher.publish_minted("t", "conversation-a", lambda: Minted(n=0)))
+    await asyncio.sleep(0)  # conversation-a's send waits for its batch to drain
+    await asyncio.wait_for(publisher.publish_minted("t", "conversation-b", lambda: Minted(n=1)), 1)
+    assert producer.log == [1]
+    producer.drained.set()
+    await waiting
+    assert producer.log == [1, 0] and publisher._appending == {}
+    publisher._producer = None
+    await publisher.stop()
