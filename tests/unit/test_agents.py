@@ -11,7 +11,7 @@ from chat4all_app.agents import connector as connector_agent
 from chat4all_app.agents import router as router_agent
 from chat4all_app.connectors.provider_client import PermanentError, TransientError
 from chat4all_app.records import MessageAccepted, OutboundMessage
-from chat4all_app.tables.state import CircuitSnapshots, RoutedMessages, SentMessages
+from chat4all_app.tables.state import CircuitSnapshots, MessageKey, RoutedMessages, SentMessages
 from tests.unit.fakes import SETTINGS, RecordingStore, done_future, recorded_dead_letters, until
 
 
@@ -100,3 +100,45 @@ async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(
         (msgs[0].message_id, "SENT"), (msgs[1].message_id, "SENT"),
         (msgs[2].message_id, "FAILED"), (msgs[3].message_id, "SENT")]
     assert emitted[2][2] == "400"
+
+
+async def test_a_connector_stopped_mid_batch_with_kafka_unreachable_stops_at_once(app):
+    """The provider call of the second message is in flight and the first one's status event waits
+    for an ack that never comes (Kafka down): stopping the agent must not wait for that ack, and
+    nothing is recorded as sent (both are replayed after the restart)."""
+    calls: list[str] = []
+    provider_waits = asyncio.Event()
+
+    async def send(msg, callback_url):
+        calls.append(msg.content)
+        if msg.content == "#1":
+            await provider_waits.wait()  # never set: the call is in flight when the agent stops
+        return "provider-id"
+
+    async def emit_status(key, value, headers=None):
+        return asyncio.get_running_loop().create_future()  # no ack, ever
+
+    statuses = app.topic("status")
+    statuses.send = emit_status
+    breaker_topic = app.topic("circuit")
+    breaker_topic.send = mock.AsyncMock()
+    channel = app.topic("channel", key_type=str, value_type=OutboundMessage)
+    sent = SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1))
+    connector = connector_agent.Connector(
+        channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
+        status_topic=statuses, breaker_topic=breaker_topic, sent=sent,
+        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)),
+        dead_letters=recorded_dead_letters(app)[0])
+    connector_agent.install(app, connector, channel)
+    agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
+    conv = str(uuid.uuid4())
+    msgs = [outbound(conv, n) for n in range(2)]
+    context = agent.test_context()
+    test_agent = await context.__aenter__()
+    for m in msgs:
+        await test_agent.put(key=conv.encode(), value=m.dumps())
+    await until(lambda: calls == ["#0", "#1"])
+    started = time.monotonic()
+    await asyncio.wait_for(context.__aexit__(None, None, None), 5)
+    assert time.monotonic() - started < 5
+    assert not any(MessageKey.of(m) in sent for m in msgs)
