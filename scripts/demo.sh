@@ -77,10 +77,12 @@ else
   stack_up() { docker compose up -d --wait; }
   stack_ps() { docker compose ps; }
   second_router() { docker compose up -d --wait --scale router-worker=2 router-worker; }
-  # A running replica: right after a scale change one may still be starting or stopping.
-  victim() { docker compose ps -q --status running router-worker | head -1; }
+  # A running replica: right after a scale change one may still be starting or stopping. Not
+  # `| head -1`: under pipefail, docker writing its second id into the closed pipe failed the
+  # assignment and `set -e` ended the demo without a word (seen in a fresh-clone run).
+  victim() { local ids; ids=$(docker compose ps -q --status running router-worker) || return 1; echo "${ids%%$'\n'*}"; }
   kill_router() {
-    killed=$(victim)
+    killed=$(victim) || { echo "docker compose ps failed: no router-worker container to kill" >&2; exit 1; }
     [[ -n $killed ]] || { echo "no running router-worker container to kill" >&2; exit 1; }
     docker kill -s KILL "$killed" >/dev/null || { echo "could not kill container $killed" >&2; exit 1; }
     say "killed container $killed"
