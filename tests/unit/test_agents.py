@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 from unittest import mock
 
 from chat4all_app.agents import connector as connector_agent
@@ -57,6 +58,24 @@ def outbound(conv: str, n: int) -> OutboundMessage:
                            sender_id=str(uuid.uuid4()), content=f"#{n}", accepted_at=time.time())
 
 
+def whatsapp_connector_agent(app, provider_send, status_send) -> tuple[Any, SentMessages]:
+    """A WhatsApp connector installed on `app` over fake provider and status topic: its agent and
+    its `sent` table."""
+    statuses = app.topic("status")
+    statuses.send = status_send
+    breaker_topic = app.topic("circuit")
+    breaker_topic.send = mock.AsyncMock()
+    channel = app.topic("channel", key_type=str, value_type=OutboundMessage)
+    sent = SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1))
+    connector = connector_agent.Connector(
+        channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=provider_send),
+        status_topic=statuses, breaker_topic=breaker_topic, sent=sent,
+        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)),
+        dead_letters=recorded_dead_letters(app)[0])
+    connector_agent.install(app, connector, channel)
+    return next(a for a in app.agents.values() if a.name.endswith("send-whatsapp")), sent
+
+
 async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(app):
     calls: list[str] = []
     outcomes = {"#1": [TransientError("503"), TransientError("503")], "#2": [PermanentError("400")]}
@@ -74,19 +93,7 @@ async def test_connector_retries_until_sent_in_order_and_fails_permanent_errors(
         emitted.append((value.message_id, value.status, value.reason))
         return done_future()
 
-    statuses = app.topic("status")
-    statuses.send = emit_status
-    breaker_topic = app.topic("circuit")
-    breaker_topic.send = mock.AsyncMock()
-    channel = app.topic("channel", key_type=str, value_type=OutboundMessage)
-    connector = connector_agent.Connector(
-        channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
-        status_topic=statuses, breaker_topic=breaker_topic,
-        sent=SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1)),
-        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)),
-        dead_letters=recorded_dead_letters(app)[0])
-    connector_agent.install(app, connector, channel)
-    agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
+    agent, _ = whatsapp_connector_agent(app, send, emit_status)
     conv = str(uuid.uuid4())
     msgs = [outbound(conv, n) for n in range(4)]
     async with agent.test_context() as test_agent:
@@ -118,19 +125,7 @@ async def test_a_connector_stopped_mid_batch_with_kafka_unreachable_stops_at_onc
     async def emit_status(key, value, headers=None):
         return asyncio.get_running_loop().create_future()  # no ack, ever
 
-    statuses = app.topic("status")
-    statuses.send = emit_status
-    breaker_topic = app.topic("circuit")
-    breaker_topic.send = mock.AsyncMock()
-    channel = app.topic("channel", key_type=str, value_type=OutboundMessage)
-    sent = SentMessages(app.Table("sent", key_type=str, value_type=str, partitions=1))
-    connector = connector_agent.Connector(
-        channel="whatsapp", settings=SETTINGS, provider=mock.Mock(send=send),
-        status_topic=statuses, breaker_topic=breaker_topic, sent=sent,
-        breakers=CircuitSnapshots(app.Table("circuit", partitions=1)),
-        dead_letters=recorded_dead_letters(app)[0])
-    connector_agent.install(app, connector, channel)
-    agent = next(a for a in app.agents.values() if a.name.endswith("send-whatsapp"))
+    agent, sent = whatsapp_connector_agent(app, send, emit_status)
     conv = str(uuid.uuid4())
     msgs = [outbound(conv, n) for n in range(2)]
     context = agent.test_context()
