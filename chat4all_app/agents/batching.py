@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import faust
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from chat4all_app.dead_letters import INVALID_RECORD, DeadLetters, Poison
 from chat4all_app.observability.activity import PROCESSED
@@ -24,7 +24,7 @@ from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, 
 from chat4all_app.settings import Settings
 from chat4all_app.topics import consumed
 from chat4all_app.workarounds import stall_watch
-from chat4all_app.workarounds.continuity import OffsetContinuity
+from chat4all_app.workarounds.continuity import Hole, OffsetContinuity, real_holes
 from chat4all_app.workarounds.restart import restart_in_place
 
 # Pause before restarting a worker whose batch failed unexpectedly (handled_or_restart).
@@ -82,11 +82,23 @@ async def handled_or_restart(app: faust.App, name: str, step: Callable[..., Awai
         raise  # only when restart_in_place returns (tests): never ack what failed
 
 
+def committed_offset(app: faust.App, tp: TP) -> int | None:
+    """The offset Faust seeks `tp` to when it is assigned (None before the first commit)."""
+    return stall_watch.faust_consumer(app)._committed_offset.get(tp)
+
+
+async def lost_offsets(app: faust.App, continuity: OffsetContinuity, events: Sequence[EventT]) -> list[Hole]:
+    holes = continuity.holes(events)
+    if any(h.after_assignment for h in holes):  # rare: ask the broker whether retention explains it
+        holes = real_holes(holes, await app.consumer.earliest_offsets(*{h.tp for h in holes}))
+    return holes
+
+
 def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
                 handle: Callable[[Sequence[EventT]], Awaitable[Any]],
                 settings: Settings, decode: Decoder, dead_letters: DeadLetters) -> faust.types.AgentT:
     activity = stall_watch.BatchActivity()
-    continuity = OffsetContinuity()
+    continuity = OffsetContinuity(lambda tp: committed_offset(app, tp))
 
     # Faust types a receiver as (sender, *args, signal=...); this signal always sends the assigned set.
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # its receiver type allows no required args
@@ -107,7 +119,7 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
 
     async def process(stream):
         async for events in stream.take_events(size, within=settings.batch_within_s):
-            holes = continuity.holes(events)
+            holes = await lost_offsets(app, continuity, events)
             if holes:
                 restart_in_place(app, f"{name}: offsets missing before {holes} (lost between Kafka and the "
                                  "stream); not processing past them")

@@ -1,11 +1,16 @@
-"""An unexpected error while processing a batch restarts the worker before Faust can ack the batch."""
+"""An unexpected error while processing a batch restarts the worker before Faust can ack the batch;
+so does a batch that skips offsets."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from faust.exceptions import PartitionsMismatch
+from faust.types import TP
 
 from chat4all_app.agents import batching
+from chat4all_app.workarounds.continuity import Hole, OffsetContinuity
 
 
 class Restarted(BaseException):
@@ -43,3 +48,36 @@ async def test_a_step_that_succeeds_restarts_nothing(restarts):
 
     await batching.handled_or_restart(None, "route-messages", handle, ["a", "b"])
     assert seen == ["a", "b"] and restarts == []
+
+
+class Consumer:
+    """Faust's consumer as the hole check sees it: committed offsets and the broker's earliest."""
+
+    def __init__(self, committed, earliest):
+        self._committed_offset, self.earliest, self.asked = committed, earliest, []
+
+    async def earliest_offsets(self, *tps):
+        self.asked.append(set(tps))
+        return {tp: self.earliest[tp] for tp in tps}
+
+
+def offsets(tp, *numbers):
+    return [SimpleNamespace(message=SimpleNamespace(tp=tp, offset=n)) for n in numbers]
+
+
+async def test_a_batch_past_the_committed_offset_of_a_partition_just_assigned_is_a_loss():
+    tp = TP("chat4all.outbound.instagram", 2)
+    app = SimpleNamespace(consumer=Consumer({tp: 40}, {tp: 0}))
+    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    assert await batching.lost_offsets(app, continuity, offsets(tp, 42, 43)) == [
+        Hole(tp, 40, 42, after_assignment=True)]
+    assert app.consumer.asked == [{tp}]
+    assert await batching.lost_offsets(app, continuity, offsets(tp, 44)) == []
+    assert app.consumer.asked == [{tp}]  # contiguous: the broker is not asked
+
+
+async def test_a_partition_whose_committed_records_expired_starts_at_its_earliest_offset():
+    tp = TP("chat4all.messages", 0)
+    app = SimpleNamespace(consumer=Consumer({tp: 40}, {tp: 100}))
+    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    assert await batching.lost_offsets(app, continuity, offsets(tp, 100, 101)) == []
