@@ -33,7 +33,7 @@ from benchmarks import chart, e2e, k6, users
 from benchmarks.broker import BrokerCounters
 from benchmarks.pairs import run_pair
 from benchmarks.plan import QUICK, Plan, estimate_s
-from benchmarks.processes import pids
+from benchmarks.processes import niceness, pids
 from benchmarks.quiet import LoadWatch
 from benchmarks.report import markdown
 from benchmarks.steps import highest_sustained, run_steps
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if broker.problem:
             say(f"Kafka produce-request counters unavailable: {broker.problem}")
         broker.close()
-    result = summary(repeats, plan)
+    result = summary(repeats, plan) | {"nice_by_process": niceness()}
     write(result, out)
     print(markdown(result))
     return 0

@@ -24,6 +24,15 @@ def pids() -> dict[str, int]:
     return found
 
 
+def niceness() -> dict[str, int]:
+    """Each running process's nice value (the local stack starts its Faust workers niced: WORKER_NICE)."""
+    found = {}
+    for name, pid in pids().items():
+        with contextlib.suppress(ProcessLookupError):
+            found[name] = os.getpriority(os.PRIO_PROCESS, pid)
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()

@@ -75,11 +75,26 @@ def markdown(r: dict) -> str:
              f"(first {r.get('step_discard_s', 0):g} s discarded); end to end in steps "
              f"{', '.join(f'{x:g}' for x in r.get('e2e_steps_offered', []))} msg/s, each "
              f"{r.get('e2e_warmup_s', 0):g} s warm-up + {r['e2e_seconds']:g} s hold. All components on "
-             "this machine.", "", "| Measure | Value |", "| --- | --- |"]
+             f"this machine. {priorities(r)}", "", "| Measure | Value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += _steps(r) + _repeats(r) + _cpu(r)
     lines += ["", "Chart: [latest-e2e.png](latest-e2e.png) (DELIVERED/s and group lag per step)."]
     return "\n".join(lines) + "\n"
+
+
+def priorities(r: dict) -> str:
+    """Which processes ran at a lower CPU priority (issue 18 asks that it be said with the figures)."""
+    niced = {name: n for name, n in (r.get("nice_by_process") or {}).items() if n}
+    if "nice_by_process" not in r:
+        return "CPU priorities not recorded."
+    if not niced:
+        return "Every process at the same CPU priority."
+    groups: dict[int, list[str]] = {}
+    for name, n in sorted(niced.items()):
+        groups.setdefault(n, []).append(name)
+    return ("Lower CPU priority (WORKER_NICE): " + "; ".join(f"nice {n}: {', '.join(names)}"
+                                                             for n, names in sorted(groups.items()))
+            + "; every other process at 0.")
 
 
 def _steps(r: dict) -> list[str]:

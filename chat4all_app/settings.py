@@ -182,6 +182,11 @@ class Settings:
         "RECOVERY_LIMIT_S", 180.0,
         "A worker rebalancing or recovering tables this long while Kafka answers restarts in place.",
     )
+    worker_nice: int = setting(
+        "WORKER_NICE", 10,
+        "Nice value `make up` starts the Faust workers (router, connectors) with, so the API keeps the "
+        "CPU when they compete and ingest holds while the pipeline catches up; 0: same priority.",
+    )
 
     # --- Connectors ----------------------------------------------------------------------------
     provider_whatsapp_url: str = setting(
@@ -275,6 +280,8 @@ class Settings:
                      "cassandra_replication_factor"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{_env(name)} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.worker_nice <= 19:
+            raise SettingsError(f"WORKER_NICE must be 0..19, got {self.worker_nice}")
         if not self.cassandra_keyspace.isidentifier():
             raise SettingsError(f"CASSANDRA_KEYSPACE must be an identifier: {self.cassandra_keyspace!r}")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

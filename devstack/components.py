@@ -263,15 +263,17 @@ def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
 
 # --- Chat4All's own processes ----------------------------------------------------------------
 def faust_worker(layout: Layout, name: str, module: str, port: int, service: str,
-                 spare: bool = False) -> Component:
-    """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory)."""
+                 spare: bool = False, nice: int = 0) -> Component:
+    """A Faust worker; each gets its own --datadir (RocksDB allows one process per directory).
+    `nice` > 0 lowers its CPU priority (`nice` execs the worker: same pid, signals unchanged)."""
     datadir = layout.data / "faust" / name
+    niced = ["nice", "-n", str(nice)] if nice else []
     return Component(
         name=name,
         port=port,
         # --quiet: no console banner; everything else is a JSON log line (observability.logs).
         # --loop uvloop: less event-loop overhead per event (compare with `make bench`).
-        argv=[str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
+        argv=[*niced, str(layout.venv_bin / "faust"), "-A", module, "--datadir", str(datadir),
               "--loglevel", "info", "--quiet", "--loop", "uvloop",
               "worker", "--web-port", str(port), "--web-bind", "127.0.0.1", "--web-host", "127.0.0.1"],
         env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": name,
@@ -307,11 +309,14 @@ def applications(layout: Layout, settings: Settings) -> list[Component]:
     mocks = [provider_mock(layout, c, port_of(settings.provider_url(c))) for c in settings.channels]
     workers = [faust_worker(layout, name, "chat4all_app.roles.api", port, "api", spare=i > 0)
                for i, (name, port) in enumerate(API_INSTANCES)]
-    workers += [faust_worker(layout, name, "chat4all_app.roles.router", port, "router", spare=i > 0)
+    # The pipeline's workers yield the CPU to the API (WORKER_NICE): see README § Benchmark.
+    nice = settings.worker_nice
+    workers += [faust_worker(layout, name, "chat4all_app.roles.router", port, "router", spare=i > 0,
+                             nice=nice)
                 for i, (name, port) in enumerate(ROUTER_INSTANCES)]
     workers += [
         faust_worker(layout, f"connector-{c}", f"chat4all_app.roles.connector_{c}",
-                     port_of(settings.connector_url(c)), f"connector-{c}")
+                     port_of(settings.connector_url(c)), f"connector-{c}", nice=nice)
         for c in settings.channels
     ]
     return mocks + workers

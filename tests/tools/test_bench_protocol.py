@@ -21,7 +21,7 @@ from benchmarks.pairs import FIRST_START_RPS, ratios, start_rate
 from benchmarks.pause import Paused, worker_pids
 from benchmarks.plan import QUICK, Plan, estimate_s
 from benchmarks.proof import check
-from benchmarks.report import markdown
+from benchmarks.report import markdown, priorities
 from benchmarks.stats import slope, spread
 from benchmarks.steps import ascend, highest_sustained
 from benchmarks.summary import summary
@@ -466,3 +466,11 @@ def test_the_run_writes_strict_json_a_dated_copy_markdown_and_the_chart(tmp_path
     names = sorted(p.name for p in tmp_path.iterdir())
     assert {"latest.json", "latest.md", "latest-e2e.png"} <= set(names) and len(names) == 4
     assert json.loads((tmp_path / "latest.json").read_text())["runs"][0]["api_at_1000"]["p95_ms"] is None
+
+
+def test_the_benchmark_says_which_processes_ran_at_a_lower_cpu_priority():
+    assert priorities({}) == "CPU priorities not recorded."
+    same = {"nice_by_process": {"api": 0, "kafka": 0}}
+    assert priorities(same) == "Every process at the same CPU priority."
+    assert priorities({"nice_by_process": {"api": 0, "router": 10, "connector-whatsapp": 10}}) == (
+        "Lower CPU priority (WORKER_NICE): nice 10: connector-whatsapp, router; every other process at 0.")

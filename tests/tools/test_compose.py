@@ -221,7 +221,10 @@ def prometheus_problems(compose: dict, config: dict) -> list[str]:
 
 
 def normalized(argv: list[str]) -> list[str]:
-    """argv without the options that may differ, with the program's base name."""
+    """argv without the options that may differ, with the program's base name. The local stack's
+    `nice -n N` prefix (WORKER_NICE) is a scheduling choice of that stack, not the command."""
+    if argv[:2] == ["nice", "-n"]:
+        argv = argv[3:]
     out, skip = [Path(argv[0]).name], False
     for arg in argv[1:]:
         if not skip and arg not in PLACE_OPTIONS:

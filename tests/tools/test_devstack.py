@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from supervisor.options import ServerOptions
 
-from chat4all_app.settings import Settings
+from chat4all_app.settings import Settings, SettingsError
 from devstack import __main__ as cli
 from devstack.components import Component
 from devstack.layout import Layout, read_versions
@@ -83,3 +83,21 @@ def test_kafka_cluster_ids_are_valid_and_never_look_like_an_option():
     ids = {_cluster_id() for _ in range(2000)}  # a leading "-" would show up ~31 times
     assert len(ids) == 2000
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+@pytest.mark.parametrize("nice", [0, 10])
+def test_the_pipeline_workers_run_niced_and_the_api_does_not(nice):
+    from devstack.components import applications
+
+    layout = Layout(Path("/repo"), Path("/cache"), Path("/state"), read_versions())
+    argv = {c.name: c.argv for c in applications(layout, Settings(worker_nice=nice))}
+    prefix = ["nice", "-n", str(nice)] if nice else []
+    for name in ("router", "router-2", "connector-whatsapp", "connector-instagram"):
+        assert argv[name][:len(prefix)] == prefix and argv[name][len(prefix)].endswith("/faust"), argv[name]
+    for name in ("api", "api-2", "mock-whatsapp"):
+        assert argv[name][0] != "nice", argv[name]
+
+
+def test_worker_nice_must_be_a_nice_value():
+    with pytest.raises(SettingsError, match=r"WORKER_NICE must be 0\.\.19"):
+        Settings(worker_nice=20).validate()
