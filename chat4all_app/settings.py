@@ -176,7 +176,9 @@ class Settings:
         "STALL_CHECK_INTERVAL_S", 5.0, "How often a worker compares its partitions' lag and progress."
     )
     stall_after_s: float = setting(
-        "STALL_AFTER_S", 20.0, "A partition with lag and no progress for this long restarts the worker."
+        "STALL_AFTER_S", 10.0,
+        "A partition with lag and no progress for this long is sought back to its committed offset; "
+        "still stalled after as long again, it restarts the worker."
     )
     recovery_limit_s: float = setting(
         "RECOVERY_LIMIT_S", 180.0,

@@ -8,7 +8,8 @@ public API exists now, then update `pins.py`.
 
 - `stall_watch`: faust-streaming #175/#629/#640 — an assigned partition is never fetched again, or
   fetched records are dropped; the worker looks healthy while its lag never drains. Detects it
-  (broker highwater vs committed offset) and restarts the worker. Reads Faust's consumer
+  (broker highwater vs committed offset), seeks the partition back to its committed offset, and
+  restarts the worker if that did not help. Reads Faust's consumer
   bookkeeping (`Consumer._committed_offset`, `_read_offset`, `_active_partitions`,
   `_paused_partitions`, `_buffered_partitions`) and aiokafka's fetch state
   (`AIOKafkaConsumer._fetcher`, `Fetcher._subscriptions`) for the log line.
@@ -18,6 +19,9 @@ public API exists now, then update `pins.py`.
   broker answers. Reads `App._consumer` (the `consumer` property would build one).
 - `continuity`: the same Faust bug seen from the agent: an offset missing inside a partition.
   Restarts instead of processing past it (no private names).
+- `no_gaps`: Faust counts offsets its fetch loop skipped as a "gap" of offsets that do not exist
+  (compacted or transactional topics) and commits past them: records it lost on the way were
+  committed unprocessed. Replaces `Consumer._add_gap` with a warning, so the commit stops there.
 - `restart`: the remedy for both: exec the same command. aiokafka has no public "leave the group
   but keep running" call, so it sends LeaveGroup through `AIOKafkaConsumer._coordinator` and
   `GroupCoordinator._maybe_leave_group`.

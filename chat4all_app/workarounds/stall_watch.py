@@ -6,8 +6,10 @@ Every `STALL_CHECK_INTERVAL_S` the watch compares, per assigned partition of the
 the broker's highwater with this consumer's committed offset. A partition is *stalled* when it has
 lag, its committed offset has not moved for `STALL_AFTER_S`, no event of it reached the agent in
 that time, and the agent is not simply busy with one long batch (an open circuit holds a batch on
-purpose: that is store-and-forward, not a stall). A stall restarts the worker in place
-(`workarounds.restart`); the log line says where the events stopped, for the bug report.
+purpose: that is store-and-forward, not a stall). The first remedy is a seek of the partition back
+to its committed offset: Faust reads the lost records again, within seconds and without a
+rebalance. A partition still stalled at the same offset after that restarts the worker in place
+(`workarounds.restart`). Both log where the events stopped, for the bug report.
 """
 
 from __future__ import annotations
@@ -95,6 +97,36 @@ class StallDetector:
             del self._last_move[tp]  # revoked
         return found
 
+    def restart_clock(self, tps: Iterable[TP], now: float) -> None:
+        """A remedy was applied: these partitions get a whole new delay before they count again."""
+        for tp in tps:
+            if tp in self._last_move:
+                self._last_move[tp] = (self._last_move[tp][0], now)
+
+
+@dataclass
+class StallRemedy:
+    """Seek first, restart if that did not help: a partition stalled again at the offset it was
+    sought to restarts the worker; one that moved on since gets a seek again."""
+
+    seek: Callable[[TP, int], Awaitable[None]]
+    restart: Callable[[str], None]
+    _sought: dict[TP, int] = field(default_factory=dict)
+
+    async def __call__(self, stalled: list[TP], committed: Mapping[TP, int | None], why: str) -> None:
+        if any(self._sought.get(tp) == committed.get(tp) for tp in stalled):
+            self.restart(f"{why}; still stalled after a seek back to the committed offset")
+            return
+        log.warning("stall watch: seeking back to the committed offset: %s", why)
+        for tp in stalled:
+            offset = committed.get(tp) or 0
+            try:
+                await self.seek(tp, offset)
+            except Exception as exc:  # e.g. revoked meanwhile: a timer that raises ends the worker
+                self.restart(f"{why}; the seek back to the committed offset failed: {exc!r}")
+                return
+            self._sought[tp] = offset
+
 
 def consumer_state(app: faust.App, tps: Iterable[TP]) -> dict:
     """Where the events stop, for the log line (Faust/aiokafka private state: diagnostics only)."""
@@ -179,6 +211,8 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
     detector = StallDetector(stall_after_s)
     broker_offsets = BrokerOffsets(app, topic_name)
     own(app, broker_offsets)
+    remedy = StallRemedy(lambda tp, offset: faust_consumer(app).seek(tp, offset),
+                         lambda why: restart_in_place(app, why))
 
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
     @skip_tick_while_broker_unreachable
@@ -200,8 +234,9 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - offset))
         stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
         if stalled:
-            restart_in_place(
-                app,
+            await remedy(
+                stalled, committed,
                 f"partitions {[str(tp) for tp in stalled]} have lag but no progress for {stall_after_s:.0f}s "
                 f"(highwater { {str(tp): highwater.get(tp) for tp in stalled} }, committed "
                 f"{ {str(tp): committed.get(tp) for tp in stalled} }, {consumer_state(app, stalled)})")
+            detector.restart_clock(stalled, time.monotonic())

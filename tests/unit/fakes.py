@@ -15,8 +15,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import faust
+from cassandra import InvalidRequest
 
 from chat4all_app.dead_letters import DeadLetters
 from chat4all_app.files.objects import NoSuchUpload, Stored, StoredPart, UploadRejected
@@ -51,6 +53,24 @@ def done_future() -> asyncio.Future:
     fut = asyncio.get_running_loop().create_future()
     fut.set_result(None)
     return fut
+
+
+class MessageRows(RecordingStore):
+    """Cassandra stand-in holding message rows (conversation_id, accepted_id) -> (message_id, status)."""
+
+    def __init__(self, rows: dict | None = None, refuse: str | None = None):
+        super().__init__()
+        self.rows, self.refuse = rows or {}, refuse
+
+    async def execute(self, cql, params=()):
+        self.statements.append((cql, params))
+        found = self.rows.get(tuple(params))
+        return [SimpleNamespace(message_id=found[0], status=found[1])] if found else []
+
+    async def execute_batch(self, statements):
+        if self.refuse and any(self.refuse in str(params) for _, params in statements):
+            raise InvalidRequest("refused")
+        self.statements.extend(statements)
 
 
 def recorded_dead_letters(app: faust.App) -> tuple[DeadLetters, list]:

@@ -23,7 +23,7 @@ from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessa
 from chat4all_app.retry import isolating
 from chat4all_app.storage.cassandra import refused_for_good
 from chat4all_app.tables.state import CircuitSnapshots, MessageStatuses, RoutedMessages, SentMessages
-from tests.unit.fakes import SETTINGS, RecordingStore, recorded_dead_letters, until
+from tests.unit.fakes import SETTINGS, MessageRows, recorded_dead_letters, until
 
 CONV, MID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -162,24 +162,6 @@ def test_a_listed_dead_letter_shows_only_printable_text():
 
 
 # --- agents: poison goes to the dead letters, the rest goes on ---------------------------------
-
-class MessageRows(RecordingStore):
-    """Cassandra stand-in holding message rows (conversation_id, accepted_id) -> (message_id, status)."""
-
-    def __init__(self, rows: dict | None = None, refuse: str | None = None):
-        super().__init__()
-        self.rows, self.refuse = rows or {}, refuse
-
-    async def execute(self, cql, params=()):
-        self.statements.append((cql, params))
-        found = self.rows.get(tuple(params))
-        return [SimpleNamespace(message_id=found[0], status=found[1])] if found else []
-
-    async def execute_batch(self, statements):
-        if self.refuse and any(self.refuse in str(params) for _, params in statements):
-            raise InvalidRequest("refused")
-        self.statements.extend(statements)
-
 
 def event_bytes(ev: StatusEvent) -> tuple[bytes, bytes]:
     return ev.conversation_id.encode(), ev.dumps()

@@ -1,4 +1,5 @@
-"""The stall rule: lag + no committed progress + no event reaching the agent, unless one batch is busy."""
+"""The stall rule: lag + no committed progress + no event reaching the agent, unless one batch is busy;
+and its remedy: a seek back to the committed offset, then a restart if that did not help."""
 
 import asyncio
 
@@ -9,6 +10,7 @@ from faust.types import TP
 from chat4all_app.workarounds.stall_watch import (
     BatchActivity,
     StallDetector,
+    StallRemedy,
     skip_tick_while_broker_unreachable,
 )
 
@@ -80,3 +82,52 @@ def test_a_tick_the_broker_cannot_answer_is_skipped_not_raised():
     assert calls == [1]
     with pytest.raises(ValueError):  # our own bugs still surface
         asyncio.run(buggy())
+
+
+class Remedies:
+    """What the watch did: seeks (tp, offset) and restarts (reasons); a seek may be made to fail."""
+
+    def __init__(self, seek_fails: bool = False):
+        self.seeks, self.restarts, self.seek_fails = [], [], seek_fails
+
+    async def seek(self, tp, offset):
+        if self.seek_fails:
+            raise RuntimeError("partition not assigned")
+        self.seeks.append((tp, offset))
+
+    def remedy(self) -> StallRemedy:
+        return StallRemedy(self.seek, self.restarts.append)
+
+
+async def test_a_stall_is_first_sought_back_to_the_committed_offset_then_restarts_if_still_stalled():
+    did = Remedies()
+    remedy = did.remedy()
+    await remedy([A], {A: 320}, "A stalled")
+    assert did.seeks == [(A, 320)] and did.restarts == []
+    await remedy([A], {A: 320}, "A stalled")  # the seek did not help: same offset
+    assert did.seeks == [(A, 320)] and len(did.restarts) == 1
+    assert did.restarts[0].startswith("A stalled; still stalled after a seek")
+
+
+async def test_a_partition_that_moved_on_after_its_seek_gets_a_seek_again_next_time():
+    did = Remedies()
+    remedy = did.remedy()
+    await remedy([A], {A: 320}, "A stalled")
+    await remedy([A, B], {A: 400, B: 7}, "A and B stalled")
+    assert did.seeks == [(A, 320), (A, 400), (B, 7)] and did.restarts == []
+
+
+async def test_a_seek_that_fails_restarts_instead_of_raising_into_the_timer():
+    did = Remedies(seek_fails=True)
+    await did.remedy()([A], {A: 3}, "A stalled")
+    assert did.seeks == [] and did.restarts == [
+        "A stalled; the seek back to the committed offset failed: RuntimeError('partition not assigned')"]
+
+
+def test_after_a_remedy_a_partition_gets_a_whole_new_delay():
+    d = StallDetector(stall_after_s=10)
+    assert sample(d, 0, {A: 5}, {A: 9}) == []
+    assert sample(d, 10, {A: 5}, {A: 9}) == [A]
+    d.restart_clock([A], 10)
+    assert sample(d, 15, {A: 5}, {A: 9}) == []
+    assert sample(d, 20, {A: 5}, {A: 9}) == [A]

@@ -9,8 +9,7 @@ import uuid
 from chat4all_app.agents import status as status_agent
 from chat4all_app.records import StatusEvent
 from chat4all_app.tables.state import MessageKey, MessageStatuses, RoutedMessages
-from tests.unit.fakes import SETTINGS, recorded_dead_letters, until
-from tests.unit.test_poison import MessageRows
+from tests.unit.fakes import SETTINGS, MessageRows, recorded_dead_letters, until
 
 
 def reads(store: MessageRows) -> list[tuple]:
