@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import e2e, k6, pipeline, users
+from benchmarks import e2e, jfr, k6, pipeline, users
 from benchmarks.processes import Sampler, pids
 from devstack.layout import REPO_DIR, Layout, git_sha
 from devstack.probes import http_answers
@@ -113,6 +113,8 @@ def markdown(result: dict) -> str:
         for i in range(rows):
             (p, pp), (f, fp), (o, op) = (cell(prof[k], i) for k in ("packages", "own", "ours_inclusive"))
             lines.append(f"| {p} | {pp} | `{f}` | {fp} | `{o}` | {op} |".replace("``", ""))
+    for name, summary in result.get("jvm_profiles", {}).items():
+        lines += jfr.markdown(name, summary)
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     topology = local()
     if not http_answers(topology.apis[0].port, "/health"):
         parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
-    targets = {n: p for n, p in pids().items() if n in PYTHON_SERVICES}
+    running = pids()
+    targets = {n: p for n, p in running.items() if n in PYTHON_SERVICES}
+    cassandra = running.get("cassandra")  # its JVM is sampled with JFR (benchmarks.jfr)
     profile_s = max(5.0, args.seconds - 15)  # skip k6's ramp-up, end before it stops
     with tempfile.TemporaryDirectory() as tmp:
         users_file = Path(tmp) / "users.json"
@@ -140,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             with Sampler() as processes:
                 raws = {n: pool.submit(record, p, profile_s, args.sample_rate, Path(tmp) / f"{n}.txt")
                         for n, p in targets.items()}
+                java = ({"cassandra": pool.submit(jfr.record, cassandra, profile_s, Path(tmp) / "c.jfr")}
+                        if args.sample_rate and cassandra else {})
                 raw = {n: f.result() for n, f in raws.items()}  # every recording (or wait) is over
+                jvm_profiles = {n: jfr.summarize(f.result()) for n, f in java.items()}
                 # Without py-spy (rate 0) there are no samples to summarise.
                 profiles = {n: summarize(parse(text)) for n, text in raw.items()} if args.sample_rate else {}
             after, window = pipeline.snapshot(topology), time.monotonic() - t0
@@ -155,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
               "machine_busy_pct": round(busy / total * 100, 1),
               "machine_steal_pct": round(steal / total * 100, 1),
               "sample_rate": args.sample_rate, "k6": run.__dict__, "processes": processes.result,
-              "profiles": profiles, "git_sha": git_sha(),
+              "profiles": profiles, "jvm_profiles": jvm_profiles, "git_sha": git_sha(),
               "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")

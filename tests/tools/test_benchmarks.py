@@ -64,3 +64,24 @@ def test_profile_shares_by_package_own_function_and_our_inclusive_frames():
     assert dict(s["packages"]) == {"aiokafka": 37.5, "orjson": 12.5, "stdlib.selectors": 50.0}
     assert dict(s["ours_inclusive"]) == {"main (chat4all_app.agents)": 50.0}
     assert s["own"][0] == ("select (stdlib.selectors)", 50.0)
+
+
+def test_jfr_samples_are_shared_by_thread_pool_and_paxos_step():
+    from benchmarks import jfr
+
+    def sample(thread: str, *frames: str) -> str:
+        body = "\n".join(f"    {f}(Object) line: 1" for f in frames)
+        return f'jdk.ExecutionSample {{\n  sampledThread = "{thread}" (javaThreadId = 7)\n' \
+               f"  stackTrace = [\n{body}\n  ]\n}}\n"
+
+    commit = ("org.apache.cassandra.db.SystemKeyspace.savePaxosCommit",
+              "org.apache.cassandra.service.paxos.PaxosCommit.executeOnSelf", "java.lang.Thread.run")
+    text = (sample("MutationStage-1", *commit) + sample("MutationStage-2", *commit)
+            + sample("ReadStage-3", "org.apache.cassandra.db.ReadCommand.execute", "java.lang.Thread.run")
+            + sample("Native-Transport-Requests-12", "org.apache.cassandra.transport.Message.decode"))
+    summary = jfr.summarize(text)
+    assert summary["samples"] == 4 and summary["in_paxos_pct"] == 50.0
+    assert summary["pools"] == [("MutationStage-N", 50.0), ("ReadStage-N", 25.0),
+                                ("Native-Transport-Requests-N", 25.0)]
+    assert summary["paxos_steps"] == [("PaxosCommit.executeOnSelf > SystemKeyspace.savePaxosCommit", 50.0)]
+    assert "**50.0 %**" in "\n".join(jfr.markdown("cassandra", summary))
