@@ -90,7 +90,11 @@ def committed_offset(app: faust.App, tp: TP) -> int | None:
 async def lost_offsets(app: faust.App, continuity: OffsetContinuity, events: Sequence[EventT]) -> list[Hole]:
     holes = continuity.holes(events)
     if any(h.after_assignment for h in holes):  # rare: ask the broker whether retention explains it
-        holes = real_holes(holes, await app.consumer.earliest_offsets(*{h.tp for h in holes}))
+        try:
+            earliest = await app.consumer.earliest_offsets(*{h.tp for h in holes})
+        except Exception:  # raising here would ack the batch: count them as lost (a restart replays)
+            return holes
+        holes = real_holes(holes, earliest)
     return holes
 
 

@@ -9,7 +9,9 @@ committed unprocessed: seen in CI (compose failover test, a router stopped under
 messages never stored, 45 of 720 and then 19 of 720.
 
 With gaps refused, the commit stops before the missing offsets; the agent's offset check
-(`continuity`) sees the jump and restarts the worker, which replays from the commit.
+(`continuity`) sees the jump and restarts the worker, which replays from the commit. The one real
+gap is kept: offsets retention deleted (below the partition's log start) are skipped as Faust
+would, or a consumer that fell behind retention would never commit again.
 """
 
 from __future__ import annotations
@@ -28,8 +30,17 @@ FAUSTS_OWN = Consumer._add_gap  # kept for the test that shows the bug is still 
 
 
 async def _refuse_gap(self: Consumer, tp: TP, offset_from: int, offset_to: int) -> None:
-    log.warning("offsets %d..%d of %s were skipped on the way to the stream: not committing past them",
-                offset_from, offset_to - 1, tp)
+    """Faust calls this with the missing offsets offset_from..offset_to (offset_to: the one it read)."""
+    try:
+        log_start = (await self.earliest_offsets(tp)).get(tp, 0)
+    except Exception:  # the broker cannot say: refuse it all (a restart replays; nothing is skipped)
+        log_start = 0
+    if log_start > offset_from:  # deleted by retention: those offsets are gone for good
+        await FAUSTS_OWN(self, tp, offset_from, min(offset_to, log_start - 1))
+        offset_from = log_start
+    if offset_from < offset_to:
+        log.warning("offsets %d..%d of %s were skipped on the way to the stream: not committing past them",
+                    offset_from, offset_to - 1, tp)
 
 
 def install() -> None:

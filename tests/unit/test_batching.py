@@ -81,3 +81,12 @@ async def test_a_partition_whose_committed_records_expired_starts_at_its_earlies
     app = SimpleNamespace(consumer=Consumer({tp: 40}, {tp: 100}))
     continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
     assert await batching.lost_offsets(app, continuity, offsets(tp, 100, 101)) == []
+
+
+async def test_when_the_broker_cannot_say_a_jump_after_an_assignment_counts_as_a_loss():
+    tp = TP("chat4all.messages", 1)
+    consumer = Consumer({tp: 40}, {})  # no earliest offset: the query raises (KeyError here)
+    app = SimpleNamespace(consumer=consumer)
+    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    assert await batching.lost_offsets(app, continuity, offsets(tp, 42)) == [
+        Hole(tp, 40, 42, after_assignment=True)]

@@ -41,3 +41,27 @@ async def test_faust_alone_would_commit_past_the_skipped_range(monkeypatch):
     app = make_app("gaps-probe", SETTINGS, web_enabled=False)
     monkeypatch.setattr(Consumer, "_add_gap", no_gaps.FAUSTS_OWN)
     assert await commit_point_after_a_jump(app) == 67
+
+
+async def test_offsets_retention_deleted_are_still_skipped(monkeypatch):
+    app = make_app("gaps-probe", SETTINGS, web_enabled=False)
+    consumer = app.consumer
+
+    async def earliest_offsets(*tps):
+        return {TP0: 50}  # 38..49 are gone from the log; 50..65 exist but never reached the agent
+
+    monkeypatch.setattr(consumer, "earliest_offsets", earliest_offsets)
+    assert await commit_point_after_a_jump(app) == 50  # past what is gone, not past what is not read
+    consumer._committed_offset[TP0] = 50  # as Faust's commit records it
+    acked(consumer, *range(50, 66))  # replayed after the restart: the commit goes on
+    assert consumer._new_offset(TP0) == 67
+
+
+async def test_a_jump_entirely_below_the_log_start_is_skipped_like_faust_does(monkeypatch):
+    app = make_app("gaps-probe", SETTINGS, web_enabled=False)
+
+    async def earliest_offsets(*tps):
+        return {TP0: 66}
+
+    monkeypatch.setattr(app.consumer, "earliest_offsets", earliest_offsets)
+    assert await commit_point_after_a_jump(app) == 67
