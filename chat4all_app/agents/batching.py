@@ -23,7 +23,7 @@ from chat4all_app.observability.activity import PROCESSED
 from chat4all_app.observability.metrics import CONSUMER_LAG, MESSAGES_CONSUMED, PROCESSING_DURATION
 from chat4all_app.settings import Settings
 from chat4all_app.topics import consumed
-from chat4all_app.workarounds import stall_watch
+from chat4all_app.workarounds import no_gaps, stall_watch
 from chat4all_app.workarounds.continuity import Hole, OffsetContinuity, real_holes
 from chat4all_app.workarounds.restart import restart_in_place
 
@@ -94,7 +94,11 @@ async def lost_offsets(app: faust.App, continuity: OffsetContinuity, events: Seq
             earliest = await app.consumer.earliest_offsets(*{h.tp for h in holes})
         except Exception:  # raising here would ack the batch: count them as lost (a restart replays)
             return holes
-        holes = real_holes(holes, earliest)
+        lost = real_holes(holes, earliest)
+        for excused in (h for h in holes if h not in lost):  # retention: let the commit pass them
+            await no_gaps.skip_deleted(stall_watch.faust_consumer(app), excused.tp, excused.expected,
+                                       earliest[excused.tp])
+        holes = lost
     return holes
 
 

@@ -211,7 +211,9 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
     detector = StallDetector(stall_after_s)
     broker_offsets = BrokerOffsets(app, topic_name)
     own(app, broker_offsets)
-    remedy = StallRemedy(lambda tp, offset: faust_consumer(app).seek(tp, offset),
+    # seek_wait, not seek: it runs aiokafka's seek on the consumer's own thread and loop (Faust's
+    # `seek` calls it from this thread, racing the fetcher).
+    remedy = StallRemedy(lambda tp, offset: faust_consumer(app).seek_wait({tp: offset}),
                          lambda why: restart_in_place(app, why))
 
     @app.timer(interval_s, name=f"stall-watch-{topic_name}")
