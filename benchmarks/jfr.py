@@ -11,6 +11,7 @@ import re
 import subprocess
 import time
 from collections import Counter
+from concurrent.futures import Future
 from pathlib import Path
 
 _EVENT = "jdk.ExecutionSample"
@@ -61,7 +62,18 @@ def summarize(text: str, top: int = 8) -> dict:
             "pools": share(pools), "paxos_steps": share(steps)}
 
 
+def summary_of(recording: Future[str]) -> dict:
+    """The summary of a recording, or why there is none (no jcmd in that JDK, attach refused...):
+    the Python profile of the same run is still written."""
+    try:
+        return summarize(recording.result())
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 def markdown(name: str, summary: dict) -> list[str]:
+    if "error" in summary:
+        return ["", f"## {name} (JFR)", "", f"No recording: {summary['error']}"]
     lines = ["", f"## {name} (JFR, {summary['samples']} samples)", "",
              f"Samples with a Paxos frame on the stack (lightweight transactions): "
              f"**{summary['in_paxos_pct']} %**.", "",

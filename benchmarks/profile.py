@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 java = ({"cassandra": pool.submit(jfr.record, cassandra, profile_s, Path(tmp) / "c.jfr")}
                         if args.sample_rate and cassandra else {})
                 raw = {n: f.result() for n, f in raws.items()}  # every recording (or wait) is over
-                jvm_profiles = {n: jfr.summarize(f.result()) for n, f in java.items()}
+                jvm_profiles = {n: jfr.summary_of(f) for n, f in java.items()}
                 # Without py-spy (rate 0) there are no samples to summarise.
                 profiles = {n: summarize(parse(text)) for n, text in raw.items()} if args.sample_rate else {}
             after, window = pipeline.snapshot(topology), time.monotonic() - t0

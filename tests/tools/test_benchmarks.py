@@ -85,3 +85,15 @@ def test_jfr_samples_are_shared_by_thread_pool_and_paxos_step():
                                 ("Native-Transport-Requests-N", 25.0)]
     assert summary["paxos_steps"] == [("PaxosCommit.executeOnSelf > SystemKeyspace.savePaxosCommit", 50.0)]
     assert "**50.0 %**" in "\n".join(jfr.markdown("cassandra", summary))
+
+
+def test_a_jfr_recording_that_fails_leaves_a_note_not_a_crash():
+    from concurrent.futures import Future
+
+    from benchmarks import jfr
+
+    failed: Future = Future()
+    failed.set_exception(FileNotFoundError("jcmd"))
+    summary = jfr.summary_of(failed)
+    assert summary == {"error": "FileNotFoundError: jcmd"}
+    assert jfr.markdown("cassandra", summary)[-1] == "No recording: FileNotFoundError: jcmd"
