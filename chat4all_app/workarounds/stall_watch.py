@@ -113,6 +113,11 @@ class StallRemedy:
     restart: Callable[[str], None]
     _sought: dict[TP, int] = field(default_factory=dict)
 
+    def keep_only(self, assigned: Iterable[TP]) -> None:
+        """Forget partitions no longer assigned: when one comes back, a stall gets a seek first again."""
+        for tp in set(self._sought) - set(assigned):
+            del self._sought[tp]
+
     async def __call__(self, stalled: list[TP], committed: Mapping[TP, int | None], why: str) -> None:
         if any(self._sought.get(tp) == committed.get(tp) for tp in stalled):
             self.restart(f"{why}; still stalled after a seek back to the committed offset")
@@ -223,6 +228,7 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
             return
         consumer = faust_consumer(app)
         tps = [tp for tp in consumer.assignment() if tp.topic == topic_name]
+        remedy.keep_only(tps)
         if not tps:
             return
         highwater = await broker_offsets(tps)

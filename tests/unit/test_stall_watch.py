@@ -131,3 +131,13 @@ def test_after_a_remedy_a_partition_gets_a_whole_new_delay():
     d.restart_clock([A], 10)
     assert sample(d, 15, {A: 5}, {A: 9}) == []
     assert sample(d, 20, {A: 5}, {A: 9}) == [A]
+
+
+async def test_a_partition_revoked_and_assigned_again_gets_a_seek_first_again():
+    did = Remedies()
+    remedy = did.remedy()
+    await remedy([A], {A: 320}, "A stalled")
+    remedy.keep_only([B])  # A revoked
+    remedy.keep_only([A, B])  # and back
+    await remedy([A], {A: 320}, "A stalled")
+    assert did.seeks == [(A, 320), (A, 320)] and did.restarts == []
