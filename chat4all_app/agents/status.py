@@ -5,12 +5,6 @@ repeated or late (at-least-once). The `statuses` table holds the latest applied 
 repeated or backwards event is ignored (counted as a duplicate). Cassandra is written before the
 table, so a crash in between re-applies the transition instead of losing it.
 
-A message's first status event usually needs no Cassandra read either: a connector's event is
-about a channel message, stored PENDING, and if the router's `routed` table (same process, same
-partition when the messages and status topics have as many partitions) holds its key, the row
-exists. A miss reads Cassandra, as before. (After a crash between a Cassandra write and the table
-write, a replayed SENT may be written again over a DELIVERED the same replay then writes again.)
-
 Poison is dead-lettered, never retried: an event that does not decode or validate (agents.decode),
 a status for a message that was never stored, a transition that contradicts the current status
 (READ before DELIVERED, anything after FAILED), a write Cassandra refuses for good.
@@ -43,7 +37,7 @@ from chat4all_app.retry import isolating, until_done
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import apply_statuses, stored_status
-from chat4all_app.tables.state import MessageKey, MessageStatuses, RoutedMessages
+from chat4all_app.tables.state import MessageKey, MessageStatuses
 from chat4all_app.workarounds.table_scope import for_event
 
 log = get_logger(__name__)
@@ -65,13 +59,10 @@ class StatusApplier:
     store: CassandraStore
     statuses: MessageStatuses
     dead_letters: DeadLetters
-    # The router's dedupe table, co-partitioned with the status topic (None if it is not).
-    routed: RoutedMessages | None = None
 
     async def current(self, events: Sequence[EventT]) -> dict[MessageKey, Status | None]:
-        """Each message's latest status: from the table; for a first status event (the table has
-        nothing yet), PENDING if the router routed it to a channel, else its Cassandra row's. None:
-        no such message is stored."""
+        """Each message's latest status: from the table, or (first status event of a message, the
+        table has nothing yet) from its Cassandra row. None: no such message is stored."""
         found: dict[MessageKey, Status | None] = {}
         misses: dict[MessageKey, StatusEvent] = {}
         for event in events:
@@ -81,8 +72,6 @@ class StatusApplier:
                 continue
             with for_event(event):
                 applied = self.statuses.get(key)
-                if applied is None and self.is_routed_channel_message(ev, key):
-                    applied = Status.PENDING
             if applied is not None:
                 found[key] = applied
             else:
@@ -95,10 +84,6 @@ class StatusApplier:
 
         stored = await asyncio.gather(*(lookup(ev) for ev in misses.values()))
         return found | dict(zip(misses, stored, strict=True))
-
-    def is_routed_channel_message(self, ev: StatusEvent, key: MessageKey) -> bool:
-        """A connector's event (READ comes from the API) for a message the router stored as PENDING."""
-        return ev.channel is not None and self.routed is not None and key in self.routed
 
     def transitions(self, events: Sequence[EventT], latest: dict[MessageKey, Status | None]) -> Changes:
         changes = Changes({}, [], 0)

@@ -33,16 +33,15 @@ messages = messages_topic(app, settings)
 statuses = status_topic(app, settings)
 channels = {c: channel_topic(app, settings, c) for c in settings.channels}
 
-routed = RoutedMessages.declare(app, settings.topic_messages_partitions)
-route = router_agent.install(app, router_agent.Router(settings, store, channels, routed, dead_letters),
-                             messages)
-# Equal partition counts: Faust assigns a conversation's partition of both topics (and of `routed`)
-# to one worker, so the applier can find what this worker routed (StatusApplier.routed).
-copartitioned = settings.topic_messages_partitions == settings.topic_partitions
+route = router_agent.install(
+    app,
+    router_agent.Router(settings, store, channels,
+                        RoutedMessages.declare(app, settings.topic_messages_partitions), dead_letters),
+    messages)
 apply_status = status_agent.install(
     app,
     status_agent.StatusApplier(settings, store, MessageStatuses.declare(app, settings.topic_partitions),
-                               dead_letters, routed if copartitioned else None),
+                               dead_letters),
     statuses)
 inspect_tables = inspect.command(app, [RoutedMessages.NAME, MessageStatuses.NAME])
 metrics_view.install(app)
