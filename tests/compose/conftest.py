@@ -16,7 +16,13 @@ import pytest
 from devstack.engine import Engine
 from devstack.layout import Layout
 from devstack.standins import Builder, build_image
-from tests.compose.deployment import Deployment, app_image, host_network_state, published_ports
+from tests.compose.deployment import (
+    Deployment,
+    app_image,
+    compose_bridges,
+    host_network_state,
+    published_ports,
+)
 from tests.failure_context import attach
 
 EXPORTS = ("DOCKER_HOST", "DOCKER_CONFIG", "COMPOSE_FILE", "S3_PUBLIC_URL", "PATH")
@@ -51,7 +57,16 @@ def engine() -> Engine:
 
 @pytest.fixture(scope="session")
 def host_before(engine) -> dict[str, object]:
-    """The host's network state before this run started the engine (test_9_host compares)."""
+    """The host's network state before this run started the engine (test_9_host compares).
+
+    A deployment an interrupted run left behind (its engine still running, or its `br-*` bridges
+    still in the kernel) is taken down first: its bridges are not the host's own, and the final
+    comparison would otherwise count their removal by this run's `down` as a change (CI at stop 28)."""
+    if engine.answers() or compose_bridges():
+        started = engine.start()
+        Deployment(engine, published_ports()).compose("down", "--volumes", "--remove-orphans", check=False)
+        if started:
+            engine.stop()
     return host_network_state(engine)
 
 

@@ -43,6 +43,14 @@ def host_network_state(engine: Engine) -> dict[str, object]:
     }
 
 
+def compose_bridges() -> list[str]:
+    """The `br-*` bridges in the host's kernel: one per network the engine has made."""
+    out = subprocess.run(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True,
+                         check=True).stdout
+    return [name for name in (line.split(":")[1].strip().split("@")[0] for line in out.splitlines())
+            if name.startswith("br-")]
+
+
 class _ComposeLoader(yaml.SafeLoader):
     """YAML with compose's merge tags (`!override`, `!reset`), read as their plain values."""
 
