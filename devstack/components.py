@@ -118,6 +118,11 @@ def _cassandra_jvm_options(layout: Layout) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+# Cassandra's idle-worker spinning, woken every ~50 µs by default, costs a third of a core here;
+# 1 ms lets the kernel batch those wake-ups (devstack/timer_slack.py says why and what it costs).
+CASSANDRA_TIMER_SLACK_NS = 1_000_000
+
+
 def cassandra(layout: Layout, settings: Settings) -> Component:
     lib = _lib(layout, "cassandra", "CASSANDRA_VERSION")
     jamm = sorted(lib.glob("jamm-*.jar"))
@@ -127,7 +132,9 @@ def cassandra(layout: Layout, settings: Settings) -> Component:
     return Component(
         name="cassandra",
         port=settings.cassandra_port,
-        argv=[_java(), *_cassandra_jvm_options(layout),
+        argv=[str(layout.venv_bin / "python"), str(layout.repo / "devstack/timer_slack.py"),
+              str(CASSANDRA_TIMER_SLACK_NS),
+              _java(), *_cassandra_jvm_options(layout),
               f"-javaagent:{jamm[0]}",
               f"-Dcassandra.config=file://{layout.repo / 'deploy/cassandra/cassandra.yaml'}",
               f"-Dcassandra.storagedir={storage}",

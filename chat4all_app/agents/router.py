@@ -5,6 +5,10 @@ re-post a message_id), so a message is routed only if its key is not yet in the 
 The table entry is written after the row is stored and the forward is acknowledged by Kafka, so
 a crash in between replays the message (idempotent row write; connectors skip ids they sent)
 rather than losing it.
+A channel message's initial status (PENDING) goes into the status applier's `statuses` table once
+its row is stored and before it is forwarded, so the applier answers that message's first status
+event from the table instead of reading the row back from Cassandra (issue 18). Only when the two
+tables are co-partitioned (`statuses` is None otherwise: the applier reads Cassandra as before).
 Poison: a message that does not decode or validate never gets here (agents.decode); one that
 Cassandra refuses for good is dead-lettered on its own while the rest of its batch goes on.
 """
@@ -32,7 +36,7 @@ from chat4all_app.retry import isolating
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore, refused_for_good
 from chat4all_app.storage.messages import NewRow, store_messages
-from chat4all_app.tables.state import MessageKey, RoutedMessages
+from chat4all_app.tables.state import MessageKey, MessageStatuses, RoutedMessages
 from chat4all_app.workarounds.table_scope import for_event
 
 log = get_logger(__name__)
@@ -63,6 +67,10 @@ class Router:
     channel_topics: dict[str, faust.TopicT]
     routed: RoutedMessages
     dead_letters: DeadLetters
+    # The status applier's table, if the messages and status topics have as many partitions: a
+    # conversation's partition of both is then this worker's, and so is the table's (Faust's
+    # assignor co-partitions topics of equal partition counts).
+    statuses: MessageStatuses | None = None
 
     def first_deliveries(self, events: Sequence[EventT]) -> list[EventT]:
         """Events whose message was never routed, first occurrence only (a batch may repeat one)."""
@@ -103,6 +111,20 @@ class Router:
                 DELIVERY_LATENCY.labels("internal").observe(max(0.0, stored_at - row.msg.accepted_at))
         return [event for event, _ in stored]
 
+    def record_pending(self, events: Sequence[EventT]) -> None:
+        """The stored channel messages' initial status, for the status applier (see the module
+        docstring). A status already there is kept: on a replay it may be later than PENDING."""
+        if self.statuses is None:
+            return
+        for event in events:
+            msg = record_of(event, MessageAccepted)
+            if channel_of(msg, self.settings.channels) is None:
+                continue
+            key = MessageKey.of(msg)
+            with for_event(event):
+                if self.statuses.get(key) is None:
+                    self.statuses.set(key, Status.PENDING)
+
     async def forward(self, events: Sequence[EventT]) -> None:
         """Send to channel topics in acceptance order, then wait for every ack."""
         pending = []
@@ -133,6 +155,7 @@ class Router:
         fresh = self.first_deliveries(events)
         stored = await self.persist(fresh) if fresh else []
         if stored:
+            self.record_pending(stored)
             await self.forward(stored)
             self.mark_routed(stored)
         MESSAGES_PROCESSED.labels("routed").inc(len(stored))

@@ -33,16 +33,16 @@ messages = messages_topic(app, settings)
 statuses = status_topic(app, settings)
 channels = {c: channel_topic(app, settings, c) for c in settings.channels}
 
+routed = RoutedMessages.declare(app, settings.topic_messages_partitions)
+message_statuses = MessageStatuses.declare(app, settings.topic_partitions)
+copartitioned = settings.topic_messages_partitions == settings.topic_partitions
 route = router_agent.install(
     app,
-    router_agent.Router(settings, store, channels,
-                        RoutedMessages.declare(app, settings.topic_messages_partitions), dead_letters),
+    router_agent.Router(settings, store, channels, routed, dead_letters,
+                        message_statuses if copartitioned else None),
     messages)
 apply_status = status_agent.install(
-    app,
-    status_agent.StatusApplier(settings, store, MessageStatuses.declare(app, settings.topic_partitions),
-                               dead_letters),
-    statuses)
+    app, status_agent.StatusApplier(settings, store, message_statuses, dead_letters), statuses)
 inspect_tables = inspect.command(app, [RoutedMessages.NAME, MessageStatuses.NAME])
 metrics_view.install(app)
 health = router_report(settings, kafka_probe, store)

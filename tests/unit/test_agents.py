@@ -10,10 +10,18 @@ from unittest import mock
 
 from chat4all_app.agents import connector as connector_agent
 from chat4all_app.agents import router as router_agent
+from chat4all_app.agents import status as status_agent
 from chat4all_app.connectors.provider_client import PermanentError, TransientError
-from chat4all_app.records import MessageAccepted, OutboundMessage
-from chat4all_app.tables.state import CircuitSnapshots, MessageKey, RoutedMessages, SentMessages
-from tests.unit.fakes import SETTINGS, RecordingStore, done_future, recorded_dead_letters, until
+from chat4all_app.delivery_status import Status
+from chat4all_app.records import MessageAccepted, OutboundMessage, StatusEvent
+from chat4all_app.tables.state import (
+    CircuitSnapshots,
+    MessageKey,
+    MessageStatuses,
+    RoutedMessages,
+    SentMessages,
+)
+from tests.unit.fakes import SETTINGS, MessageRows, RecordingStore, done_future, recorded_dead_letters, until
 
 
 def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
@@ -50,6 +58,53 @@ async def test_router_stores_forwards_and_deduplicates(app):
     assert forwarded[0][2] == [("x-correlation-id", f"cid-{first}".encode())]
     message_rows = [p for cql, p in store.statements if cql.startswith("INSERT INTO messages ")]
     assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
+
+
+async def test_router_records_a_channel_messages_pending_for_the_applier_before_forwarding_it(app):
+    """Issue 18: the applier then answers the first SENT from its table, not from Cassandra."""
+    conv, first, replayed, internal = (str(uuid.uuid4()) for _ in range(4))
+    statuses = MessageStatuses(app.Table("st", key_type=str, value_type=str, partitions=1))
+    key = lambda mid: MessageKey(conv, mid)  # noqa: E731
+    statuses.table.data[key(replayed).encode()] = "DELIVERED"  # applied before a crash replayed it
+    whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
+    at_forward: dict[str, object] = {}
+
+    async def fake_send(key, value, headers=None):
+        at_forward[value.message_id] = statuses.get(MessageKey(conv, value.message_id))
+        return done_future()
+
+    whatsapp.send = fake_send
+    routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
+    store = RecordingStore()
+    router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed,
+                                 recorded_dead_letters(app)[0], statuses)
+    agent = router_agent.install(app, router, app.topic("messages", key_type=str, value_type=MessageAccepted))
+    async with agent.test_context() as test_agent:
+        for mid, recipient in ((first, "whatsapp:+55"), (replayed, "whatsapp:+56"), (internal, None)):
+            await test_agent.put(key=conv.encode(), value=accepted(conv, mid, recipient).dumps())
+        await until(lambda: len(at_forward) == 2 and key(internal) in routed)
+    assert at_forward == {first: Status.PENDING, replayed: Status.DELIVERED}
+    assert statuses.get(key(internal)) is None  # internal: stored DELIVERED, nothing to answer
+
+
+async def test_the_applier_reads_cassandra_only_for_a_message_its_table_does_not_know(app):
+    conv, known, unknown = str(uuid.uuid4()), uuid.uuid4(), uuid.uuid4()
+    known_at, unknown_at = uuid.uuid1(), uuid.uuid1()
+    store = MessageRows({(uuid.UUID(conv), known_at): (known, "PENDING"),
+                         (uuid.UUID(conv), unknown_at): (unknown, "PENDING")})
+    statuses = MessageStatuses(app.Table("st", key_type=str, value_type=str, partitions=1))
+    statuses.table.data[MessageKey(conv, str(known)).encode()] = "PENDING"  # as the router recorded it
+    agent = status_agent.install(
+        app, status_agent.StatusApplier(SETTINGS, store, statuses, recorded_dead_letters(app)[0]),
+        app.topic("status"))
+    async with agent.test_context() as test_agent:
+        for mid, at in ((known, known_at), (unknown, unknown_at)):
+            await test_agent.put(key=conv.encode(), value=StatusEvent(
+                message_id=str(mid), conversation_id=conv, accepted_id=str(at), status="SENT",
+                at=time.time(), channel="whatsapp").dumps())
+        await until(lambda: statuses.get(MessageKey(conv, str(unknown))) is Status.SENT)
+    assert [p for cql, p in store.statements if cql.startswith("SELECT")] == [(uuid.UUID(conv), unknown_at)]
+    assert statuses.get(MessageKey(conv, str(known))) is Status.SENT
 
 
 def outbound(conv: str, n: int) -> OutboundMessage:
