@@ -7,7 +7,9 @@ One constant-rate k6 load (loadtests/bench.js) for the whole run; meanwhile ever
 running Cassandra gets one slack, then the other, alternating every `--window` seconds (written to
 /proc/<tid>/timerslack_ns: nothing restarts, the JIT stays warm). Per window, after its first 5 s:
 Cassandra's CPU (% of a core) and context switches per second, and the latency of a sequential
-probe of LWT claims (what every POST /v1/messages waits for). Medians per slack, and their ratio.
+probe of LWT claims (what every POST /v1/messages waits for), and messages DELIVERED per second
+(offer more than the stack delivers to see whether the CPU saved turns into throughput). Medians
+per slack, and their ratio.
 The slack the stack started Cassandra with is put back at the end. Prints figures; asserts nothing.
 """
 
@@ -26,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import k6, users
+from benchmarks import k6, pipeline, users
 from benchmarks.claims import LWT, params
 from benchmarks.processes import cpu_seconds, pids
 from chat4all_app.settings import Settings
@@ -71,7 +73,7 @@ async def probe(store: CassandraStore, until: float) -> list[float]:
     return lat
 
 
-async def windows(pid: int, slacks: list[int], window_s: float) -> list[dict]:
+async def windows(pid: int, slacks: list[int], window_s: float, topology) -> list[dict]:
     store = CassandraStore(Settings.from_env())
     await store.start()
     try:
@@ -80,10 +82,13 @@ async def windows(pid: int, slacks: list[int], window_s: float) -> list[dict]:
         for slack in slacks:
             set_slack(pid, slack)
             await asyncio.sleep(SETTLE_S)
+            before = pipeline.snapshot(topology)
             cpu0, csw0, t0 = cpu_seconds(pid), context_switches(pid), time.monotonic()
             lat = await probe(store, t0 + window_s - SETTLE_S)
             dt = time.monotonic() - t0
+            after = pipeline.snapshot(topology)
             out.append({"slack_ns": slack, "cpu_pct": (cpu_seconds(pid) - cpu0) / dt * 100,
+                        "delivered_per_s": (after.delivered - before.delivered) / dt,
                         "csw_per_s": (context_switches(pid) - csw0) / dt,
                         "lwt_p50_ms": statistics.median(lat),
                         "lwt_p95_ms": statistics.quantiles(lat, n=20)[18] if len(lat) > 1 else lat[0]})
@@ -97,16 +102,16 @@ def markdown(result: dict) -> str:
              f"`{result['command']}`: {result['rate']:g} msg/s offered by k6 throughout; windows of "
              f"{result['window_s']:g} s, the first {SETTLE_S:g} s of each not measured.", "",
              "| window | slack | Cassandra CPU (% of a core) | context switches/s | LWT p50 ms "
-             "| LWT p95 ms |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| LWT p95 ms | delivered/s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for i, w in enumerate(result["windows"], 1):
         lines.append(f"| {i} | {w['slack_ns'] / 1000:g} µs | {w['cpu_pct']:.1f} | {w['csw_per_s']:.0f} | "
-                     f"{w['lwt_p50_ms']:.2f} | {w['lwt_p95_ms']:.2f} |")
-    lines += ["", "| slack | median CPU % | median context switches/s | median LWT p50 ms |",
-              "| --- | --- | --- | --- |"]
+                     f"{w['lwt_p50_ms']:.2f} | {w['lwt_p95_ms']:.2f} | {w['delivered_per_s']:.1f} |")
+    lines += ["", "| slack | median CPU % | median context switches/s | median LWT p50 ms "
+              "| median delivered/s |", "| --- | --- | --- | --- | --- |"]
     for slack, m in result["medians"].items():
         lines.append(f"| {int(slack) / 1000:g} µs | {m['cpu_pct']:.1f} | {m['csw_per_s']:.0f} "
-                     f"| {m['lwt_p50_ms']:.2f} |")
+                     f"| {m['lwt_p50_ms']:.2f} | {m['delivered_per_s']:.1f} |")
     lines += ["", f"CPU ratio (stack's slack / kernel default): **{result['cpu_ratio']:.2f}**; k6 over the "
               f"whole run: {result['k6']['achieved_rps']:.1f} req/s, P95 {result['k6']['p95_ms']:.0f} ms, "
               f"errors {result['k6']['error_rate'] * 100:.2f} %.", ""]
@@ -133,12 +138,13 @@ def main(argv: list[str] | None = None) -> int:
                            users_file)
         time.sleep(warmup_s)
         try:
-            measured = asyncio.run(windows(pid, slacks, args.window))
+            measured = asyncio.run(windows(pid, slacks, args.window, topology))
         finally:
             set_slack(pid, CASSANDRA_TIMER_SLACK_NS)
         run = load.result()
-    medians = {str(s): {k: statistics.median(w[k] for w in measured if w["slack_ns"] == s)
-                        for k in ("cpu_pct", "csw_per_s", "lwt_p50_ms")} for s in dict.fromkeys(slacks)}
+    figures = ("cpu_pct", "csw_per_s", "lwt_p50_ms", "delivered_per_s")
+    medians = {str(s): {k: statistics.median(w[k] for w in measured if w["slack_ns"] == s) for k in figures}
+               for s in dict.fromkeys(slacks)}
     result = {"command": " ".join(["python -m benchmarks.timer_slack", *(argv or sys.argv[1:])]),
               "rate": args.rate, "window_s": args.window, "windows": measured, "medians": medians,
               "cpu_ratio": medians[str(CASSANDRA_TIMER_SLACK_NS)]["cpu_pct"]
