@@ -33,6 +33,8 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         web_host="127.0.0.1",
         web_bind="127.0.0.1",
         producer_acks=-1,
+        # Records sent while a batch is handled share produce requests instead of one each.
+        producer_linger=settings.producer_linger_s,
         consumer_auto_offset_reset="earliest",
         # Notice a dead worker in seconds, not Faust's default 60 s.
         broker_session_timeout=settings.broker_session_timeout_s,

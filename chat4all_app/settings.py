@@ -161,6 +161,12 @@ class Settings:
     batch_within_s: float = setting(
         "BATCH_WITHIN_S", 0.05, "Longest wait to fill a batch before processing it anyway."
     )
+    producer_linger_s: float = setting(
+        "WORKER_PRODUCER_LINGER_S", 0.005,
+        "How long a worker's Kafka producer waits to put more records (forwards, status events, "
+        "table changelogs) into one produce request. Workers await a batch's acks, so a batch takes "
+        "up to this much longer.",
+    )
     broker_session_timeout_s: float = setting(
         "BROKER_SESSION_TIMEOUT_S", 6.0,
         "Consumer session timeout: how fast a dead worker is noticed (Kafka's minimum is 6 s).",
