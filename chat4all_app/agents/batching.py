@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import faust
-from faust.types import TP, EventT
+from faust.types import EventT
 
 from chat4all_app.dead_letters import INVALID_RECORD, DeadLetters, Poison
 from chat4all_app.observability.activity import PROCESSED
@@ -82,11 +82,6 @@ async def handled_or_restart(app: faust.App, name: str, step: Callable[..., Awai
         raise  # only when restart_in_place returns (tests): never ack what failed
 
 
-def committed_offset(app: faust.App, tp: TP) -> int | None:
-    """The offset Faust seeks `tp` to when it is assigned (None before the first commit)."""
-    return stall_watch.faust_consumer(app)._committed_offset.get(tp)
-
-
 async def lost_offsets(app: faust.App, continuity: OffsetContinuity, events: Sequence[EventT]) -> list[Hole]:
     holes = continuity.holes(events)
     if any(h.after_assignment for h in holes):  # rare: ask the broker whether retention explains it
@@ -106,7 +101,7 @@ def batch_agent(app: faust.App, topic: faust.TopicT, name: str, size: int,
                 handle: Callable[[Sequence[EventT]], Awaitable[Any]],
                 settings: Settings, decode: Decoder, dead_letters: DeadLetters) -> faust.types.AgentT:
     activity = stall_watch.BatchActivity()
-    continuity = OffsetContinuity(lambda tp: committed_offset(app, tp))
+    continuity = OffsetContinuity(lambda tp: stall_watch.committed_offset(app, tp))
 
     # Faust types a receiver as (sender, *args, signal=...); this signal always sends the assigned set.
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # its receiver type allows no required args

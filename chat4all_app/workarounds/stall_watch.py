@@ -55,6 +55,11 @@ def faust_consumer(app: faust.App) -> Consumer:
     return cast("Consumer", app.consumer)
 
 
+def committed_offset(app: faust.App, tp: TP) -> int | None:
+    """The offset Faust seeks `tp` to when it is assigned (None before the first commit)."""
+    return faust_consumer(app)._committed_offset.get(tp)
+
+
 @dataclass
 class BatchActivity:
     """What the agent's batch loop reports: when a batch started, and the last event per partition."""

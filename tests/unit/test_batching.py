@@ -12,6 +12,7 @@ from faust.types import TP
 from intervaltree import IntervalTree
 
 from chat4all_app.agents import batching
+from chat4all_app.workarounds import stall_watch
 from chat4all_app.workarounds.continuity import Hole, OffsetContinuity
 
 
@@ -71,7 +72,7 @@ def offsets(tp, *numbers):
 async def test_a_batch_past_the_committed_offset_of_a_partition_just_assigned_is_a_loss():
     tp = TP("chat4all.outbound.instagram", 2)
     app = SimpleNamespace(consumer=Consumer({tp: 40}, {tp: 0}))
-    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    continuity = OffsetContinuity(lambda p: stall_watch.committed_offset(app, p))
     assert await batching.lost_offsets(app, continuity, offsets(tp, 42, 43)) == [
         Hole(tp, 40, 42, after_assignment=True)]
     assert app.consumer.asked == [{tp}]
@@ -82,7 +83,7 @@ async def test_a_batch_past_the_committed_offset_of_a_partition_just_assigned_is
 async def test_a_partition_whose_committed_records_expired_starts_at_its_earliest_offset():
     tp = TP("chat4all.messages", 0)
     app = SimpleNamespace(consumer=Consumer({tp: 40}, {tp: 100}))
-    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    continuity = OffsetContinuity(lambda p: stall_watch.committed_offset(app, p))
     assert await batching.lost_offsets(app, continuity, offsets(tp, 100, 101)) == []
     # ... and the commit may pass what retention deleted (Faust starts a gap after its committed offset)
     assert sorted((i.begin, i.end) for i in app.consumer._gap[tp]) == [(41, 100)]
@@ -92,6 +93,6 @@ async def test_when_the_broker_cannot_say_a_jump_after_an_assignment_counts_as_a
     tp = TP("chat4all.messages", 1)
     consumer = Consumer({tp: 40}, {})  # no earliest offset: the query raises (KeyError here)
     app = SimpleNamespace(consumer=consumer)
-    continuity = OffsetContinuity(lambda p: batching.committed_offset(app, p))
+    continuity = OffsetContinuity(lambda p: stall_watch.committed_offset(app, p))
     assert await batching.lost_offsets(app, continuity, offsets(tp, 42)) == [
         Hole(tp, 40, 42, after_assignment=True)]
