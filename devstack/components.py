@@ -118,8 +118,9 @@ def _cassandra_jvm_options(layout: Layout) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-# Cassandra's idle-worker spinning, woken every ~50 µs by default, costs a third of a core here;
-# 1 ms lets the kernel batch those wake-ups (devstack/timer_slack.py says why and what it costs).
+# Cassandra's idle-worker spinning, woken every few tens of µs with the default slack, is a large
+# share of its CPU here; 1 ms lets the kernel batch those wake-ups (devstack/timer_slack.py says why
+# and what it costs; results/timer-slack/latest.md measures it).
 CASSANDRA_TIMER_SLACK_NS = 1_000_000
 
 
