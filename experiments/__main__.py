@@ -2,7 +2,9 @@
 
 For each experiment: fresh senders, a timeline of the stack's counters every second, the case
 itself (faults through the process supervisor, load from k6), then the exact accounting of the
-run's messages. Writes results/experiments/<name>/latest.json, summary.md and timeline.png.
+run's messages, with whether the machine was quiet meanwhile (benchmarks/quiet.py, as for `make
+bench`). Writes results/experiments/<name>/latest.json, summary.md and timeline.png, and keeps
+each run's result as <name>/runs/<timestamp>.json (consecutive runs stay comparable).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import e2e, users
-from devstack.layout import REPO_DIR, git_sha
+from benchmarks.quiet import LoadWatch
+from devstack.layout import REPO_DIR, Layout, git_sha
 from devstack.probes import http_answers
 from devstack.stack_client import Providers
+from devstack.supervisor import Supervisor
 from devstack.topology import Topology, local
 from experiments import accounting, chart
 from experiments.cases import CASES, CHANNELS
@@ -30,7 +34,11 @@ HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, 
 def markdown(name: str, result: dict) -> str:
     lines = [f"# Experiment `{name}` ({result['timestamp']}, {result['git_sha'][:10]})", "",
              f"`make experiment NAME={name}`{' (fast variant)' if result['fast'] else ''}; chart: "
-             "[timeline.png](timeline.png).", "", "| Figure | Value |", "| --- | --- |"]
+             "[timeline.png](timeline.png).", ""]
+    if machine := result.get("machine"):
+        lines += [f"Machine {'quiet' if machine['quiet'] else 'NOT quiet'} during the run: other processes "
+                  f"used {machine['others_cores']:.3f} cores, steal {machine['steal_pct']:.2f} %.", ""]
+    lines += ["| Figure | Value |", "| --- | --- |"]
     lines += [f"| {k} | `{json.dumps(v)}` |" for k, v in result["figures"].items()]
     acc = result["accounting"]
     lines += ["", "Accounting of this run's messages:", "",
@@ -60,7 +68,10 @@ def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
         senders = users.create(topology.api_url, 8 if fast else 20)
         users_file = Path(tmp) / "users.json"
         users_file.write_text(json.dumps(senders))
-        with Timeline() as timeline:
+        # The stack (everything under supervisord, including what the case starts) and this process
+        # are the run; anything else using CPU makes it noisy.
+        supervisord = Supervisor(Layout.from_env()).pid()
+        with Timeline() as timeline, LoadWatch(roots=[supervisord] if supervisord else []) as watch:
             x = Run(senders, users_file, timeline, fast)
             try:
                 figures = CASES[name](x)
@@ -76,10 +87,13 @@ def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
                                       acc["out_of_order_recipients"] == 0}
     result = {"name": name, "fast": fast, "figures": figures, "accounting": acc, "checks": checks,
               "passed": all(checks.values()), "timeline": timeline.to_json(),
+              "machine": watch.result.as_dict(),
               "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
     out = out_root / name
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    stamp = result["timestamp"].replace(":", "").replace("+0000", "Z")
+    (out / "runs" / f"{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "summary.md").write_text(markdown(name, result))
     chart.draw(timeline, f"{name}: throughput, lag and latency", out / "timeline.png", CHANNELS.get(name, ()))
     print(markdown(name, result), flush=True)
