@@ -10,7 +10,9 @@ Cassandra's CPU (% of a core) and context switches per second, and the latency o
 probe of LWT claims (what every POST /v1/messages waits for), and messages DELIVERED per second
 (offer more than the stack delivers to see whether the CPU saved turns into throughput). Medians
 per slack, and their ratio.
-The slack the stack started Cassandra with is put back at the end. Prints figures; asserts nothing.
+The slack the stack started Cassandra with is put back at the end. `--process kafka` (any stack
+process) does the same to that process instead: whether it gains anything too. Prints figures;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -98,10 +100,10 @@ async def windows(pid: int, slacks: list[int], window_s: float, topology) -> lis
 
 
 def markdown(result: dict) -> str:
-    lines = [f"# Cassandra timer slack {result['timestamp']} ({result['git_sha']})", "",
+    lines = [f"# Timer slack of {result['process']} {result['timestamp']} ({result['git_sha']})", "",
              f"`{result['command']}`: {result['rate']:g} msg/s offered by k6 throughout; windows of "
              f"{result['window_s']:g} s, the first {SETTLE_S:g} s of each not measured.", "",
-             "| window | slack | Cassandra CPU (% of a core) | context switches/s | LWT p50 ms "
+             f"| window | slack | {result['process']} CPU (% of a core) | context switches/s | LWT p50 ms "
              "| LWT p95 ms | delivered/s |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for i, w in enumerate(result["windows"], 1):
@@ -123,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=60)
     parser.add_argument("--window", type=float, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--process", default="cassandra",
+                        help="the stack process whose threads get the two slacks (e.g. kafka: does it care?)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "timer-slack" / "latest.md")
     args = parser.parse_args(argv)
     topology = local()
     if not http_answers(topology.apis[0].port, "/health"):
         parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
-    pid = pids()["cassandra"]
+    pid = pids()[args.process]
     slacks = [DEFAULT_SLACK_NS, CASSANDRA_TIMER_SLACK_NS] * args.repeats
     warmup_s = 10.0
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(1) as pool:
@@ -140,13 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             measured = asyncio.run(windows(pid, slacks, args.window, topology))
         finally:
-            set_slack(pid, CASSANDRA_TIMER_SLACK_NS)
+            set_slack(pid, CASSANDRA_TIMER_SLACK_NS if args.process == "cassandra" else DEFAULT_SLACK_NS)
         run = load.result()
     figures = ("cpu_pct", "csw_per_s", "lwt_p50_ms", "delivered_per_s")
     medians = {str(s): {k: statistics.median(w[k] for w in measured if w["slack_ns"] == s) for k in figures}
                for s in dict.fromkeys(slacks)}
     result = {"command": " ".join(["python -m benchmarks.timer_slack", *(argv or sys.argv[1:])]),
-              "rate": args.rate, "window_s": args.window, "windows": measured, "medians": medians,
+              "process": args.process, "rate": args.rate, "window_s": args.window, "windows": measured,
+              "medians": medians,
               "cpu_ratio": medians[str(CASSANDRA_TIMER_SLACK_NS)]["cpu_pct"]
               / medians[str(DEFAULT_SLACK_NS)]["cpu_pct"],
               "k6": run.__dict__, "git_sha": git_sha(),

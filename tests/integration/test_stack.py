@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -17,9 +18,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from cassandra.util import uuid_from_time
 
+from benchmarks.processes import pids
 from chat4all_app.bootstrap.cassandra_schema import MigrationError, migrate
 from chat4all_app.files.s3 import s3_client
 from chat4all_app.storage.cassandra import connect
+from devstack.components import CASSANDRA_TIMER_SLACK_NS
 
 # --- Kafka -----------------------------------------------------------------------------------
 
@@ -168,3 +171,11 @@ async def test_prometheus_scrapes_targets_and_reports_up(settings):
             await asyncio.sleep(0.5)
     assert jobs.get("prometheus") == "1", jobs
     assert jobs.get("minio") == "1", jobs
+
+
+def test_cassandra_runs_with_the_stacks_timer_slack():
+    """`make up` starts Cassandra through devstack/timer_slack.py (issue 18): every JVM thread has it."""
+    pid = pids()["cassandra"]
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    slacks = {int(Path(f"/proc/{t.name}/timerslack_ns").read_text()) for t in tasks}
+    assert slacks == {CASSANDRA_TIMER_SLACK_NS}
