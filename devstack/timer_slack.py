@@ -8,7 +8,7 @@ tens of thousands of times a second, a large share of Cassandra's CPU on a 2-cor
 1 ms slack the kernel may defer each of those wake-ups by up to 1 ms: the same protocol, far fewer
 wake-ups, up to about a millisecond more before a request is picked up. `python -m
 benchmarks.timer_slack` measures both on the running stack (results/timer-slack/latest.md); Kafka
-showed no such difference, so only Cassandra gets it.
+showed no such difference (results/timer-slack/kafka.md), so only Cassandra gets it.
 
 prctl(PR_SET_TIMERSLACK) is per thread, inherited by every thread and process the program starts,
 and kept across exec, so this sets it and becomes the program (same pid, signals unchanged).
