@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install venv unit up down ps ctl test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
+.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,8 +16,8 @@ install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinI
 venv:  ## only the Python venv (app, tests, linters): all that unit and lint need
 	@bash deploy/install.sh python
 
-up: install  ## start the whole platform locally (idempotent) and print where it listens
-	@$(PY) -m devstack up
+up: install  ## start the whole platform locally (idempotent) and print where it listens; CLUSTER=3: Kafka and Cassandra as 3-node clusters
+	@$(if $(CLUSTER),CLUSTER=$(CLUSTER)) $(PY) -m devstack up
 
 down:  ## stop every service of the local stack
 	@if [ -x $(PY) ]; then $(PY) -m devstack down; else echo "[devstack] nothing installed"; fi
@@ -25,11 +25,14 @@ down:  ## stop every service of the local stack
 ps: install  ## show process states and readiness (exit 1 if a service is not ready)
 	@$(PY) -m devstack ps
 
-test: install  ## ruff, start what the tests need, run every test (local stack, then compose), stop what was started
+test: install  ## ruff, start what the tests need, run every test (local stack, clusters, compose), stop what was started
 	@bash scripts/run-tests.sh
 
 unit: venv  ## the tests that need only the venv (tests/unit, tests/tools) but the slow ones, which make test runs
 	@$(PY) -m pytest -q -m "not slow and not installed" tests/unit tests/tools
+
+cluster-test: install  ## the stack as 3-node Kafka and Cassandra clusters (state/cluster), tests/cluster, then stopped
+	@bash scripts/cluster-test.sh
 
 compose-test:  ## docker-compose.yml on a real engine (installed into the cache), its tests, then everything stopped
 	@bash scripts/compose-test.sh

@@ -24,6 +24,10 @@ class SettingsError(ValueError):
     """An environment variable holds a value its setting cannot accept."""
 
 
+# Levels that make sense for one datacenter (the driver's names).
+CONSISTENCY_LEVELS = ("ONE", "LOCAL_ONE", "QUORUM", "LOCAL_QUORUM", "ALL")
+
+
 def setting(env: str, default: Any, doc: str) -> Any:
     """Declare a field backed by environment variable `env`."""
     return field(default=default, metadata={"env": env, "doc": doc})
@@ -37,6 +41,11 @@ class Settings:
     )
     kafka_replication_factor: int = setting(
         "KAFKA_REPLICATION_FACTOR", 1, "Replication factor of the topics Chat4All creates."
+    )
+    kafka_min_insync_replicas: int = setting(
+        "KAFKA_MIN_INSYNC_REPLICAS", 1,
+        "min.insync.replicas of the topics Chat4All creates: with acks=all, a publish fails (503) "
+        "rather than be acknowledged by fewer replicas.",
     )
     topic_messages: str = setting(
         "KAFKA_TOPIC_MESSAGES", "chat4all.messages", "Accepted messages, keyed by conversation_id."
@@ -70,6 +79,10 @@ class Settings:
     cassandra_keyspace: str = setting("CASSANDRA_KEYSPACE", "chat4all", "Keyspace of all tables.")
     cassandra_replication_factor: int = setting(
         "CASSANDRA_REPLICATION_FACTOR", 1, "SimpleStrategy replication factor of the keyspace."
+    )
+    cassandra_consistency: str = setting(
+        "CASSANDRA_CONSISTENCY", "LOCAL_QUORUM",
+        "Consistency level of every read and write (message-id claims use LOCAL_SERIAL).",
     )
     cassandra_local_dc: str = setting(
         "CASSANDRA_LOCAL_DC", "datacenter1", "Datacenter the driver treats as local."
@@ -285,9 +298,16 @@ class Settings:
 
     def validate(self) -> None:
         for name in ("topic_messages_partitions", "topic_partitions", "kafka_replication_factor",
-                     "cassandra_replication_factor"):
+                     "kafka_min_insync_replicas", "cassandra_replication_factor"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{_env(name)} must be >= 1, got {getattr(self, name)}")
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise SettingsError(
+                f"KAFKA_MIN_INSYNC_REPLICAS ({self.kafka_min_insync_replicas}) exceeds "
+                f"KAFKA_REPLICATION_FACTOR ({self.kafka_replication_factor}): no publish could succeed")
+        if self.cassandra_consistency not in CONSISTENCY_LEVELS:
+            raise SettingsError(f"CASSANDRA_CONSISTENCY must be one of {', '.join(CONSISTENCY_LEVELS)}, "
+                                f"got {self.cassandra_consistency!r}")
         if not 0 <= self.worker_nice <= 19:
             raise SettingsError(f"WORKER_NICE must be 0..19, got {self.worker_nice}")
         if not self.cassandra_keyspace.isidentifier():

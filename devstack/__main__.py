@@ -15,6 +15,7 @@ from pathlib import Path
 
 from chat4all_app.bootstrap.secrets import ensure_secrets, write_private
 from chat4all_app.settings import Settings, SettingsError
+from devstack import cluster as stack_size
 from devstack import engine
 from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
@@ -23,6 +24,8 @@ from devstack.supervisor import Supervisor, program_of, render_config
 from devstack.topology import Topology, local
 
 DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
+# Data directories of Kafka and Cassandra, one node or a cluster's: a state holds one size's data.
+STORES = ("kafka", "cassandra", *(f"{c}-{i}" for c in ("kafka", "cassandra") for i in (1, 2, 3)))
 
 
 class StackError(RuntimeError):
@@ -93,10 +96,11 @@ def bootstrap(settings: Settings) -> None:
         raise StackError(f"s3: {exc}") from None
 
 
-def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
+def up(layout: Layout, settings: Settings, size: stack_size.Cluster, started_file: Path | None) -> None:
     settings.require("s3_root_user", "s3_root_password")
     layout.make_dirs()
-    components = infrastructure(layout, settings)
+    stack_size.record(layout.state, size)
+    components = infrastructure(layout, settings, size)
     apps = applications(layout, settings)
     for comp in components + apps:
         comp.prepare()
@@ -109,10 +113,10 @@ def up(layout: Layout, settings: Settings, started_file: Path | None) -> None:
         sup.reload(c.name for c in components)
     else:
         # A port someone else holds would make a probe answer for the wrong server.
-        busy = [c for c in components + apps if port_open(c.port)]
+        busy = [c for c in components + apps if port_open(c.port, c.host)]
         if busy:
             raise StackError("; ".join(
-                f"{c.name}: port {c.port} is already in use by a process this stack did not start "
+                f"{c.name}: port {c.host}:{c.port} is already in use by a process this stack did not start "
                 f"(another `make up` from a different checkout? stop it with its `make down`)"
                 for c in busy))
         say(f"starting supervisord (logs in {layout.logs})")
@@ -210,9 +214,13 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"generated {', '.join(generated)} into {layout.secrets} (mode 0600)")
         # Every process supervisord starts inherits this, and reads its secrets from there.
         os.environ.setdefault("CHAT4ALL_SECRETS_FILE", str(layout.secrets))
+        size = stack_size.choose(layout.state, os.environ.get("CLUSTER") if args.command == "up" else None,
+                                 has_data=any((layout.data / n).exists() for n in STORES))
+        # ... and the settings of the stack's size (bootstrap lists, contact points, replication).
+        os.environ.update(stack_size.with_stack_settings(size, os.environ))
         settings = Settings.from_env()
         if args.command == "up":
-            up(layout, settings, args.started_file)
+            up(layout, settings, size, args.started_file)
         elif args.command == "down":
             down(layout)
         elif args.command == "ps":
@@ -221,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             proc = Supervisor(layout).ctl(*args.args, check=False)
             print(proc.stdout + proc.stderr, end="")
             return proc.returncode
-    except (StackError, ComponentError, SettingsError) as exc:
+    except (StackError, ComponentError, SettingsError, stack_size.ClusterError) as exc:
         print(f"[devstack] ERROR: {exc}", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -8,6 +8,7 @@ did not. Configs are rendered from the templates under deploy/ and monitoring/ i
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 import uuid
@@ -18,6 +19,7 @@ from string import Template
 
 from chat4all_app.settings import Settings
 from devstack import probes
+from devstack.cluster import Cluster, recorded
 from devstack.layout import Layout, port_of
 
 
@@ -43,6 +45,8 @@ class Component:
     # A second instance for scale-out and failover: configured, never started by `make up`
     # (`make ctl ARGS="start router-2"` or the experiments start it).
     spare: bool = False
+    # The address it serves on: a node of a cluster has a loopback alias of its own.
+    host: str = "127.0.0.1"
 
 
 def _java() -> str:
@@ -75,47 +79,84 @@ def _cluster_id() -> str:
             return cluster_id
 
 
-def kafka(layout: Layout, settings: Settings) -> Component:
+def _formatted_cluster_id(data_dirs: list[Path]) -> str | None:
+    """The cluster id a node of this stack was already formatted with (a node re-created later
+    must join the same cluster)."""
+    for data in data_dirs:
+        meta = data / "meta.properties"
+        if meta.exists():
+            for line in meta.read_text().splitlines():
+                if line.startswith("cluster.id="):
+                    return line.split("=", 1)[1].strip()
+    return None
+
+
+def kafka_nodes(layout: Layout, settings: Settings, cluster: Cluster) -> list[Component]:
+    """One KRaft node (broker and controller) per host of `cluster`; three form one quorum."""
     port = port_of(settings.kafka_bootstrap_servers)
     lib = _lib(layout, "kafka", "KAFKA_VERSION")
-    data = layout.data / "kafka"
-    props = layout.conf / "kafka.properties"
     java = _java()
+    names = [cluster.node_name("kafka", i) for i in range(1, cluster.nodes + 1)]
+    data_dirs = [layout.data / name for name in names]
+    if cluster.nodes == 1:  # a dynamic quorum of one, formatted --standalone
+        quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{port + 1}"
+    else:  # a static quorum of every node
+        quorum = "controller.quorum.voters=" + ",".join(
+            f"{i}@{host}:{port + 1}" for i, host in enumerate(cluster.hosts, 1))
+    cluster_id: list[str] = []  # one id for every node formatted by this `make up`
 
-    def prepare() -> None:
-        _render(layout.repo / "deploy/kafka/server.properties", props,
-                port=port, controller_port=port + 1, data_dir=data)
-        if (data / "meta.properties").exists():
-            return
-        # KRaft storage is formatted once with a fresh cluster id; re-runs keep the data.
-        data.mkdir(parents=True, exist_ok=True)
-        cmd = [java, "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format", "--standalone",
-               "--ignore-formatted", "-t", _cluster_id(), "-c", str(props)]
-        with open(layout.log("kafka-format"), "w") as out:
-            if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
-                raise ComponentError(
-                    f"kafka: formatting KRaft storage failed; see {layout.log('kafka-format')}")
+    def node(index: int, host: str) -> Component:
+        name, data = names[index - 1], data_dirs[index - 1]
+        props = layout.conf / f"{name}.properties"
+        logs = layout.logs if cluster.nodes == 1 else layout.logs / name  # server.log and friends
 
-    return Component(
-        name="kafka",
-        port=port,
-        argv=[java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-              "-Djava.awt.headless=true",
-              f"-Dlog4j2.configurationFile={layout.repo / 'deploy/kafka/log4j2.properties'}",
-              f"-Dkafka.logs.dir={layout.logs}",
-              "-cp", f"{lib}/*", "kafka.Kafka", str(props)],
-        env={},
-        ready_timeout_s=90,
-        likely_cause=f"port {port}/{port + 1} already in use, or a corrupt KRaft log dir (make clean)",
-        url=f"PLAINTEXT://127.0.0.1:{port}",
-        probe=probes.kafka_ready,
-        prepare=prepare,
-    )
+        def prepare() -> None:
+            logs.mkdir(parents=True, exist_ok=True)
+            _render(layout.repo / "deploy/kafka/server.properties", props, node_id=index, host=host,
+                    quorum=quorum, port=port, controller_port=port + 1, data_dir=data,
+                    replication_factor=cluster.replication_factor,
+                    min_insync_replicas=cluster.min_insync_replicas)
+            if (data / "meta.properties").exists():
+                return
+            # KRaft storage is formatted once with the cluster's id; re-runs keep the data.
+            if not cluster_id:
+                cluster_id.append(_formatted_cluster_id(data_dirs) or _cluster_id())
+            data.mkdir(parents=True, exist_ok=True)
+            cmd = [java, "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format",
+                   *(["--standalone"] if cluster.nodes == 1 else []),
+                   "--ignore-formatted", "-t", cluster_id[0], "-c", str(props)]
+            with open(layout.log(f"{name}-format"), "w") as out:
+                if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                    raise ComponentError(
+                        f"{name}: formatting KRaft storage failed; see {layout.log(f'{name}-format')}")
+
+        return Component(
+            name=name,
+            port=port,
+            host=host,
+            argv=[java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+                  "-Djava.awt.headless=true",
+                  f"-Dlog4j2.configurationFile={layout.repo / 'deploy/kafka/log4j2.properties'}",
+                  f"-Dkafka.logs.dir={logs}",
+                  "-cp", f"{lib}/*", "kafka.Kafka", str(props)],
+            env={},
+            ready_timeout_s=90 if cluster.nodes == 1 else 150,
+            likely_cause=f"port {host}:{port}/{port + 1} already in use, or a corrupt KRaft log dir "
+                         "(make clean)",
+            url=f"PLAINTEXT://{host}:{port}",
+            probe=lambda s: probes.kafka_ready(s, host, cluster.nodes),
+            prepare=prepare,
+        )
+
+    return [node(i, host) for i, host in enumerate(cluster.hosts, 1)]
 
 
-def _cassandra_jvm_options(layout: Layout) -> list[str]:
+def _cassandra_jvm_options(layout: Layout, token: int) -> list[str]:
+    """deploy/cassandra's JVM options, with this node's token (the file's is the single node's)."""
     text = (layout.repo / "deploy/cassandra/jvm17-server.options").read_text()
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    options = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [f"-Dcassandra.initial_token={token}" if o.startswith("-Dcassandra.initial_token=") else o
+            for o in options]
 
 
 # Cassandra's idle-worker spinning, woken every few tens of µs with the default slack, is a large
@@ -124,32 +165,71 @@ def _cassandra_jvm_options(layout: Layout) -> list[str]:
 CASSANDRA_TIMER_SLACK_NS = 1_000_000
 
 
-def cassandra(layout: Layout, settings: Settings) -> Component:
+def initial_token(index: int, nodes: int) -> int:
+    """Node `index` (1-based) of `nodes`: evenly spaced Murmur3 tokens, so each owns an equal range
+    (the single node keeps token 0, as it always had)."""
+    return 0 if nodes == 1 else -(2**63) + (index - 1) * (2**64 // nodes)
+
+
+def _cassandra_node_config(layout: Layout, host: str, target: Path) -> Path:
+    """deploy/cassandra/cassandra.yaml for the node at `host`: its own addresses, 127.0.0.1 the
+    seed. A new cluster holds no data, so its nodes join without streaming (auto_bootstrap off),
+    which lets them start together; each has its own token (`initial_token`)."""
+    text = (layout.repo / "deploy/cassandra/cassandra.yaml").read_text()
+    for key in ("listen_address", "rpc_address"):
+        text, n = re.subn(rf"^{key}: .*$", f"{key}: {host}", text, flags=re.M)
+        if n != 1:
+            raise ComponentError(f"deploy/cassandra/cassandra.yaml: expected one '{key}:' line")
+    target.write_text(text + "\nauto_bootstrap: false\n")
+    return target
+
+
+def cassandra_nodes(layout: Layout, settings: Settings, cluster: Cluster) -> list[Component]:
     lib = _lib(layout, "cassandra", "CASSANDRA_VERSION")
     jamm = sorted(lib.glob("jamm-*.jar"))
     if not jamm:
         raise ComponentError(f"cassandra: jamm agent jar missing in {lib}: run `make install`")
-    storage = layout.data / "cassandra"
-    return Component(
-        name="cassandra",
-        port=settings.cassandra_port,
-        argv=[str(layout.venv_bin / "python"), str(layout.repo / "devstack/timer_slack.py"),
-              str(CASSANDRA_TIMER_SLACK_NS),
-              _java(), *_cassandra_jvm_options(layout),
-              f"-javaagent:{jamm[0]}",
-              f"-Dcassandra.config=file://{layout.repo / 'deploy/cassandra/cassandra.yaml'}",
-              f"-Dcassandra.storagedir={storage}",
-              f"-Dcassandra.logdir={layout.logs}",
-              f"-Dlogback.configurationFile=file://{layout.repo / 'deploy/cassandra/logback.xml'}",
-              "-cp", f"{lib}/*", "org.apache.cassandra.service.CassandraDaemon"],
-        env={},
-        ready_timeout_s=180,
-        likely_cause=f"ports 7000/{settings.cassandra_port} in use, too little free memory for a 1 GB heap, "
-                     "or an unknown cassandra.yaml key",
-        url=f"cql://127.0.0.1:{settings.cassandra_port}",
-        probe=probes.cassandra_ready,
-        prepare=lambda: storage.mkdir(parents=True, exist_ok=True),
-    )
+
+    def node(index: int, host: str) -> Component:
+        name = cluster.node_name("cassandra", index)
+        storage = layout.data / name
+        logs = layout.logs if cluster.nodes == 1 else layout.logs / name
+        # Each node keeps deploy/cassandra's 1 GiB heap: three of them and the app fit this
+        # machine's 24 GiB with room to spare.
+        config = (layout.repo / "deploy/cassandra/cassandra.yaml" if cluster.nodes == 1
+                  else layout.conf / f"{name}.yaml")
+
+        def prepare() -> None:
+            storage.mkdir(parents=True, exist_ok=True)
+            logs.mkdir(parents=True, exist_ok=True)
+            if cluster.nodes > 1:
+                _cassandra_node_config(layout, host, config)
+
+        return Component(
+            name=name,
+            port=settings.cassandra_port,
+            host=host,
+            argv=[str(layout.venv_bin / "python"), str(layout.repo / "devstack/timer_slack.py"),
+                  str(CASSANDRA_TIMER_SLACK_NS),
+                  _java(), *_cassandra_jvm_options(layout, initial_token(index, cluster.nodes)),
+                  f"-javaagent:{jamm[0]}",
+                  f"-Dcassandra.config=file://{config}",
+                  f"-Dcassandra.storagedir={storage}",
+                  f"-Dcassandra.logdir={logs}",
+                  # A node of a new cluster need not wait 30 s for gossip to settle.
+                  *([] if cluster.nodes == 1 else ["-Dcassandra.skip_wait_for_gossip_to_settle=0"]),
+                  f"-Dlogback.configurationFile=file://{layout.repo / 'deploy/cassandra/logback.xml'}",
+                  "-cp", f"{lib}/*", "org.apache.cassandra.service.CassandraDaemon"],
+            env={},
+            ready_timeout_s=180 if cluster.nodes == 1 else 300,
+            likely_cause=f"ports {host}:7000/{settings.cassandra_port} in use, too little free memory for a "
+                         "1 GB heap, or an unknown cassandra.yaml key",
+            url=f"cql://{host}:{settings.cassandra_port}",
+            probe=lambda s: probes.cassandra_ready(s, host, cluster.nodes),
+            prepare=prepare,
+        )
+
+    return [node(i, host) for i, host in enumerate(cluster.hosts, 1)]
 
 
 def s3_console_port(s3_port: int) -> int:
@@ -262,11 +342,12 @@ def load_balancer(layout: Layout, settings: Settings) -> Component:
     )
 
 
-INFRASTRUCTURE = (kafka, cassandra, s3, prometheus, load_balancer)
-
-
-def infrastructure(layout: Layout, settings: Settings) -> list[Component]:
-    return [factory(layout, settings) for factory in INFRASTRUCTURE]
+def infrastructure(layout: Layout, settings: Settings, cluster: Cluster | None = None) -> list[Component]:
+    """Every infrastructure process; Kafka and Cassandra as one node each or as `cluster` (by
+    default the size `make up` recorded in the state directory)."""
+    cluster = cluster or recorded(layout.state) or Cluster(1)
+    return [*kafka_nodes(layout, settings, cluster), *cassandra_nodes(layout, settings, cluster),
+            s3(layout, settings), prometheus(layout, settings), load_balancer(layout, settings)]
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -20,22 +21,29 @@ def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
         return False
 
 
-def kafka_ready(settings: Settings) -> bool:
-    """A metadata request succeeds and the broker lists itself."""
+def kafka_ready(settings: Settings, host: str = "127.0.0.1", nodes: int = 1) -> bool:
+    """The broker at `host` answers a metadata request, the cluster lists all `nodes` brokers, and
+    every partition has all its replicas in sync (a cluster is formed, not merely started)."""
+    port = port_of(settings.kafka_bootstrap_servers)
     # Cheap check first: aiokafka logs every refused connection.
-    if not port_open(port_of(settings.kafka_bootstrap_servers)):
+    if not port_open(port, host):
         return False
     from aiokafka.admin import AIOKafkaAdminClient
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
     async def ask() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                    request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=f"{host}:{port}", request_timeout_ms=3000)
         try:
             await admin.start()
             cluster = await admin.describe_cluster()
-            return bool(cluster.get("brokers"))
+            if len(cluster.get("brokers") or ()) < nodes:
+                return False
+            if nodes == 1:
+                return True
+            topics = await admin.list_topics()
+            described = await admin.describe_topics(topics) if topics else []
+            return all(len(p["isr"]) == len(p["replicas"]) for t in described for p in t["partitions"])
         finally:
             await admin.close()
 
@@ -45,18 +53,33 @@ def kafka_ready(settings: Settings) -> bool:
         return False
 
 
-def cassandra_ready(settings: Settings) -> bool:
-    """`SELECT release_version FROM system.local` answers."""
-    if not port_open(settings.cassandra_port):  # cheap check first: the driver is noisy
+def cassandra_ready(settings: Settings, host: str = "127.0.0.1", nodes: int = 1) -> bool:
+    """The node at `host` answers `SELECT release_version FROM system.local` itself, and (in a
+    cluster) the driver finds all `nodes` nodes and reaches each (`nodetool status`'s UN)."""
+    if not port_open(settings.cassandra_port, host):  # cheap check first: the driver is noisy
         return False
-    from chat4all_app.storage.cassandra import connect
+    from cassandra.cluster import Cluster
 
     logging.getLogger("cassandra").setLevel(logging.CRITICAL)
     cluster = None
     try:
-        cluster, session = connect(settings, connect_timeout=3)
-        row = session.execute("SELECT release_version FROM system.local").one()
-        return bool(row and row.release_version)
+        cluster = Cluster([host], port=settings.cassandra_port, protocol_version=5, connect_timeout=3)
+        session = cluster.connect()
+        # The driver opens its pools to the other nodes in the background: a formed ring may take
+        # a moment to look whole from a fresh connection.
+        deadline = time.monotonic() + 3
+        while True:
+            try:
+                node = next((h for h in cluster.metadata.all_hosts() if h.address == host), None)
+                row = session.execute("SELECT release_version FROM system.local", host=node).one()
+                found = cluster.metadata.all_hosts()
+                if row and row.release_version and len(found) == nodes and all(h.is_up for h in found):
+                    return True
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
     except Exception:
         return False
     finally:

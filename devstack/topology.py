@@ -15,12 +15,14 @@ Shell scripts read the same through `python -m devstack urls --shell` (export li
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chat4all_app.settings import Settings
+from devstack.cluster import Cluster, recorded, with_stack_settings
 from devstack.components import API_INSTANCES, ROUTER_INSTANCES, s3_console_port
-from devstack.layout import port_of
+from devstack.layout import Layout, port_of
 
 
 @dataclass(frozen=True)
@@ -97,5 +99,8 @@ class Topology:
 
 
 def local(environ: Mapping[str, str] | None = None) -> Topology:
-    """The local stack's topology, with the environment's overrides (os.environ by default)."""
-    return Topology.from_settings(Settings.from_env(environ))
+    """The local stack's topology, with the environment's overrides (os.environ by default), for
+    the size `make up` recorded (devstack/cluster.py: every node of a cluster)."""
+    size = recorded(Layout.from_env().state) or Cluster(1)
+    return Topology.from_settings(Settings.from_env(
+        with_stack_settings(size, os.environ if environ is None else environ)))

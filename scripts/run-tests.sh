@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: ruff, start the local stack if it is not up, run every test against it, stop the
-# stack again only if this script started it (even when tests fail or are interrupted), then run
-# the docker-compose deployment on a real engine (scripts/compose-test.sh).
-# Arguments go to pytest and select tests of the local stage only (the compose stage is skipped).
+# stack again only if this script started it (even when tests fail or are interrupted), then the
+# stack as 3-node clusters (scripts/cluster-test.sh), then the docker-compose deployment on a real
+# engine (scripts/compose-test.sh).
+# Arguments go to pytest and select tests of the local stage only (the other stages are skipped).
 # CHAT4ALL_SKIP_UNIT=1 leaves out what `make unit` ran (CI ran it just before): the integration
 # tests, the slow ones and those needing the full install only.
 set -uo pipefail
@@ -27,6 +28,9 @@ selection=()
 rc=$?
 stop_local_stack  # the compose stage gets the machine's two cores to itself
 if [[ $# -eq 0 ]]; then
+  scripts/cluster-test.sh
+  cluster_rc=$?
+  [[ $rc -ne 0 ]] || rc=$cluster_rc
   scripts/compose-test.sh
   compose_rc=$?
   [[ $rc -ne 0 ]] || rc=$compose_rc

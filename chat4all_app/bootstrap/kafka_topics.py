@@ -46,11 +46,12 @@ async def ensure_topics(settings: Settings) -> dict[str, str]:
 
 
 def _configs(settings: Settings, name: str, changelogs: dict[str, int]) -> dict[str, str]:
+    durable = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     if name == settings.topic_dlq:
-        return {"retention.ms": str(DLQ_RETENTION_MS)}
+        return durable | {"retention.ms": str(DLQ_RETENTION_MS)}
     if name in changelogs:  # as Faust makes a changelog: only the latest value of a key matters
-        return {"cleanup.policy": "compact"}
-    return {}
+        return durable | {"cleanup.policy": "compact"}
+    return durable
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -12,9 +12,9 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from cassandra import InvalidRequest
+from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
-from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement, named_tuple_factory
 
 from chat4all_app.lifecycle import NotRunning
@@ -40,8 +40,12 @@ def cached_named_tuple_factory(colnames: list[str], rows: list[Sequence[Any]]) -
 def connect(settings: Settings, connect_timeout: float = 10) -> tuple[Cluster, Session]:
     """A connected cluster and session (blocking: from asyncio, run it in a thread). The caller
     owns the cluster and shuts it down; a failed connect shuts its own down."""
+    # Every statement at the configured level (LOCAL_QUORUM: one node of a replication factor of
+    # 3 may be down), claims' Paxos rounds at LOCAL_SERIAL; sent to a replica of its partition.
     profile = ExecutionProfile(
-        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc),
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc)),
+        consistency_level=getattr(ConsistencyLevel, settings.cassandra_consistency),
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
         row_factory=cached_named_tuple_factory)
     cluster = Cluster(
         contact_points=list(settings.cassandra_hosts),

@@ -114,3 +114,15 @@ def test_the_heartbeat_monitor_reads_only_its_own_setting(monkeypatch):
     monkeypatch.setenv("CHAT4ALL_LOGS", "/var/log/chat4all")
     monkeypatch.setenv("LOG_LEVEL", "LOUD")  # invalid, and none of the monitor's business
     assert logs_dir() == "/var/log/chat4all"
+
+
+def test_min_insync_replicas_above_the_replication_factor_is_refused():
+    with pytest.raises(SettingsError, match="no publish could succeed"):
+        Settings.from_env({"KAFKA_MIN_INSYNC_REPLICAS": "2"})
+    assert Settings.from_env({"KAFKA_REPLICATION_FACTOR": "3", "KAFKA_MIN_INSYNC_REPLICAS": "2"})
+
+
+def test_an_unknown_consistency_level_is_refused():
+    with pytest.raises(SettingsError, match="CASSANDRA_CONSISTENCY"):
+        Settings.from_env({"CASSANDRA_CONSISTENCY": "EVERYONE"})
+    assert Settings.from_env({}).cassandra_consistency == "LOCAL_QUORUM"
