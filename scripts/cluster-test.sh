@@ -15,6 +15,7 @@ if "$PY" -m devstack ctl pid >/dev/null 2>&1; then
   "$PY" -m devstack down && single_was_running=1
 fi
 
+state_before="${CHAT4ALL_STATE_DIR:-}"  # the local stack's own (usually unset: state/)
 export CHAT4ALL_STATE_DIR="$PWD/state/cluster" CHAT4ALL_CLUSTER_TEST=1
 started="$(mktemp)"
 finish() {
@@ -22,7 +23,8 @@ finish() {
   rm -f "$started"
   if [[ $single_was_running == 1 ]]; then
     echo "[cluster-test] starting the local stack again"
-    CHAT4ALL_STATE_DIR= CHAT4ALL_CLUSTER_TEST= "$PY" -m devstack up >/dev/null || echo "[cluster-test] make up failed: run it again"
+    env -u CHAT4ALL_STATE_DIR -u CHAT4ALL_CLUSTER_TEST ${state_before:+CHAT4ALL_STATE_DIR="$state_before"} \
+      "$PY" -m devstack up >/dev/null || echo "[cluster-test] make up failed: run it again"
   fi
 }
 trap finish EXIT

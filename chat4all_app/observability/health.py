@@ -1,7 +1,11 @@
 """Dependency probes behind every service's `GET /health`.
 
 Each probe really talks to its dependency (Kafka metadata, a CQL query, an S3 HEAD) under a
-timeout, so a stopped broker or database turns the service DOWN (503) on the next check.
+timeout, so a stopped broker or database turns the service DOWN (503) on the next check. On a
+cluster a dependency is UP while it has a quorum, not while one node answers: Kafka while at least
+`min.insync.replicas` brokers are reachable (below that no publish is acknowledged), Cassandra while
+a read at the configured level (LOCAL_QUORUM) succeeds; each reports how many nodes it has and how
+many answer.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from chat4all_app.lifecycle import NotRunning
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 
+# A probe raises when its dependency cannot serve; what it returns (a dict) adds to its report.
 Probe = Callable[[], Awaitable[object]]
 UP, DOWN = "UP", "DOWN"
+
+
+class QuorumLost(Exception):
+    """Some nodes of the dependency answer, but too few for it to do its job."""
 
 
 def now_iso(epoch: float | None = None) -> str:
@@ -48,7 +57,7 @@ class KafkaProbe:
         if client is not None:
             await client.close()
 
-    async def __call__(self) -> None:
+    async def __call__(self) -> dict:
         if not self._running:
             raise NotRunning("the Kafka health probe is not running: used before start() or after stop()")
         if self._client is not None:
@@ -58,7 +67,13 @@ class KafkaProbe:
             if self._connecting is None or self._connecting.done():
                 self._connecting = asyncio.ensure_future(self._bootstrap())
             client = await asyncio.shield(self._connecting)
-        await client.fetch_all_metadata()
+        metadata = await client.fetch_all_metadata()
+        brokers = [b.nodeId for b in metadata.brokers()]
+        reachable = sum(await asyncio.gather(*(client.ready(b) for b in brokers)))
+        needed = self.settings.kafka_min_insync_replicas
+        if reachable < needed:
+            raise QuorumLost(f"{reachable} of {len(brokers)} brokers reachable; acks=all needs {needed}")
+        return {"brokers": len(brokers), "brokers_reachable": reachable}
 
     async def _bootstrap(self) -> AIOKafkaClient:
         client = AIOKafkaClient(bootstrap_servers=self.settings.kafka_bootstrap_servers,
@@ -76,18 +91,24 @@ class KafkaProbe:
         return client
 
 
-def cassandra_probe(store: CassandraStore) -> Probe:
-    return lambda: store.execute("SELECT release_version FROM system.local")
+def cassandra_probe(store: CassandraStore, keyspace: str) -> Probe:
+    """A read of our keyspace at the configured level (it fails without a quorum of replicas)."""
+    async def probe() -> dict:
+        await store.execute(f"SELECT version FROM {keyspace}.schema_migrations LIMIT 1")
+        up, known = store.nodes_up()
+        return {"nodes": known, "nodes_up": up}
+    return probe
 
 
 async def check(probe: Probe, timeout_s: float) -> dict:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout_s)
+        detail = await asyncio.wait_for(probe(), timeout_s)
     except Exception as exc:  # any failure, including the timeout, means DOWN
         return {"status": DOWN, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
                 "error": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"status": UP, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {"status": UP, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            **(detail if isinstance(detail, dict) else {})}
 
 
 async def check_all(probes: Mapping[str, Probe], timeout_s: float) -> dict[str, dict]:

@@ -23,7 +23,8 @@ Report = Callable[[], Awaitable[dict]]
 
 
 def api_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore, objects: ObjectStore) -> Report:
-    probes: dict[str, Probe] = {"kafka": kafka, "cassandra": cassandra_probe(store), "s3": objects.ping}
+    probes: dict[str, Probe] = {"kafka": kafka, "s3": objects.ping,
+                                "cassandra": cassandra_probe(store, settings.cassandra_keyspace)}
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -31,12 +32,12 @@ def api_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore, obj
     return report
 
 
-def _worker_probes(kafka: KafkaProbe, store: CassandraStore) -> dict[str, Probe]:
-    return {"kafka": kafka, "cassandra": cassandra_probe(store)}
+def _worker_probes(settings: Settings, kafka: KafkaProbe, store: CassandraStore) -> dict[str, Probe]:
+    return {"kafka": kafka, "cassandra": cassandra_probe(store, settings.cassandra_keyspace)}
 
 
 def router_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore) -> Report:
-    probes = _worker_probes(kafka, store)
+    probes = _worker_probes(settings, kafka, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)
@@ -48,7 +49,7 @@ def router_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore) 
 
 def connector_report(settings: Settings, kafka: KafkaProbe, store: CassandraStore,
                      connector: Connector) -> Report:
-    probes = _worker_probes(kafka, store)
+    probes = _worker_probes(settings, kafka, store)
 
     async def report() -> dict:
         components = await check_all(probes, settings.health_timeout_s)

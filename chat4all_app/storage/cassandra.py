@@ -93,6 +93,13 @@ class CassandraStore:
         if cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, cluster.shutdown)
 
+    def nodes_up(self) -> tuple[int, int]:
+        """(nodes the driver reaches, nodes it knows) of the cluster; (0, 0) before it connected."""
+        if self._cluster is None:
+            return 0, 0
+        hosts = self._cluster.metadata.all_hosts()
+        return sum(1 for h in hosts if h.is_up), len(hosts)
+
     async def session(self) -> Session:
         if not self._running:
             raise NotRunning(_NOT_RUNNING)

@@ -241,9 +241,13 @@ def install(app: faust.App, topic_name: str, activity: BatchActivity, interval_s
         never = [tp for tp, offset in committed.items() if offset is None]
         if never:  # never committed by this group: it reads from the start of the log
             committed.update(await broker_offsets(never, end=False))
+        # A rebalance during the awaits above may have revoked some: their lag series was removed
+        # (batching.forget_revoked) and is another worker's to report; setting it again here left
+        # a stale series behind for good (seen in the compose scale-out test).
+        still = set(consumer.assignment())
         for tp in tps:
             end, offset = highwater.get(tp), committed.get(tp)
-            if end is not None and offset is not None:
+            if end is not None and offset is not None and tp in still:
                 CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - offset))
         stalled = detector.stalled(time.monotonic(), committed, highwater, activity)
         if stalled:

@@ -80,6 +80,22 @@ async def test_a_slow_or_failing_probe_is_down_and_makes_the_service_down():
     assert (await check(ok, 1))["latency_ms"] >= 0
 
 
+async def test_what_a_probe_reports_joins_its_status():
+    from chat4all_app.observability.health import QuorumLost
+
+    async def quorum():
+        return {"brokers": 3, "brokers_reachable": 2}
+
+    async def lost():
+        raise QuorumLost("1 of 3 brokers reachable; acks=all needs 2")
+
+    assert await check(quorum, 1) == {"status": "UP", "latency_ms": pytest.approx(0, abs=50),
+                                      "brokers": 3, "brokers_reachable": 2}
+    down = await check(lost, 1)
+    assert down["status"] == "DOWN"
+    assert down["error"] == "QuorumLost: 1 of 3 brokers reachable; acks=all needs 2"
+
+
 def test_the_file_follower_finds_the_last_heartbeat_far_back_in_a_busy_log(tmp_path):
     from chat4all_app.observability.heartbeat_monitor import FileFollower
 
