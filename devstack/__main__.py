@@ -25,7 +25,8 @@ from devstack.topology import Topology, local
 
 DEAD_STATES = {"FATAL", "EXITED", "STOPPED", "BACKOFF", "UNKNOWN"}
 # Data directories of Kafka and Cassandra, one node or a cluster's: a state holds one size's data.
-STORES = ("kafka", "cassandra", *(f"{c}-{i}" for c in ("kafka", "cassandra") for i in (1, 2, 3)))
+STORES = {stack_size.Cluster(n).node_name(c, i) for n in stack_size.SIZES
+          for c in ("kafka", "cassandra") for i in range(1, n + 1)}
 
 
 class StackError(RuntimeError):
