@@ -63,7 +63,7 @@ def consuming(app: faust.App) -> bool:
 class RecoveryWatch:
     """Owned by the worker's role (chat4all_app.lifecycle): runs from before recovery until stop."""
 
-    def __init__(self, app: faust.App, broker_answers: Callable[[], Awaitable[None]], limit_s: float,
+    def __init__(self, app: faust.App, broker_answers: Callable[[], Awaitable[object]], limit_s: float,
                  interval_s: float) -> None:
         self.app, self.broker_answers = app, broker_answers
         self.state = NotConsuming(limit_s)
