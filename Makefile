@@ -69,10 +69,10 @@ bench: install  ## benchmark protocol on the running stack (make up first): REPE
 		$(if $(E2E_RATE),--e2e-rate $(E2E_RATE)) $(if $(E2E_SECONDS),--e2e-seconds $(E2E_SECONDS))
 
 experiment: install  ## one fault experiment on the running stack, e.g. make experiment NAME=circuit-breaker [FAST=1]
-	@$(PY) -m experiments $(NAME) $(if $(FAST),--fast)
+	@$(PY) -m experiments $(NAME) $(if $(FAST),--fast) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 experiments: install  ## every fault experiment in turn (make up first); results/experiments/<name>/
-	@$(PY) -m experiments all $(if $(FAST),--fast)
+	@$(PY) -m experiments all $(if $(FAST),--fast) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 profile: install  ## py-spy every Python service under a fixed load (make up first): RATE=400 SECONDS=40 HZ=50
 	@$(PY) -m benchmarks.profile --rate $(or $(RATE),400) --seconds $(or $(SECONDS),40) \

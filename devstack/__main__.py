@@ -16,7 +16,7 @@ from pathlib import Path
 from chat4all_app.bootstrap.secrets import ensure_secrets, write_private
 from chat4all_app.settings import Settings, SettingsError
 from devstack import cluster as stack_size
-from devstack import engine
+from devstack import engine, nodetool
 from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
 from devstack.layout import Layout
 from devstack.probes import port_open
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ps", help="process states and readiness probes")
     p_ctl = sub.add_parser("ctl", help="pass arguments to supervisorctl, e.g. ctl stop kafka")
     p_ctl.add_argument("args", nargs=argparse.REMAINDER)
+    p_nodetool = sub.add_parser("nodetool", help="Cassandra's nodetool on a node, e.g. nodetool status")
+    p_nodetool.add_argument("--node", type=int, default=1, help="which Cassandra node (1 to 3; default 1)")
+    p_nodetool.add_argument("args", nargs=argparse.REMAINDER)
     p_engine = sub.add_parser("engine", help="the compose check's private container engine: up|down|env")
     p_engine.add_argument("action", choices=["up", "down", "env"], nargs="?", default="up")
     p_urls = sub.add_parser("urls", help="where the stack listens (devstack/topology.py; overrides honoured)")
@@ -226,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
             down(layout)
         elif args.command == "ps":
             return ps(layout, settings)
+        elif args.command == "nodetool":
+            if not 1 <= args.node <= size.nodes:
+                raise stack_size.ClusterError(
+                    f"--node {args.node}: this stack has {size.nodes} Cassandra node(s)")
+            proc = nodetool.run(layout, args.node, *args.args)
+            print(proc.stdout + proc.stderr, end="")
+            return proc.returncode
         elif args.command == "ctl":
             proc = Supervisor(layout).ctl(*args.args, check=False)
             print(proc.stdout + proc.stderr, end="")

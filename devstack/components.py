@@ -165,6 +165,13 @@ def _cassandra_jvm_options(layout: Layout, token: int) -> list[str]:
 CASSANDRA_TIMER_SLACK_NS = 1_000_000
 
 
+def cassandra_jmx_port(index: int) -> int:
+    """Node `index`'s JMX port, for nodetool (devstack/nodetool.py): 7199, Cassandra's own, then
+    7299 and 7399. JMX listens on the loopback address only (127.0.0.1), so the nodes of a cluster
+    need a port each."""
+    return 7199 + 100 * (index - 1)
+
+
 def initial_token(index: int, nodes: int) -> int:
     """Node `index` (1-based) of `nodes`: evenly spaced Murmur3 tokens, so each owns an equal range
     (the single node keeps token 0, as it always had)."""
@@ -216,6 +223,7 @@ def cassandra_nodes(layout: Layout, settings: Settings, cluster: Cluster) -> lis
                   f"-Dcassandra.config=file://{config}",
                   f"-Dcassandra.storagedir={storage}",
                   f"-Dcassandra.logdir={logs}",
+                  f"-Dcassandra.jmx.local.port={cassandra_jmx_port(index)}",
                   # A node of a new cluster need not wait 30 s for gossip to settle.
                   *([] if cluster.nodes == 1 else ["-Dcassandra.skip_wait_for_gossip_to_settle=0"]),
                   f"-Dlogback.configurationFile=file://{layout.repo / 'deploy/cassandra/logback.xml'}",

@@ -124,3 +124,13 @@ def http_answers(port: int, path: str = "/") -> bool:
         return True
     except Exception:
         return False
+
+
+def kafka_formed(settings: Settings, hosts: tuple[str, ...]) -> bool:
+    """Every broker of the cluster answers, and every partition's replicas are all in sync."""
+    return all(kafka_ready(settings, h, len(hosts)) for h in hosts)
+
+
+def cassandra_formed(settings: Settings, hosts: tuple[str, ...]) -> bool:
+    """Every Cassandra node answers and sees the whole ring up (`nodetool status`: all UN)."""
+    return all(cassandra_ready(settings, h, len(hosts)) for h in hosts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from benchmarks import e2e, users
 from benchmarks.quiet import LoadWatch
+from devstack.cluster import SIZES, Cluster, recorded, with_stack_settings
 from devstack.layout import REPO_DIR, Layout, git_sha
 from devstack.probes import http_answers
 from devstack.stack_client import Providers
@@ -25,9 +27,11 @@ from devstack.supervisor import Supervisor
 from devstack.topology import Topology, local
 from experiments import accounting, chart
 from experiments.cases import CASES, CHANNELS
+from experiments.cluster_faults import CLUSTER_CASES
 from experiments.run import Run
 from experiments.timeline import Timeline
 
+ALL_CASES = CASES | CLUSTER_CASES
 HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}}
 
 
@@ -60,7 +64,14 @@ def heal_providers(topology: Topology) -> None:
         Providers(topology).configure(channel, **HEALTHY_PROVIDER)
 
 
-def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
+def restart_everything(x: Run, cluster: Cluster) -> None:
+    """Leave the stack whole for the next experiment: start whatever a case stopped."""
+    nodes = [cluster.node_name(c, i) for c in ("kafka", "cassandra") for i in range(1, cluster.nodes + 1)]
+    for program in (*nodes, "connector-whatsapp", "connector-instagram"):
+        x.ctl("start", program)
+
+
+def run_one(topology: Topology, cluster: Cluster, name: str, fast: bool, out_root: Path) -> dict:
     print(f"[experiment] {name}{' (fast)' if fast else ''}", flush=True)
     heal_providers(topology)
     e2e.wait_drained(topology, 300)
@@ -74,11 +85,10 @@ def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
         with Timeline() as timeline, LoadWatch(roots=[supervisord] if supervisord else []) as watch:
             x = Run(senders, users_file, timeline, fast)
             try:
-                figures = CASES[name](x)
-            finally:  # leave the stack whole for the next experiment
+                figures = ALL_CASES[name](x)
+            finally:
                 heal_providers(topology)
-                for program in ("kafka", "cassandra", "connector-whatsapp", "connector-instagram"):
-                    x.ctl("start", program)
+                restart_everything(x, cluster)
             # Still on the timeline: the drain shows.
             acc = accounting.account(topology, senders, x.accepted, **x.resends)
             timeline.mark("accounted")
@@ -102,18 +112,33 @@ def run_one(topology: Topology, name: str, fast: bool, out_root: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Chat4All fault experiments (needs `make up`).")
-    parser.add_argument("names", nargs="+", help=f"'all' or some of: {', '.join(CASES)}")
+    parser.add_argument("names", nargs="+",
+                        help=f"'all' (for the stack's size) or some of: {', '.join(CASES)}; "
+                        f"on `make up CLUSTER=3`: {', '.join(CLUSTER_CASES)}")
+    parser.add_argument("--cluster", type=int, choices=SIZES,
+                        help="the size the running stack must have (make experiment … CLUSTER=3)")
     parser.add_argument("--fast", action="store_true", help="seconds-long variants (used by the tests)")
     parser.add_argument("--out", type=Path, default=REPO_DIR / "results" / "experiments")
     args = parser.parse_args(argv)
-    names = list(CASES) if args.names == ["all"] else args.names
-    unknown = [n for n in names if n not in CASES]
+    layout = Layout.from_env()
+    cluster = recorded(layout.state) or Cluster(1)
+    if args.cluster and args.cluster != cluster.nodes:
+        parser.error(f"CLUSTER={args.cluster}, but the stack in {layout.state} has {cluster.nodes} node(s) "
+                     f"of Kafka and Cassandra: `make up CLUSTER={args.cluster}` first "
+                     "(README: A replicated backbone)")
+    cases = CLUSTER_CASES if cluster.nodes > 1 else CASES
+    names = list(cases) if args.names == ["all"] else args.names
+    unknown = [n for n in names if n not in cases]
     if unknown:
-        parser.error(f"unknown experiment(s) {unknown}; choose from {', '.join(CASES)}")
+        other = "`make up` (one node)" if cluster.nodes > 1 else "`make up CLUSTER=3`"
+        parser.error(f"unknown experiment(s) {unknown} for this {cluster.nodes}-node stack; choose from "
+                     f"{', '.join(cases)} (the others need {other})")
+    # Every client of the experiment (its settings, the timeline's lag reader) gets every node.
+    os.environ.update(with_stack_settings(cluster, os.environ))
     topology = local()
     if not http_answers(topology.apis[0].port, "/health"):
         parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
-    results = [run_one(topology, name, args.fast, args.out) for name in names]
+    results = [run_one(topology, cluster, name, args.fast, args.out) for name in names]
     failed = [r["name"] for r in results if not r["passed"]]
     print(f"[experiment] {len(results) - len(failed)}/{len(results)} passed"
           + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)

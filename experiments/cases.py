@@ -12,7 +12,7 @@ from benchmarks import accounting
 from chat4all_app.storage.cassandra import connect
 from experiments import scaling
 from experiments.run import Run, status_of
-from experiments.timeline import Timeline
+from experiments.timeline import error_window
 
 
 def connector_isolation(x: Run) -> dict:
@@ -147,7 +147,7 @@ def health_detection(x: Run) -> dict:
             "post_while_down": {"status": post[0], "seconds": round(post[1], 2)},
             "kafka_publish_timeout_s": x.settings.kafka_publish_timeout_s,
             "client_error_rate": round(run.error_rate, 4),
-            "api_5xx_window_s_after_stop": _error_window(x.timeline, t_stop),
+            "api_5xx_window_s_after_stop": error_window(x.timeline, t_stop),
             "checks": {"/health 503 within 60 s": t_503 is not None,
                        "healthcheck unhealthy": healthcheck != 0,
                        "healthy again": t_200 is not None,
@@ -171,23 +171,13 @@ def _restart_under_load(x: Run, name: str) -> dict:
     x.ctl("restart", name)
     x.timeline.mark(f"{name} back (supervisor)")
     run = load.result()
-    window = _error_window(x.timeline, t_restart)
+    window = error_window(x.timeline, t_restart)
     end = before + after
     accepting_again = x.timeline.rate(lambda r: r.accepted, end - 5, end) > 0.5 * rate
     return {"offered_rps": rate, "client_error_rate": round(run.error_rate, 4),
             "client_errors": round(run.error_rate * run.requests),
             "api_5xx_window_s_after_restart": window,
             "checks": {"API accepts again without manual action": accepting_again}}
-
-
-def _error_window(timeline: Timeline, fault_t: float) -> tuple[float, float] | None:
-    """(first, last) second after the fault in which the API answered POST /v1/messages with 5xx."""
-    before = [r.api_errors for t, r in timeline.points if t <= fault_t]
-    base = before[-1] if before else 0.0
-    # Seconds after the fault whose reading shows new 5xx since the previous reading.
-    errored = [tb for (_, ra), (tb, rb) in zip(timeline.points, timeline.points[1:], strict=False)
-               if tb > fault_t and rb.api_errors > max(ra.api_errors, base)]
-    return (round(errored[0] - fault_t, 1), round(errored[-1] - fault_t, 1)) if errored else None
 
 
 CASES: dict[str, Callable[[Run], dict]] = {

@@ -103,3 +103,13 @@ def recovery_time(series: list[tuple[float, float]], fault_t: float, baseline: f
         return 0.0
     back = next((i for i in range(dip, len(after) - hold + 1) if all(ok[i:i + hold])), None)
     return None if back is None else round(after[back][0] - fault_t, 2)
+
+
+def error_window(timeline: Timeline, fault_t: float) -> tuple[float, float] | None:
+    """(first, last) second after the fault in which the API answered POST /v1/messages with 5xx."""
+    before = [r.api_errors for t, r in timeline.points if t <= fault_t]
+    base = before[-1] if before else 0.0
+    # Seconds after the fault whose reading shows new 5xx since the previous reading.
+    errored = [tb for (_, ra), (tb, rb) in zip(timeline.points, timeline.points[1:], strict=False)
+               if tb > fault_t and rb.api_errors > max(ra.api_errors, base)]
+    return (round(errored[0] - fault_t, 1), round(errored[-1] - fault_t, 1)) if errored else None

@@ -17,9 +17,9 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import connect
-from devstack.cluster import recorded, with_stack_settings
+from devstack.cluster import Cluster, recorded, with_stack_settings
 from devstack.layout import REPO_DIR, Layout
-from devstack.probes import cassandra_ready, kafka_ready
+from devstack.probes import cassandra_formed, kafka_formed
 from tests.integration.helpers import ctl, wait_all
 
 NODES = 3
@@ -50,8 +50,8 @@ async def describe(settings: Settings) -> tuple[dict[str, list[dict]], dict[str,
 
 
 def formed(settings: Settings) -> bool:
-    return all(kafka_ready(settings, h, NODES) and cassandra_ready(settings, h, NODES)
-               for h in ("127.0.0.1", "127.0.0.2", "127.0.0.3"))
+    hosts = Cluster(NODES).hosts
+    return kafka_formed(settings, hosts) and cassandra_formed(settings, hosts)
 
 
 def wait_formed(settings: Settings, timeout: float = 240) -> None:

@@ -2,9 +2,8 @@
 
 from devstack.topology import local
 from experiments import probe
-from experiments.cases import _error_window
 from experiments.probe import Reading
-from experiments.timeline import Timeline, recovery_time
+from experiments.timeline import Timeline, error_window, recovery_time
 
 
 def timeline(points: list[tuple[float, float, float]]) -> Timeline:
@@ -22,8 +21,8 @@ def test_rate_and_series_are_per_second_increases():
 
 def test_error_window_covers_only_seconds_after_the_fault_that_saw_new_5xx():
     tl = timeline([(0, 0, 2), (1, 0, 3), (2, 0, 3), (3, 0, 5), (4, 0, 9), (5, 0, 9), (6, 0, 9)])
-    assert _error_window(tl, 1.5) == (1.5, 2.5)  # errors at t=1 came before the fault
-    assert _error_window(tl, 4.5) is None
+    assert error_window(tl, 1.5) == (1.5, 2.5)  # errors at t=1 came before the fault
+    assert error_window(tl, 4.5) is None
 
 
 def test_recovery_waits_for_the_dip_and_a_held_return():
