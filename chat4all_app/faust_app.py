@@ -13,11 +13,12 @@ import faust
 from chat4all_app.observability import logs
 from chat4all_app.settings import Settings
 from chat4all_app.web import server as web_server
-from chat4all_app.workarounds import no_gaps
+from chat4all_app.workarounds import controller_node, no_gaps
 
 
 def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
     no_gaps.install()  # before any consumer exists: never commit past unprocessed offsets
+    controller_node.install()  # a worker starts while any one broker is down
     instance_id = settings.instance_id or logs.default_instance_id()
     logs.configure(role, instance_id, settings.log_level)
     options: dict[str, Any] = dict(

@@ -19,8 +19,10 @@ from typing import Any
 from chat4all_app.settings import Settings, documentation
 from devstack.layout import git_sha
 from experiments.cases import CASES
+from experiments.cluster_faults import CLUSTER_CASES
 
-EXPERIMENTS = tuple(CASES)  # in the order `make experiments` runs them
+# In the order `make experiments` runs them, then `make experiments CLUSTER=3`.
+EXPERIMENTS = (*CASES, *CLUSTER_CASES)
 
 # Settings shown in the configuration appendix, with their meaning in Portuguese.
 CONFIG_ROWS = {

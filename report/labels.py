@@ -18,6 +18,10 @@ EXPERIMENTS = {
     "health-detection": "Kafka parado sob carga",
     "broker-restart": "Kafka reiniciado sob carga",
     "cassandra-restart": "Cassandra reiniciado sob carga",
+    "broker-kill": "cluster: SIGKILL do broker líder da maioria das partições sob carga; reinício depois",
+    "cassandra-node-kill": "cluster: SIGKILL de um nó Cassandra sob carga; reinício, hints e repair",
+    "rolling-restart": "cluster: cada broker e depois cada nó Cassandra reiniciados um a um sob carga",
+    "min-isr": "cluster: dois de três brokers mortos sob carga; um volta",
 }
 
 CHECKS = {  # whole names
@@ -37,6 +41,25 @@ CHECKS = {  # whole names
     "healthcheck unhealthy": "healthcheck reporta unhealthy",
     "healthy again": "saudável de novo",
     "API accepts again without manual action": "a API volta a aceitar sem ação manual",
+    "the pipeline kept up before the fault": "o pipeline acompanhava a carga antes da falha",
+    "the pipeline kept up before the roll": "o pipeline acompanhava a carga antes do reinício",
+    "at most 1 % of requests 5xx": "no máximo 1 % das requisições com 5xx",
+    "at most 1 % of requests 5xx over the roll": "no máximo 1 % das requisições com 5xx em todo o reinício",
+    "delivery stall at most 5 s": "entregas paradas por no máximo 5 s",
+    "every partition led again after the kill": "todas as partições com líder de novo após o kill",
+    "the restarted broker back in every ISR": "o broker reiniciado de volta em todos os ISR",
+    "no 5xx": "nenhum 5xx",
+    "the node rejoined (all UN)": "o nó voltou ao anel (todos UN)",
+    "hints replayed to it": "hints reaplicados a ele",
+    "after nodetool repair its data is in sync with the others":
+        "após o nodetool repair, seus dados estão em sincronia com os outros",
+    "every node restarted and the cluster whole after each":
+        "cada nó reiniciado e o cluster completo após cada um",
+    "the roll ended while the load still ran": "o reinício terminou com a carga ainda ativa",
+    "nothing accepted while two brokers are down": "nada aceito com dois brokers parados",
+    "/health 503 without a quorum": "/health 503 sem quórum",
+    "accepts resume once a second broker is back": "aceitação volta quando um segundo broker retorna",
+    "the cluster whole again": "o cluster completo de novo",
 }
 
 PHRASES = [  # parts of names that carry a threshold

@@ -31,7 +31,7 @@ if not os.environ.get("CHAT4ALL_SECRETS_FILE"):
 
 # tests/compose starts a container engine and the whole compose deployment: only
 # `make compose-test` (scripts/compose-test.sh) asks for it, never a plain `pytest`.
-collect_ignore = [] if os.environ.get("CHAT4ALL_COMPOSE_TEST") == "1" else ["compose"]
+collect_ignore = [] if os.environ.get("CHAT4ALL_COMPOSE_TEST") == "1" else ["compose", "compose_cluster"]
 # tests/cluster needs the stack started as clusters (scripts/cluster-test.sh, `make cluster-test`).
 if os.environ.get("CHAT4ALL_CLUSTER_TEST") != "1":
     collect_ignore.append("cluster")

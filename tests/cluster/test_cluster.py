@@ -12,15 +12,20 @@ import time
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaClient
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError
+from aiokafka.protocol.admin import CreateTopicsRequest
+from mode import Service
 
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import connect
+from chat4all_app.workarounds import controller_node
 from devstack.cluster import Cluster, recorded, with_stack_settings
 from devstack.layout import REPO_DIR, Layout
 from devstack.probes import cassandra_formed, kafka_formed
-from tests.integration.helpers import ctl, wait_all
+from tests.integration.helpers import ctl, post_with_retries, wait_all
 
 NODES = 3
 
@@ -90,25 +95,6 @@ def test_make_ps_shows_each_node_ready():
     assert out.returncode == 0, out.stdout + out.stderr
     for node in ("kafka-1", "kafka-2", "kafka-3", "cassandra-1", "cassandra-2", "cassandra-3"):
         assert f"{node:<11} probe: ready" in out.stdout, out.stdout
-
-
-async def post_with_retries(api, user, conv, content: str, recipient: str, timeout: float = 60,
-                            message_id: str | None = None) -> int:
-    """As a careful client does: the same message_id again after a 5xx or no answer, until a 202.
-    Returns how many attempts were not answered 202."""
-    mid, failures, deadline = message_id or str(uuid.uuid4()), 0, time.monotonic() + timeout
-    while True:
-        try:
-            status, body = await api.call("POST", "/v1/messages", user, json={
-                "conversation_id": conv, "content": content, "recipient_id": recipient, "message_id": mid})
-        except (TimeoutError, OSError):
-            status, body = 0, None
-        if status == 202:
-            return failures
-        assert status == 0 or status >= 500, (status, body)  # never a 4xx for a good request
-        failures += 1
-        assert time.monotonic() < deadline, f"no 202 within {timeout:.0f}s: last {status} {body}"
-        await asyncio.sleep(0.2)
 
 
 async def deliver_through(api, providers, settings: Settings, kill, restore) -> None:
@@ -227,3 +213,28 @@ async def test_health_is_up_while_a_quorum_answers_and_down_without_one(api, clu
         ctl("start", first)
         await asyncio.to_thread(wait_formed, cluster_settings)
     await health_becomes(api, 200, dependency, (counted, NODES), timeout=120)
+
+
+async def test_a_worker_finds_the_controller_while_the_first_broker_it_knows_is_down(cluster_settings):
+    """Faust asks the first broker of its metadata for the controller before creating a topic (at
+    every worker start): with that broker down the worker died (chat4all_app/workarounds/
+    controller_node.py). Faust's own lookup still fails here; the installed one picks a broker
+    that answers, and creating a topic through it works."""
+    client = AIOKafkaClient(bootstrap_servers=cluster_settings.kafka_bootstrap_servers)
+    await client.bootstrap()
+    owner = Service()
+    first = next(iter(client.cluster.brokers())).nodeId
+    ctl("signal", "KILL", f"kafka-{first}")
+    try:
+        with pytest.raises(KafkaError):
+            await controller_node.FAUSTS_OWN(None, owner, client, timeout=5000)
+        found = await controller_node._first_reachable_broker(None, owner, client, timeout=5000)
+        assert found in {1, 2, 3} - {first}
+        topic = f"chat4all-test-{uuid.uuid4().hex[:8]}"
+        request = CreateTopicsRequest([(topic, 1, 3, [], [])], 10000, False)
+        [(name, code, _reason)] = (await client.send(found, request)).topic_errors
+        assert (name, code) == (topic, 0)
+    finally:
+        await client.close()
+        ctl("start", f"kafka-{first}")
+        await asyncio.to_thread(wait_formed, cluster_settings)

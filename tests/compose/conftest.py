@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,9 +72,14 @@ def host_before(engine) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def deployment(engine, host_before) -> Deployment:
+def deployment(engine, host_before) -> Iterator[Deployment]:
+    yield from deployed(engine, Deployment(engine, published_ports()))
+
+
+def deployed(engine: Engine, dep: Deployment) -> Iterator[Deployment]:
+    """Images built or reused, `docker compose up --wait` of `dep`'s files, then everything this
+    started stopped again (tests/compose_cluster deploys its files the same way)."""
     layout = Layout.from_env()
-    dep = Deployment(engine, published_ports())
     started_engine = False
     try:
         started_engine = engine.start()

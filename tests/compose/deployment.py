@@ -17,7 +17,15 @@ from devstack.layout import REPO_DIR
 from devstack.topology import Topology
 
 COMPOSE_FILES = (REPO_DIR / "docker-compose.yml", REPO_DIR / "deploy/compose/standins.override.yml")
+# The replicated backbone: the cluster file over the default one, its stand-ins over theirs.
+CLUSTER_FILES = (*COMPOSE_FILES, REPO_DIR / "docker-compose.cluster.yml",
+                 REPO_DIR / "deploy/compose/standins.cluster.override.yml")
 ONE_SHOT = {"secrets-init", "topic-init", "schema-init", "bucket-init"}
+
+
+def services(files: tuple[Path, ...]) -> set[str]:
+    """Every service the compose files define together."""
+    return {name for f in files for name in yaml.load(f.read_text(), Loader=_ComposeLoader)["services"]}
 
 
 def app_image() -> str:
@@ -76,6 +84,7 @@ def published_ports(override: Path = COMPOSE_FILES[1]) -> dict[tuple[str, int], 
 class Deployment:
     engine: Engine
     ports: dict[tuple[str, int], int]
+    files: tuple[Path, ...] = COMPOSE_FILES
 
     def url(self, service: str, port: int) -> str:
         return f"http://127.0.0.1:{self.ports[(service, port)]}"
@@ -95,7 +104,7 @@ class Deployment:
         inherited = {k: v for k, v in self.engine.env().items() if k != "CHAT4ALL_SECRETS_FILE"}
         return {
             **inherited,
-            "COMPOSE_FILE": ":".join(str(f) for f in COMPOSE_FILES),
+            "COMPOSE_FILE": ":".join(str(f) for f in self.files),
             # Presigned URLs must name MinIO where the host reaches it (the moved port).
             "S3_PUBLIC_URL": self.url("minio", 9000),
             "CHAT4ALL_API_URL": self.api,

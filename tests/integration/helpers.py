@@ -198,3 +198,22 @@ async def signed_webhook(http: aiohttp.ClientSession, channel: str, body, *, sec
     async with http.post(url, data=raw, headers=headers) as resp:
         assert resp.content_type == "application/json", (resp.status, await resp.text())
         return resp.status, await resp.json()
+
+
+async def post_with_retries(api, user, conv, content: str, recipient: str, timeout: float = 60,
+                            message_id: str | None = None) -> int:
+    """As a careful client does: the same message_id again after a 5xx or no answer, until a 202.
+    Returns how many attempts were not answered 202."""
+    mid, failures, deadline = message_id or str(uuid.uuid4()), 0, time.monotonic() + timeout
+    while True:
+        try:
+            status, body = await api.call("POST", "/v1/messages", user, json={
+                "conversation_id": conv, "content": content, "recipient_id": recipient, "message_id": mid})
+        except (TimeoutError, OSError):
+            status, body = 0, None
+        if status == 202:
+            return failures
+        assert status == 0 or status >= 500, (status, body)  # never a 4xx for a good request
+        failures += 1
+        assert time.monotonic() < deadline, f"no 202 within {timeout:.0f}s: last {status} {body}"
+        await asyncio.sleep(0.2)

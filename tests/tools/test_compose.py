@@ -62,8 +62,10 @@ def option(argv: list[str], name: str) -> str | None:
 
 
 def service_ports(service: dict) -> set[int]:
-    """Ports a service listens on inside the network: published container ports, web ports."""
+    """Ports a service listens on inside the network: published container ports, exposed ones, web
+    ports."""
     ports = {int(str(p).split(":")[-1].split("/")[0]) for p in service.get("ports", [])}
+    ports |= {int(str(p).split("/")[0]) for p in service.get("expose", [])}
     command = service.get("command")
     if isinstance(command, list):
         ports |= {int(option(command, o)) for o in ("--web-port", "--port") if option(command, o)}
@@ -433,3 +435,45 @@ def test_no_secret_has_a_value_or_default_in_the_file():
         assert "$$" in " ".join(COMPOSE["services"][name]["entrypoint"])
         assert not set((COMPOSE["services"][name].get("environment") or {}).values()) & KNOWN_DEFAULTS - {
             "admin"}  # the Grafana user name, not a secret
+
+
+# --- the replicated backbone: docker-compose.cluster.yml over docker-compose.yml ------------------
+def merged(base: dict, override: dict) -> dict:
+    """Compose's merge of a second file: mappings merged key by key (environment, depends_on,
+    healthcheck), anything else replaced by the later file's value."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+CLUSTER = merged(COMPOSE, yaml.safe_load((REPO_DIR / "docker-compose.cluster.yml").read_text()))
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_docker_compose_cluster_yml(check):
+    assert check(CLUSTER) == []
+
+
+def test_the_cluster_file_gives_every_node_to_every_chat4all_process():
+    nodes = {"kafka", "kafka-2", "kafka-3", "cassandra", "cassandra-2", "cassandra-3"}
+    assert nodes <= set(CLUSTER["services"])
+    voters = {CLUSTER["services"][n]["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for n in nodes
+              if n.startswith("kafka")}
+    assert voters == {"1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    ids = {CLUSTER["services"][n]["environment"]["KAFKA_NODE_ID"] for n in nodes if n.startswith("kafka")}
+    assert ids == {"1", "2", "3"}
+    for name, svc in app_services(CLUSTER).items():
+        env = svc["environment"]
+        if name in {"secrets-init", "bucket-init"} or name.startswith("mock-"):
+            continue  # neither Kafka nor Cassandra
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092,kafka-2:9092,kafka-3:9092", name
+        assert env["CASSANDRA_HOSTS"] == "cassandra,cassandra-2,cassandra-3", name
+        assert (env["KAFKA_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"],
+                env["CASSANDRA_REPLICATION_FACTOR"]) == ("3", "2", "3"), name
+    # Cassandra nodes join one at a time, after the seed.
+    assert CLUSTER["services"]["cassandra-3"]["depends_on"] == {
+        "cassandra-2": {"condition": "service_healthy"}}
