@@ -164,9 +164,36 @@ def provenance(root: Path, files: dict[str, dict[str, Any] | None]) -> list[dict
     """Date and commit of each results file ({path: its content, None for a directory}): those it
     records (`timestamp`, `git_sha`: when and where it was measured), else those of the last commit
     that changed it."""
-    return [{"source": source, "when": utc(content["timestamp"]), "sha": content["git_sha"][:10]}
+    rows = [{"source": source, "when": utc(content["timestamp"]), "sha": content["git_sha"][:10]}
             if content and "git_sha" in content else {"source": source, **last_commit(root, source)}
             for source, content in files.items()]
+    return merged_experiments(rows)
+
+
+def merged_experiments(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Experiment results measured at one commit share a row, "results/experiments/{a, b}/latest.json",
+    dated by the last of them."""
+    pattern = re.compile(r"results/experiments/([^/]+)/latest\.json")
+    out: list[dict[str, str]] = []
+    by_sha: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        name = pattern.fullmatch(row["source"])
+        if not name:
+            out.append(row)
+            continue
+        if row["sha"] not in by_sha:
+            by_sha[row["sha"]] = {"names": [], "when": row["when"], "sha": row["sha"]}
+            out.append(by_sha[row["sha"]])  # placed where its first experiment was
+        group = by_sha[row["sha"]]
+        group["names"].append(name[1])
+        group["when"] = max(group["when"], row["when"])
+
+    def source(names: list[str]) -> str:
+        joined = names[0] if len(names) == 1 else "{" + ", ".join(names) + "}"
+        return f"results/experiments/{joined}/latest.json"
+
+    return [{"source": source(r["names"]), "when": r["when"], "sha": r["sha"]} if "names" in r else r
+            for r in out]
 
 
 def load(root: Path, dashboards_dir: Path | None = None) -> dict[str, Any]:

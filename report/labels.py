@@ -18,10 +18,10 @@ EXPERIMENTS = {
     "health-detection": "Kafka parado sob carga",
     "broker-restart": "Kafka reiniciado sob carga",
     "cassandra-restart": "Cassandra reiniciado sob carga",
-    "broker-kill": "cluster: SIGKILL do broker líder da maioria das partições sob carga; reinício depois",
-    "cassandra-node-kill": "cluster: SIGKILL de um nó Cassandra sob carga; reinício, hints e repair",
-    "rolling-restart": "cluster: cada broker e depois cada nó Cassandra reiniciados um a um sob carga",
-    "min-isr": "cluster: dois de três brokers mortos sob carga; um volta",
+    "broker-kill": "cluster: SIGKILL do broker líder",
+    "cassandra-node-kill": "cluster: SIGKILL de um nó Cassandra",
+    "rolling-restart": "cluster: todos os nós reiniciados um a um",
+    "min-isr": "cluster: dois de três brokers mortos",
 }
 
 CHECKS = {  # whole names

@@ -142,3 +142,19 @@ def test_a_missing_results_file_is_named(tmp_path):
     (tmp_path / "results" / "experiments" / "failover" / "latest.json").unlink()
     with pytest.raises(data.ReportDataError, match=r"failover/latest\.json is missing.*NAME=failover"):
         data.load(tmp_path)
+
+
+def test_experiments_measured_at_one_commit_share_a_provenance_row():
+    from report.data import merged_experiments
+
+    def row(source: str, when: str, sha: str) -> dict[str, str]:
+        return {"source": source, "when": when, "sha": sha}
+
+    rows = [row("results/bench/latest.json", "t0", "aaa"),
+            row("results/experiments/failover/latest.json", "t1", "bbb"),
+            row("results/experiments/min-isr/latest.json", "t5", "ccc"),
+            row("results/experiments/broker-kill/latest.json", "t3", "bbb")]
+    assert merged_experiments(rows) == [
+        row("results/bench/latest.json", "t0", "aaa"),
+        row("results/experiments/{failover, broker-kill}/latest.json", "t3", "bbb"),
+        row("results/experiments/min-isr/latest.json", "t5", "ccc")]
