@@ -233,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             if not 1 <= args.node <= size.nodes:
                 raise stack_size.ClusterError(
                     f"--node {args.node}: this stack has {size.nodes} Cassandra node(s)")
-            proc = nodetool.run(layout, args.node, *args.args)
-            print(proc.stdout + proc.stderr, end="")
-            return proc.returncode
+            return nodetool.interactive(layout, args.node, *args.args)
         elif args.command == "ctl":
             proc = Supervisor(layout).ctl(*args.args, check=False)
             print(proc.stdout + proc.stderr, end="")

@@ -29,4 +29,18 @@ def argv(layout: Layout, node: int, *args: str) -> list[str]:
 
 
 def run(layout: Layout, node: int, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(argv(layout, node, *args), capture_output=True, text=True, timeout=timeout)
+    """nodetool's output; a call that outlasts `timeout` (JMX hung, a long repair) reads as exit 124."""
+    command = argv(layout, node, *args)
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(command, 124, _text(exc.stdout), _text(exc.stderr) + "\ntimed out")
+
+
+def _text(output: bytes | str | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
+def interactive(layout: Layout, node: int, *args: str) -> int:
+    """nodetool for a person: its output as it comes, however long it takes (`repair`)."""
+    return subprocess.run(argv(layout, node, *args)).returncode

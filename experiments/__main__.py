@@ -35,10 +35,16 @@ ALL_CASES = CASES | CLUSTER_CASES
 HEALTHY_PROVIDER = {"mode": "up", "failure_rate": 0.0, "latency_ms": {"min": 1, "max": 5}}
 
 
+def cluster_arg(result: dict) -> str:
+    """What the experiment's command needs to run on the stack it ran on."""
+    nodes = result.get("cluster_nodes", 1)
+    return f" CLUSTER={nodes}" if nodes > 1 else ""
+
+
 def markdown(name: str, result: dict) -> str:
     lines = [f"# Experiment `{name}` ({result['timestamp']}, {result['git_sha'][:10]})", "",
-             f"`make experiment NAME={name}`{' (fast variant)' if result['fast'] else ''}; chart: "
-             "[timeline.png](timeline.png).", ""]
+             f"`make experiment NAME={name}{cluster_arg(result)}`"
+             f"{' (fast variant)' if result['fast'] else ''}; chart: [timeline.png](timeline.png).", ""]
     if machine := result.get("machine"):
         lines += [f"Machine {'quiet' if machine['quiet'] else 'NOT quiet'} during the run: other processes "
                   f"used {machine['others_cores']:.3f} cores, steal {machine['steal_pct']:.2f} %.", ""]
@@ -71,7 +77,11 @@ def restart_everything(x: Run, cluster: Cluster) -> None:
         x.ctl("start", program)
 
 
-def run_one(topology: Topology, cluster: Cluster, name: str, fast: bool, out_root: Path) -> dict:
+SINGLE_NODE = Cluster(1)
+
+
+def run_one(topology: Topology, name: str, fast: bool, out_root: Path,
+            cluster: Cluster = SINGLE_NODE) -> dict:
     print(f"[experiment] {name}{' (fast)' if fast else ''}", flush=True)
     heal_providers(topology)
     e2e.wait_drained(topology, 300)
@@ -95,7 +105,8 @@ def run_one(topology: Topology, cluster: Cluster, name: str, fast: bool, out_roo
     checks = figures.pop("checks") | {"exact accounting (accepted == stored == delivered, 0 duplicates, "
                                       "0 abandoned)": acc["exact"], "provider order == acceptance order":
                                       acc["out_of_order_recipients"] == 0}
-    result = {"name": name, "fast": fast, "figures": figures, "accounting": acc, "checks": checks,
+    result = {"name": name, "fast": fast, "cluster_nodes": cluster.nodes, "figures": figures,
+              "accounting": acc, "checks": checks,
               "passed": all(checks.values()), "timeline": timeline.to_json(),
               "machine": watch.result.as_dict(),
               "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     topology = local()
     if not http_answers(topology.apis[0].port, "/health"):
         parser.error(f"the API does not answer at {topology.apis[0].url}: run `make up` first")
-    results = [run_one(topology, cluster, name, args.fast, args.out) for name in names]
+    results = [run_one(topology, name, args.fast, args.out, cluster) for name in names]
     failed = [r["name"] for r in results if not r["passed"]]
     print(f"[experiment] {len(results) - len(failed)}/{len(results)} passed"
           + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)

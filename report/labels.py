@@ -18,7 +18,7 @@ EXPERIMENTS = {
     "health-detection": "Kafka parado sob carga",
     "broker-restart": "Kafka reiniciado sob carga",
     "cassandra-restart": "Cassandra reiniciado sob carga",
-    "broker-kill": "cluster: SIGKILL do broker líder",
+    "broker-kill": "cluster: SIGKILL do broker que lidera mais partições",
     "cassandra-node-kill": "cluster: SIGKILL de um nó Cassandra",
     "rolling-restart": "cluster: todos os nós reiniciados um a um",
     "min-isr": "cluster: dois de três brokers mortos",

@@ -13,6 +13,8 @@ VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 bash deploy/install.sh python kafka cassandra s3 prometheus nginx engine compose kafka-tools || exit 1
 CHAT4ALL_COMPOSE_TEST=1 "$VENV/bin/python" -m pytest tests/compose "$@"
 rc=$?
+# A failed deployment kept to look at (CHAT4ALL_COMPOSE_KEEP) would be taken down by the next one.
+if [[ -n "${CHAT4ALL_COMPOSE_KEEP:-}" && $rc -ne 0 && $rc -ne 5 ]]; then exit "$rc"; fi
 # Then the replicated backbone (docker-compose.cluster.yml over it), a deployment of its own.
 CHAT4ALL_COMPOSE_TEST=1 "$VENV/bin/python" -m pytest tests/compose_cluster "$@"
 cluster_rc=$?
