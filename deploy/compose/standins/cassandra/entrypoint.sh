@@ -9,9 +9,9 @@ seeds="${CASSANDRA_SEEDS:-$ip}"
 # The configuration's fixed token suits a node that founds its cluster; one that joins another
 # node's cluster takes a token of its own when it bootstraps.
 joins=no
-seed_ips="$(getent hosts "${CASSANDRA_SEEDS%%,*}" || true)"
-if [[ -n "${CASSANDRA_SEEDS:-}" ]] && ! grep -qwF "$ip" <<<"$seed_ips"; then
-  joins=yes
+if [[ -n "${CASSANDRA_SEEDS:-}" ]]; then
+  seed_ips="$(getent hosts "${CASSANDRA_SEEDS%%,*}" || true)"
+  grep -qwF "$ip" <<<"$seed_ips" || joins=yes
 fi
 sed -e "s/^cluster_name:.*/cluster_name: '${CASSANDRA_CLUSTER_NAME:-Test Cluster}'/" \
     -e "s/^listen_address:.*/listen_address: $ip/" \
