@@ -161,3 +161,15 @@ class Deployment:
     def logs(self, *services: str, tail: int = 60, timeout: float = 600) -> str:
         return self.compose("logs", "--no-color", "--tail", str(tail), *services, check=False,
                             timeout=timeout).stdout
+
+
+def assert_every_service_up(dep: Deployment) -> None:
+    """`docker compose ps` of the deployment's files: every service there (Grafana aside, left out by
+    its profile), each one-shot job exited 0, every other service running and healthy."""
+    ps = {c["Service"]: c for c in dep.ps()}
+    assert set(ps) == services(dep.files) - {"grafana"}, sorted(ps)
+    for name, c in ps.items():
+        if name in ONE_SHOT:
+            assert (c["State"], c["ExitCode"]) == ("exited", 0), c
+        else:
+            assert (c["State"], c["Health"]) == ("running", "healthy"), c

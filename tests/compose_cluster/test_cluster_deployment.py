@@ -8,7 +8,7 @@ import json
 
 import aiohttp
 
-from tests.compose.deployment import CLUSTER_FILES, ONE_SHOT, services
+from tests.compose.deployment import CLUSTER_FILES, assert_every_service_up
 from tests.compose.traffic import ledger, recipient, wait_statuses
 from tests.integration.helpers import Api, post_with_retries
 
@@ -51,13 +51,8 @@ print(json.dumps({"brokers": brokers, "partitions": partitions, "min_isr": min_i
 
 
 def test_every_node_and_service_is_healthy(deployment):
-    ps = {c["Service"]: c for c in deployment.ps()}
-    assert set(ps) == services(CLUSTER_FILES) - {"grafana"}, sorted(ps)
-    for name, c in ps.items():
-        if name in ONE_SHOT:
-            assert (c["State"], c["ExitCode"]) == ("exited", 0), c
-        else:
-            assert (c["State"], c["Health"]) == ("running", "healthy"), c
+    assert deployment.files == CLUSTER_FILES
+    assert_every_service_up(deployment)
 
 
 def test_every_topic_and_the_keyspace_are_replicated_to_three_nodes(deployment):
