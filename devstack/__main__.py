@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shlex
 import sys
@@ -16,8 +15,8 @@ from pathlib import Path
 from chat4all_app.bootstrap.secrets import ensure_secrets, write_private
 from chat4all_app.settings import Settings, SettingsError
 from devstack import cluster as stack_size
-from devstack import engine, nodetool
-from devstack.components import Component, ComponentError, applications, infrastructure, prometheus_targets
+from devstack import engine, nodetool, targets
+from devstack.components import Component, ComponentError, applications, infrastructure
 from devstack.layout import Layout
 from devstack.probes import port_open
 from devstack.supervisor import Supervisor, program_of, render_config
@@ -129,13 +128,14 @@ def up(layout: Layout, settings: Settings, size: stack_size.Cluster, started_fil
         urllib.request.urlopen(urllib.request.Request(
             settings.prometheus_url.rstrip("/") + "/-/reload", method="POST"), timeout=10).close()
     bootstrap(settings)
-    (layout.state / "prometheus-targets" / "chat4all.json").write_text(
-        json.dumps(prometheus_targets(apps), indent=2))
     states = sup.states()
     started = [app for app in apps if not app.spare]
     for app in started:
         if states.get(app.name) != "RUNNING":
             sup.ctl("start", app.name, check=False)
+    # Once they are started, so a spare's state is settled; before wait_ready, so a process that
+    # fails its start-up is scraped (and shows DOWN) all the same.
+    targets.publish(layout, settings)
     wait_ready(sup, layout, settings, started)
     say("the stack is up:")
     for comp in components + started:
@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ctl":
             proc = Supervisor(layout).ctl(*args.args, check=False)
             print(proc.stdout + proc.stderr, end="")
+            targets.after_ctl(layout, settings, args.args)  # a spare started or stopped
             return proc.returncode
     except (StackError, ComponentError, SettingsError, stack_size.ClusterError) as exc:
         print(f"[devstack] ERROR: {exc}", file=sys.stderr, flush=True)

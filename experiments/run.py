@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks import k6
 from chat4all_app.settings import Settings
+from devstack import targets
 from devstack.layout import Layout
 from devstack.stack_client import Providers
 from devstack.supervisor import Supervisor
@@ -54,7 +55,9 @@ class Run:
         return future
 
     def ctl(self, *args: str) -> str:
-        out = Supervisor(Layout.from_env()).ctl(*args, check=False)
+        layout = Layout.from_env()
+        out = Supervisor(layout).ctl(*args, check=False)
+        targets.after_ctl(layout, self.settings, args)  # Prometheus scrapes a spare while it runs
         return (out.stdout + out.stderr).strip()
 
     def pid(self, program: str) -> int:
