@@ -40,6 +40,9 @@ def make_app(role: str, settings: Settings, **overrides: Any) -> faust.App:
         # Notice a dead worker in seconds, not Faust's default 60 s.
         broker_session_timeout=settings.broker_session_timeout_s,
         broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
+        # Commit often: the lag (highwater - committed) counts what is processed but uncommitted,
+        # and a crash replays it (deduplicated, but delayed).
+        broker_commit_interval=settings.broker_commit_interval_s,
         # A standby follows the changelog all along, so a failover does not replay it from far back.
         table_standby_replicas=settings.table_standby_replicas,
         logging_config=logs.logging_config(role, instance_id, settings.log_level),

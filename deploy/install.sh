@@ -7,7 +7,8 @@
 #   kafka-<v>/lib         Kafka broker jars (Maven Central)
 #   cassandra-<v>/lib     Cassandra server jars (Maven Central)
 #   bin/minio-<v>         MinIO built with `go install` (versitygw if that build fails)
-#   prometheus-<v>/       Prometheus extracted from the Debian package
+#   prometheus-<v>/       Prometheus and the JavaScript packages of its web UI, from Debian packages
+#   prometheus-alertmanager-<v>/  Alertmanager (and amtool) from the Debian package
 #   nginx-<v>/            nginx (the API's load balancer) extracted from the Debian package
 #   engine-<v>/           (compose check only) docker.io, containerd, runc, tini, mmdebstrap debs
 #   kafka-tools-<v>/lib   (compose check only) Kafka's tools jars for the Kafka stand-in
@@ -119,6 +120,31 @@ install_deb() {  # install_deb <package> <version> <binary>: one package into $C
   extract_debs "$1" "$CACHE/$1-$2" "$3" "$1=$2"
 }
 
+# Debian's Alertmanager reads its notification templates from a fixed path (a Debian patch, with no
+# flag to move it), so those two files are copied there; the binary itself runs from the cache.
+install_alertmanager() {
+  local root="$CACHE/prometheus-alertmanager-$ALERTMANAGER_DEB_VERSION"
+  local src="$root/usr/share/prometheus/alertmanager" dst=/usr/share/prometheus/alertmanager
+  install_deb prometheus-alertmanager "$ALERTMANAGER_DEB_VERSION" usr/bin/prometheus-alertmanager
+  cmp -s "$src/default.tmpl" "$dst/default.tmpl" && cmp -s "$src/email.tmpl" "$dst/email.tmpl" && return
+  [[ $(id -u) -eq 0 ]] || die alertmanager "run as root once, or copy $src/*.tmpl into $dst"
+  say "alertmanager: its notification templates into $dst"
+  install -D -m 0644 -t "$dst" "$src/default.tmpl" "$src/email.tmpl"
+}
+
+# Debian's Chromium for the browser tests (live dashboards, web client). Unlike the servers it is
+# installed system-wide: its dozens of shared-library dependencies need the dynamic loader's paths.
+install_browser() {
+  command -v chromium >/dev/null && return
+  [[ $(id -u) -eq 0 ]] || die browser "chromium is missing: run \`sudo apt-get install chromium\`"
+  say "browser: apt-get install chromium=$CHROMIUM_DEB_VERSION"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "chromium=$CHROMIUM_DEB_VERSION" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           --no-install-recommends "chromium=$CHROMIUM_DEB_VERSION" >/dev/null; } \
+    || die browser "apt-get install chromium=$CHROMIUM_DEB_VERSION failed"
+}
+
 # The compose check's container engine: Debian's docker.io with containerd, runc and tini, run from
 # the cache by devstack.engine (never as a system service, never touching the host's firewall).
 # iptables: Docker's embedded DNS (service names) installs its redirect with iptables inside each
@@ -168,18 +194,22 @@ exec 9>"$CACHE/.install.lock"
 flock 9
 
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus nginx)
+[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus alertmanager nginx)
 for c in "${components[@]}"; do
   case "$c" in
     python) install_python ;;
     kafka) install_kafka ;;
     cassandra) install_cassandra ;;
     s3) install_s3 ;;
-    prometheus) install_deb prometheus "$PROMETHEUS_DEB_VERSION" usr/bin/prometheus ;;
+    # shellcheck disable=SC2086  # the web packages are a space-separated list
+    prometheus) extract_debs prometheus "$CACHE/prometheus-$PROMETHEUS_DEB_VERSION" usr/bin/prometheus \
+                  "prometheus=$PROMETHEUS_DEB_VERSION" $PROMETHEUS_WEB_DEBS ;;
+    alertmanager) install_alertmanager ;;
+    browser) install_browser ;;
     nginx) install_deb nginx "$NGINX_DEB_VERSION" usr/sbin/nginx ;;
     engine) install_engine ;;
     kafka-tools) install_kafka_tools ;;
     compose) install_compose ;;
-    *) die "$c" "unknown component (python kafka cassandra s3 prometheus nginx engine compose kafka-tools)" ;;
+    *) die "$c" "unknown component (python kafka cassandra s3 prometheus alertmanager nginx browser engine compose kafka-tools)" ;;
   esac
 done

@@ -288,30 +288,84 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
         raise ComponentError(f"prometheus: {binary} missing: run `make install`")
     config = layout.conf / "prometheus.yml"
     s3_port = port_of(settings.s3_endpoint_url)
+    monitoring = layout.repo / "monitoring"
 
     def prepare() -> None:
-        _render(layout.repo / "monitoring/prometheus.yml", config, prometheus_port=port,
+        _render(monitoring / "prometheus.yml", config, prometheus_port=port,
                 s3_port=s3_port, targets_dir=layout.state / "prometheus-targets",
-                scrape_interval=settings.prometheus_scrape_interval)
+                scrape_interval=settings.prometheus_scrape_interval,
+                rules_file=monitoring / "alerts.yml",
+                alertmanager_port=port_of(settings.alertmanager_url))
 
     argv = [str(binary), f"--config.file={config}",
             f"--storage.tsdb.path={layout.data / 'prometheus'}",
             f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
-            "--storage.tsdb.retention.time=7d"]
-    web = root / "usr/share/prometheus/web"
-    if web.exists():
-        argv += [f"--web.console.templates={web / 'consoles'}",
-                 f"--web.console.libraries={web / 'console_libraries'}"]
+            "--storage.tsdb.retention.time=7d",
+            # Debian's binary reads its UI from /usr/share/prometheus/web unless told otherwise
+            # (without this flag /graph answers 500); its static/ links resolve in the same tree.
+            f"--web.local-assets={root / 'usr/share/prometheus/web'}/",
+            # The live dashboards (http://127.0.0.1:9090/consoles/index.html), generated from the
+            # Grafana dashboards by monitoring/consoles.py.
+            f"--web.console.templates={monitoring / 'consoles'}",
+            f"--web.console.libraries={monitoring / 'console_libraries'}"]
     return Component(
         name="prometheus",
         port=port,
         argv=argv,
         env={},
         ready_timeout_s=60,
-        likely_cause=f"port {port} in use, or a syntax error in monitoring/prometheus.yml",
+        likely_cause=f"port {port} in use, or a syntax error in monitoring/prometheus.yml or "
+                     "monitoring/alerts.yml",
         url=settings.prometheus_url,
         probe=probes.prometheus_ready,
         prepare=prepare,
+    )
+
+
+def alertmanager(layout: Layout, settings: Settings) -> Component:
+    """Alertmanager (Debian package) routing Prometheus' alerts to the alert receiver."""
+    port = port_of(settings.alertmanager_url)
+    binary = (layout.cache / f"prometheus-alertmanager-{layout.versions['ALERTMANAGER_DEB_VERSION']}"
+              / "usr/bin/prometheus-alertmanager")
+    if not binary.exists():
+        raise ComponentError(f"alertmanager: {binary} missing: run `make install`")
+    config = layout.conf / "alertmanager.yml"
+    data = layout.data / "alertmanager"
+
+    def prepare() -> None:
+        data.mkdir(parents=True, exist_ok=True)
+        _render(layout.repo / "monitoring/alertmanager.yml", config,
+                receiver_url=settings.alert_receiver_url.rstrip("/"))
+
+    return Component(
+        name="alertmanager",
+        port=port,
+        argv=[str(binary), f"--config.file={config}", f"--storage.path={data}",
+              f"--web.listen-address=127.0.0.1:{port}", f"--web.external-url={settings.alertmanager_url}",
+              # One instance: no gossip port (it would listen on 0.0.0.0:9094).
+              "--cluster.listen-address="],
+        env={},
+        ready_timeout_s=30,
+        likely_cause=f"port {port} in use, or a syntax error in monitoring/alertmanager.yml",
+        url=settings.alertmanager_url,
+        probe=lambda _settings: probes.http_answers(port, "/-/ready"),
+        prepare=prepare,
+    )
+
+
+def alert_receiver(layout: Layout, settings: Settings) -> Component:
+    """The webhook Alertmanager notifies: one JSON log line per alert (state/logs/alert-receiver.log)."""
+    port = port_of(settings.alert_receiver_url)
+    return Component(
+        name="alert-receiver",
+        port=port,
+        argv=[str(layout.venv_bin / "python"), "-m", "chat4all_app.observability.alert_receiver",
+              "--host", "127.0.0.1", "--port", str(port)],
+        env={"PYTHONUNBUFFERED": "1", "INSTANCE_ID": "alert-receiver"},
+        ready_timeout_s=30,
+        likely_cause=f"port {port} in use",
+        url=settings.alert_receiver_url,
+        probe=lambda _settings: probes.http_answers(port, "/health"),
     )
 
 
@@ -355,7 +409,8 @@ def infrastructure(layout: Layout, settings: Settings, cluster: Cluster | None =
     default the size `make up` recorded in the state directory)."""
     cluster = cluster or recorded(layout.state) or Cluster(1)
     return [*kafka_nodes(layout, settings, cluster), *cassandra_nodes(layout, settings, cluster),
-            s3(layout, settings), prometheus(layout, settings), load_balancer(layout, settings)]
+            s3(layout, settings), prometheus(layout, settings), alertmanager(layout, settings),
+            alert_receiver(layout, settings), load_balancer(layout, settings)]
 
 
 # --- Chat4All's own processes ----------------------------------------------------------------

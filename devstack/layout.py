@@ -27,7 +27,7 @@ def read_versions(path: Path = REPO_DIR / "deploy" / "versions.env") -> dict[str
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, value = line.split("=", 1)
-            versions[key.strip()] = value.strip()
+            versions[key.strip()] = value.strip().strip('"')  # a list is quoted for bash
     return versions
 
 

@@ -217,13 +217,20 @@ class AsyncProviders:
 # The workers report their own lag, but a SIGKILLed worker reports nothing, and its partitions'
 # lag is exactly what a failover experiment or test must see: this reads it from Kafka with
 # clients of its own (no group).
-async def partition_lag(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer, group: str,
-                        wanted: Callable[[str], bool]) -> dict[TopicPartition, int]:
-    """Highwater minus the group's committed offset, per partition it committed on (of wanted topics)."""
+async def group_offsets(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer, group: str,
+                        wanted: Callable[[str], bool]) -> dict[TopicPartition, tuple[int, int]]:
+    """(the group's committed offset, highwater) per partition it committed on (of wanted topics)."""
     committed = await admin.list_consumer_group_offsets(group)
     tps = [tp for tp in committed if wanted(tp.topic) and committed[tp].offset >= 0]
     ends = await offsets.end_offsets(tps) if tps else {}
-    return {tp: ends[tp] - committed[tp].offset for tp in tps}
+    return {tp: (committed[tp].offset, ends[tp]) for tp in tps}
+
+
+async def partition_lag(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer, group: str,
+                        wanted: Callable[[str], bool]) -> dict[TopicPartition, int]:
+    """Highwater minus the group's committed offset, per partition it committed on (of wanted topics)."""
+    return {tp: end - committed
+            for tp, (committed, end) in (await group_offsets(admin, offsets, group, wanted)).items()}
 
 
 @asynccontextmanager
@@ -254,12 +261,15 @@ class GroupLag:
         self.loop = asyncio.new_event_loop()
         self._open = AsyncExitStack()
         self._clients: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
+        # "topic[partition]" -> the group's committed offset, as of the last successful read.
+        self.committed: dict[str, int] = {}
 
     async def _read(self) -> float:
         if self._clients is None:  # (again) after a failed start: the broker may be back
             self._clients = await self._open.enter_async_context(_kafka_clients(self.bootstrap))
-        lag = await partition_lag(*self._clients, self.group, lambda topic: topic in self.topics)
-        return float(sum(max(0, n) for n in lag.values()))
+        found = await group_offsets(*self._clients, self.group, lambda topic: topic in self.topics)
+        self.committed = {f"{tp.topic}[{tp.partition}]": committed for tp, (committed, _) in found.items()}
+        return float(sum(max(0, end - committed) for committed, end in found.values()))
 
     def read(self) -> float | None:
         """The lag now, None while the broker does not answer (e.g. an experiment stopped Kafka)."""

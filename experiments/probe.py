@@ -41,6 +41,8 @@ class Reading:
     processed_by_router: dict[int, float] = field(default_factory=dict)  # by port, every outcome
     routed: float = 0.0  # messages the routers routed (stored + forwarded)
     router_group_lag: float | None = None  # from the broker: includes a dead worker's partitions
+    # "topic[partition]" -> the router group's committed offset (broker side), with router_group_lag
+    router_committed: dict[str, int] = field(default_factory=dict)
 
     @property
     def delivered_total(self) -> float:
@@ -120,4 +122,6 @@ class Probe:
                 r.lag += value
         if self.group_lag is not None:
             r.router_group_lag = self.group_lag.read()
+            if r.router_group_lag is not None:
+                r.router_committed = dict(self.group_lag.committed)
         return r

@@ -87,6 +87,7 @@ class Timeline:
         return {"marks": [{"t": round(t, 2), "event": e} for t, e in self.marks],
                 "points": [{"t": round(t, 2), "accepted": r.accepted, "delivered": dict(r.delivered),
                             "lag": r.lag, "router_group_lag": r.router_group_lag,
+                            "router_committed": r.router_committed,
                             "api_errors": r.api_errors, "circuit": r.circuit,
                             "provider_calls": dict(r.provider_calls),
                             "accepted_by_api": {str(k): v for k, v in r.accepted_by_api.items()},

@@ -1,6 +1,7 @@
 """The Grafana dashboards work: every panel's PromQL returns data from the real Prometheus once
 real traffic flowed, the committed JSON is what the code generates, only real metric names are
-used, and the PNG renderer draws every panel."""
+used, the PNG renderer draws every panel, and the live console pages draw every panel in a real
+browser and keep refreshing."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from prometheus_client.metrics import MetricWrapperBase
 
 import chat4all_app.observability.metrics as metrics
 from benchmarks.upload import file_form
+from chat4all_app.settings import Settings
+from devstack.layout import Layout
 from devstack.stack_client import AsyncProviders, Prometheus
+from monitoring import consoles, live
 from monitoring.panels import dashboards, panel_queries, panels, slug
 from tests.integration.helpers import STACK, Api, delivered
 
@@ -143,3 +147,34 @@ async def test_renderer_draws_every_panel(traffic, tmp_path):
     assert not missing
     assert set(out.decode().split()) == {str(p) for p in expected}
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in expected)
+
+
+async def test_the_live_dashboards_draw_every_panel_in_chromium_while_messages_flow(traffic):
+    """Each console page (Prometheus' /consoles, made from the Grafana JSON) in Debian's Chromium,
+    loaded while a wave of messages flows: every panel drew a line or a row, none an error.
+    The screenshots stay in state/screenshots/live-dashboards."""
+    out = Layout.from_env().state / "screenshots" / "live-dashboards"
+    async with aiohttp.ClientSession() as http:
+        flowing = asyncio.create_task(wave(Api(http), http, 3))
+        states = await live.capture_all(PROMETHEUS, out, executable=Settings.from_env().chromium_path)
+        await flowing
+    expected = [(board_slug, panel["title"]) for board_slug, board in dashboards().items()
+                for panel in panels(board)]
+    assert [(s.dashboard, s.title) for s in states] == expected
+    empty = [s for s in states if not s.ok]
+    assert not empty, f"panels that drew nothing: {empty}"
+    assert all((out / f"{board_slug}.png").stat().st_size > 20_000 for board_slug in dashboards())
+
+
+async def test_a_live_dashboard_queries_prometheus_again_by_itself():
+    first, later = await live.refreshes(PROMETHEUS, "system-overview", settle_s=2,
+                                        wait_s=consoles.REFRESH_S + 3,
+                                        executable=Settings.from_env().chromium_path)
+    assert first >= 2  # its two graphs drew once on load
+    assert later >= 2 * first  # and again after one refresh period, without a reload
+
+
+def test_committed_consoles_are_what_the_code_generates():
+    proc = subprocess.run([sys.executable, "-m", "monitoring.consoles", "--check"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

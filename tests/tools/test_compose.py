@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 
 from chat4all_app import cli
 from chat4all_app.settings import Settings, SettingsError, documentation
-from devstack.components import applications
+from devstack.components import alert_receiver, applications
 from devstack.layout import REPO_DIR, Layout, read_versions
 
 COMPOSE = yaml.safe_load((REPO_DIR / "docker-compose.yml").read_text())
@@ -40,7 +40,7 @@ ONE_SHOT = {*JOBS, "secrets-init"}
 # Each long-running Chat4All service and the local stack's process (devstack) it mirrors.
 LOCAL_ROLE = {"api-service": "api", "router-worker": "router", "connector-whatsapp": "connector-whatsapp",
               "connector-instagram": "connector-instagram", "mock-whatsapp": "mock-whatsapp",
-              "mock-instagram": "mock-instagram"}
+              "mock-instagram": "mock-instagram", "alert-receiver": "alert-receiver"}
 SCALABLE = {"api-service", "router-worker"}
 # Options that may differ between the local stack and a container (addresses, ports, data dirs).
 PLACE_OPTIONS = {"--datadir", "--web-port", "--web-bind", "--web-host", "--port", "--host"}
@@ -239,7 +239,9 @@ def command_problems(compose: dict) -> list[str]:
     problems, services = [], compose["services"]
     layout = Layout(REPO_DIR, Path("/cache"), Path("/state"), read_versions())  # argv only, nothing runs
     # Spare instances (router-2, api-2) are what `--scale` gives in compose.
-    local = {c.name: c for c in applications(layout, Settings()) if not c.spare}
+    # Our own processes: the roles, and the alert receiver (infrastructure-like: it starts with it).
+    local = {c.name: c for c in [*applications(layout, Settings()), alert_receiver(layout, Settings())]
+             if not c.spare}
     for name, svc in app_services(compose).items():
         command = svc.get("command")
         if name == "secrets-init":
@@ -288,7 +290,7 @@ def test_prometheus_discovers_every_service_on_its_metrics_port():
 
 def test_the_platform_is_all_there():
     expected = {"secrets-init", "kafka", "topic-init", "cassandra", "schema-init", "minio", "bucket-init",
-                "prometheus",
+                "prometheus", "alertmanager",
                 "grafana", "api-service", "nginx", *LOCAL_ROLE}
     assert set(COMPOSE["services"]) == expected
     assert "127.0.0.1:8080:8080" in COMPOSE["services"]["nginx"]["ports"]
@@ -468,7 +470,7 @@ def test_the_cluster_file_gives_every_node_to_every_chat4all_process():
     assert ids == {"1", "2", "3"}
     for name, svc in app_services(CLUSTER).items():
         env = svc["environment"]
-        if name in {"secrets-init", "bucket-init"} or name.startswith("mock-"):
+        if name in {"secrets-init", "bucket-init", "alert-receiver"} or name.startswith("mock-"):
             continue  # neither Kafka nor Cassandra
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092,kafka-2:9092,kafka-3:9092", name
         assert env["CASSANDRA_HOSTS"] == "cassandra,cassandra-2,cassandra-3", name

@@ -24,7 +24,7 @@ def test_every_public_image_is_swapped_for_a_stand_in_the_builder_makes():
     built = {s.tag for s in standins(Layout.from_env())}
     services, swapped = compose()["services"], override()["services"]
     public = {name for name, svc in services.items() if svc.get("image") != app_image()}
-    assert public == {"kafka", "cassandra", "minio", "prometheus", "nginx", "grafana"}
+    assert public == {"kafka", "cassandra", "minio", "prometheus", "alertmanager", "nginx", "grafana"}
     for name in public - {"grafana"}:
         assert swapped[name]["image"] in built, name
     assert swapped["grafana"]["profiles"] == ["grafana"]  # no image obtainable: left out
