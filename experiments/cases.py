@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from benchmarks import accounting
 from chat4all_app.storage.cassandra import connect
-from experiments import scaling
+from experiments import alerting, scaling
 from experiments.run import Run, status_of
 from experiments.timeline import error_window
 
@@ -184,6 +184,7 @@ CASES: dict[str, Callable[[Run], dict]] = {
     "scale-workers": scaling.scale_workers,
     "scale-api": scaling.scale_api,
     "failover": scaling.failover,
+    "alerts": alerting.alerts,
     "connector-isolation": connector_isolation,
     "circuit-breaker": circuit_breaker,
     "store-and-forward": store_and_forward,

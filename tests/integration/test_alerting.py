@@ -89,7 +89,7 @@ async def test_an_alert_reaches_the_receiver_through_alertmanager_and_is_logged(
     now = datetime.now(UTC)
     alert = {"labels": {"alertname": name, "severity": "ticket", "service": "route-check"},
              "annotations": {"summary": "route check", "runbook_url": "docs/runbooks.md"},
-             "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat()}
+             "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=1)).isoformat()}
     log = Layout.from_env().log("alert-receiver")
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{SETTINGS.alertmanager_url}/api/v2/alerts", json=[alert]) as resp:
