@@ -5,12 +5,12 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards render-dashboards monitor bench profile experiment experiments loadtest report
+.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest report
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinIO, Prometheus, k6)
+install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinIO, Prometheus, Alertmanager, k6; Debian's chromium)
 	@bash deploy/install.sh
 
 venv:  ## only the Python venv (app, tests, linters): all that unit and lint need
@@ -50,8 +50,11 @@ clean: down  ## stop the stack and delete its state (data, logs); keeps the inst
 ctl: install  ## supervisorctl on the local stack, e.g. make ctl ARGS="signal KILL kafka"
 	@$(PY) -m devstack ctl $(ARGS)
 
-dashboards: install  ## regenerate monitoring/grafana/dashboards/*.json from monitoring/dashboards.py
-	@$(PY) -m monitoring.dashboards
+dashboards: install  ## regenerate the Grafana JSON (monitoring/dashboards.py) and the live consoles made from it
+	@$(PY) -m monitoring.dashboards && $(PY) -m monitoring.consoles
+
+live-dashboards: install  ## the live dashboards (Prometheus consoles) in Chromium: each panel checked, screenshots -> results/dashboards/live
+	@$(PY) -m monitoring.consoles --check && $(PY) -m monitoring.live
 
 render-dashboards: install  ## every dashboard panel as PNG from Prometheus data (results/dashboards), e.g. MINUTES=30
 	@$(PY) -m monitoring.render --minutes $(or $(MINUTES),15)

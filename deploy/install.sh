@@ -194,7 +194,7 @@ exec 9>"$CACHE/.install.lock"
 flock 9
 
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus alertmanager nginx)
+[[ ${#components[@]} -gt 0 ]] || components=(python kafka cassandra s3 prometheus alertmanager nginx browser)
 for c in "${components[@]}"; do
   case "$c" in
     python) install_python ;;

@@ -143,6 +143,7 @@ def up(layout: Layout, settings: Settings, size: stack_size.Cluster, started_fil
     for spare in (app for app in apps if app.spare):
         say(f"  {spare.name:<20} {spare.url:<28} spare: make ctl ARGS=\"start {spare.name}\"")
     say(f"  {'s3 console':<20} {Topology.from_settings(settings).s3_console_url}")
+    say(f"  {'live dashboards':<20} {settings.prometheus_url.rstrip('/')}/consoles/index.html")
 
 
 def down(layout: Layout) -> None:

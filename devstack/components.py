@@ -282,7 +282,7 @@ def s3(layout: Layout, settings: Settings) -> Component:
 
 def prometheus(layout: Layout, settings: Settings) -> Component:
     port = port_of(settings.prometheus_url)
-    root = layout.cache / f"prometheus-{layout.versions['PROMETHEUS_DEB_VERSION']}"
+    root = layout.prometheus_root
     binary = root / "usr/bin/prometheus"
     if not binary.exists():
         raise ComponentError(f"prometheus: {binary} missing: run `make install`")
@@ -325,8 +325,7 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
 def alertmanager(layout: Layout, settings: Settings) -> Component:
     """Alertmanager (Debian package) routing Prometheus' alerts to the alert receiver."""
     port = port_of(settings.alertmanager_url)
-    binary = (layout.cache / f"prometheus-alertmanager-{layout.versions['ALERTMANAGER_DEB_VERSION']}"
-              / "usr/bin/prometheus-alertmanager")
+    binary = layout.alertmanager_root / "usr/bin/prometheus-alertmanager"
     if not binary.exists():
         raise ComponentError(f"alertmanager: {binary} missing: run `make install`")
     config = layout.conf / "alertmanager.yml"

@@ -72,6 +72,16 @@ class Layout:
     def log(self, name: str) -> Path:
         return self.logs / f"{name}.log"
 
+    @property
+    def prometheus_root(self) -> Path:
+        """Debian's Prometheus (prometheus, promtool, its web UI) as deploy/install.sh extracts it."""
+        return self.cache / f"prometheus-{self.versions['PROMETHEUS_DEB_VERSION']}"
+
+    @property
+    def alertmanager_root(self) -> Path:
+        """Debian's Alertmanager (prometheus-alertmanager, amtool), likewise."""
+        return self.cache / f"prometheus-alertmanager-{self.versions['ALERTMANAGER_DEB_VERSION']}"
+
     def make_dirs(self) -> None:
         for d in (self.conf, self.logs, self.data, self.run, self.state / "prometheus-targets"):
             d.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,9 @@ def standins(layout: Layout) -> list[Standin]:
         Standin("minio", "chat4all-standin/minio:latest", artifacts={
             "minio": cache / "bin" / f"minio-{v['MINIO_VERSION']}"}),
         Standin("prometheus", "chat4all-standin/prometheus:2.42.0", artifacts={
-            "usr": cache / f"prometheus-{v['PROMETHEUS_DEB_VERSION']}" / "usr"}),
+            "usr": layout.prometheus_root / "usr"}),
         Standin("alertmanager", "chat4all-standin/alertmanager:0.25.0", artifacts={
-            "usr": cache / f"prometheus-alertmanager-{v['ALERTMANAGER_DEB_VERSION']}" / "usr"}),
+            "usr": layout.alertmanager_root / "usr"}),
         Standin("nginx", "chat4all-standin/nginx:1.22.1", artifacts={
             "usr": cache / f"nginx-{v['NGINX_DEB_VERSION']}" / "usr"}),
     ]

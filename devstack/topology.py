@@ -46,6 +46,7 @@ class Topology:
     connectors: Mapping[str, str]  # channel -> connector URL (its /health, /metrics, receipts webhook)
     providers: Mapping[str, str]  # channel -> provider URL (the mocks locally: /admin/config, /admin/ledger)
     prometheus_url: str
+    alertmanager_url: str
     kafka_bootstrap: str
     s3_url: str
     s3_console_url: str  # MinIO's web console (local stack)
@@ -60,6 +61,7 @@ class Topology:
             connectors={c: settings.connector_url(c).rstrip("/") for c in settings.channels},
             providers={c: settings.provider_url(c).rstrip("/") for c in settings.channels},
             prometheus_url=settings.prometheus_url.rstrip("/"),
+            alertmanager_url=settings.alertmanager_url.rstrip("/"),
             kafka_bootstrap=settings.kafka_bootstrap_servers,
             s3_url=settings.s3_endpoint_url.rstrip("/"),
             s3_console_url=f"http://127.0.0.1:{s3_console_port(port_of(settings.s3_endpoint_url))}",
@@ -88,6 +90,7 @@ class Topology:
         name k6 reads) and DEVSTACK_<PROCESS>_URL per local API/router process."""
         names = {"CHAT4ALL_API_URL": self.api_url, "API_URL": self.api_url,
                  "CHAT4ALL_LB_URL": self.lb_url, "PROMETHEUS_URL": self.prometheus_url,
+                 "ALERTMANAGER_URL": self.alertmanager_url,
                  "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "S3_ENDPOINT_URL": self.s3_url,
                  "DEVSTACK_S3_CONSOLE_URL": self.s3_console_url}
         for channel in self.channels:

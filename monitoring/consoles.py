@@ -24,11 +24,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import markdown
+
 from monitoring.panels import dashboards, panels
 
 ROOT = Path(__file__).resolve().parent
 CONSOLES = ROOT / "consoles"
 LIBRARIES = ROOT / "console_libraries"
+RUNBOOKS = ROOT.parent / "docs" / "runbooks.md"
 REFRESH_S = 10
 # Grafana's unit -> (axis title suffix, formatter name in chat4all.lib).
 UNITS = {"mps": ("msg/s", "humanize"), "reqps": ("req/s", "humanize"), "s": ("s", "seconds"),
@@ -74,8 +77,8 @@ def nav(boards: dict[str, dict[str, Any]]) -> str:
     links = "".join(f'<a href="{slug}.html">{html.escape(board["title"])}</a>'
                     for slug, board in boards.items())
     return (f'<nav class="c4a-nav"><a href="index.html"><b>Chat4All</b></a>{links}'
-            '<span class="c4a-right"><a href="/classic/alerts">Alerts</a><a href="/classic/targets">'
-            'Targets</a><a href="/classic/graph">Graph</a></span></nav>')
+            '<span class="c4a-right"><a href="runbooks.html">Runbooks</a><a href="/classic/alerts">Alerts'
+            '</a><a href="/classic/targets">Targets</a><a href="/classic/graph">Graph</a></span></nav>')
 
 
 def dashboard_page(slug: str, board: dict[str, Any], boards: dict[str, dict[str, Any]]) -> str:
@@ -105,9 +108,18 @@ def index_page(boards: dict[str, dict[str, Any]]) -> str:
         "<header><h1>Chat4All dashboards</h1><p>The panels of the Grafana dashboards "
         "(monitoring/grafana/dashboards), live from this Prometheus.</p></header>",
         f"<main><ul>{items}</ul>{firing}",
-        '<p>Alert rules: <a href="/classic/rules">rules</a>; runbooks: docs/runbooks.md in the '
-        "repository; Alertmanager: http://127.0.0.1:9095/api/v2/alerts.</p></main>",
+        '<p>Alert rules: <a href="/classic/rules">rules</a>; <a href="runbooks.html">runbooks</a>; '
+        "Alertmanager: http://127.0.0.1:9095/api/v2/alerts.</p></main>",
         '{{ template "chat4all_tail" }}', ""])
+
+
+def runbooks_page(boards: dict[str, dict[str, Any]]) -> str:
+    """docs/runbooks.md as a page Prometheus serves: each alert's runbook_url opens its section
+    (the headings' ids are the anchors GitHub gives them). Literal `{{` is kept from Go."""
+    body = markdown.markdown(RUNBOOKS.read_text(), extensions=["toc", "tables", "fenced_code"])
+    body = body.replace("{{", '{{ "{{" }}')
+    return "\n".join(['{{ template "chat4all_head" "Runbooks" }}', nav(boards),
+                      f'<main class="c4a-doc">{body}</main>', '{{ template "chat4all_tail" }}', ""])
 
 
 def generate() -> dict[Path, str]:
@@ -115,6 +127,7 @@ def generate() -> dict[Path, str]:
     files = {CONSOLES / f"{slug}.html": dashboard_page(slug, board, boards)
              for slug, board in boards.items()}
     files[CONSOLES / "index.html"] = index_page(boards)
+    files[CONSOLES / "runbooks.html"] = runbooks_page(boards)
     files[LIBRARIES / "chat4all.lib"] = LIBRARY.replace("REFRESH_MS", str(REFRESH_S * 1000))
     return files
 
@@ -146,6 +159,10 @@ header p { margin: 0 0 .8em; color: #555; }
 .c4a-table { border-collapse: collapse; }
 .c4a-table td, .c4a-table th { border-bottom: 1px solid #eee; padding: 2px 10px 2px 0; text-align: left; }
 .c4a-bar { display: inline-block; height: .8em; background: #7eb26d; }
+.c4a-doc { max-width: 60em; line-height: 1.45; }
+.c4a-doc pre { background: #f5f5f5; padding: .5em; overflow-x: auto; }
+.c4a-doc table { border-collapse: collapse; }
+.c4a-doc td, .c4a-doc th { border: 1px solid #ddd; padding: 2px 8px; }
 .prom_graph_table { width: 100%; }
 .rickshaw_legend { background: #fff; color: #222; }
 .rickshaw_legend .label { color: #222; }

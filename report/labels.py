@@ -22,6 +22,7 @@ EXPERIMENTS = {
     "cassandra-node-kill": "cluster: SIGKILL de um nó Cassandra",
     "rolling-restart": "cluster: todos os nós reiniciados um a um",
     "min-isr": "cluster: dois de três brokers mortos",
+    "alerts": "cada classe de alerta provocada sob carga: dispara e se resolve",
 }
 
 CHECKS = {  # whole names
@@ -60,6 +61,12 @@ CHECKS = {  # whole names
     "/health 503 without a quorum": "/health 503 sem quórum",
     "accepts resume once a second broker is back": "aceitação volta quando um segundo broker retorna",
     "the cluster whole again": "o cluster completo de novo",
+    "the survivor committed every partition it took over, before the restart":
+        "o sobrevivente fez commit de cada partição assumida, antes do reinício",
+    "lag back to its pre-kill level (1.5 x median) before the restart":
+        "lag de volta ao nível de antes do kill (1,5 vezes a mediana) antes do reinício",
+    "no alert on a healthy stack under load (first 90 s)":
+        "nenhum alerta com o sistema saudável sob carga (primeiros 90 s)",
 }
 
 PHRASES = [  # parts of names that carry a threshold
@@ -76,6 +83,8 @@ PHRASES = [  # parts of names that carry a threshold
     ("of the messages held", "das mensagens retidas"),
     ("within", "em até"),
     ("POST while Kafka is down: 503, no hang", "POST com o Kafka parado: 503, sem travar"),
+    (" fired and resolved", " disparou e se resolveu"),
+    (": the receiver was notified of both", ": o receptor foi notificado dos dois"),
 ]
 
 

@@ -67,9 +67,10 @@ if [[ $runtime == local ]]; then
   restart_router() { make --no-print-directory ctl ARGS="start router"; wait_http "$DEVSTACK_ROUTER_URL/health" 120; }
   cleanup_runtime() { make --no-print-directory ctl ARGS="stop router-2" >/dev/null || true; }
   urls() {
-    say "Prometheus  $PROM  (graph: $PROM/graph?g0.expr=$LAG)"
-    say "Grafana     runs in the compose deployment (http://127.0.0.1:3000); locally the same panels"
-    say "            render to PNG from Prometheus data: make render-dashboards"
+    say "Live dashboards  $PROM/consoles/index.html  (the Grafana panels, refreshed every 10 s)"
+    say "Prometheus  $PROM  (graph: $PROM/graph?g0.expr=$LAG, alerts: $PROM/classic/alerts)"
+    say "Alertmanager $ALERTMANAGER_URL/api/v2/alerts  (notifications: state/logs/alert-receiver.log)"
+    say "Grafana     runs in the compose deployment (http://127.0.0.1:3000)"
     say "MinIO       $DEVSTACK_S3_CONSOLE_URL"
   }
 else

@@ -1,7 +1,8 @@
 """Every HEARTBEAT_INTERVAL_S each service logs one `heartbeat` line (and one at start).
 
 `scripts/monitor-heartbeats.sh` follows these lines and alerts on a service that goes silent: a
-frozen (SIGSTOP) or killed process stops writing them, whatever its port still accepts.
+frozen (SIGSTOP) or killed process stops writing them, whatever its port still accepts. Each beat
+also sets the gauge heartbeat_timestamp_seconds, which Prometheus' HeartbeatMissing alert watches.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 
 import faust
 
-from chat4all_app.observability import activity
+from chat4all_app.observability import activity, metrics
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.reports import Report
 from chat4all_app.settings import Settings
@@ -23,6 +24,7 @@ def install(app: faust.App, settings: Settings, report: Report) -> None:
 
     async def beat() -> None:
         health = await report()
+        metrics.HEARTBEAT.set_to_current_time()
         log.info("heartbeat", status=health["status"], messages_processed=activity.PROCESSED.total,
                  consumer_lag=activity.consumer_lag(),
                  uptime_seconds=round(time.monotonic() - started, 1))

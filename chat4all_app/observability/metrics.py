@@ -12,6 +12,11 @@ from prometheus_client import Counter, Gauge, Histogram
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1,
                    0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
 
+# --- every process ------------------------------------------------------------------------------
+# Set by observability.heartbeat on each beat: `time() - heartbeat_timestamp_seconds` is how long
+# the process's timers have been silent while its /metrics still answers (alert HeartbeatMissing).
+HEARTBEAT = Gauge("heartbeat_timestamp_seconds", "Unix time of this process's last heartbeat.")
+
 # --- api-service -------------------------------------------------------------------------------
 HTTP_REQUESTS = Counter(
     "http_requests", "HTTP requests by route template and status.", ["method", "path", "status"])

@@ -109,6 +109,8 @@ class Deployment:
             "S3_PUBLIC_URL": self.url("minio", 9000),
             "CHAT4ALL_API_URL": self.api,
             "PROMETHEUS_URL": self.prometheus,
+            "ALERTMANAGER_URL": self.url("alertmanager", 9093),
+            "ALERT_RECEIVER_URL": self.url("alert-receiver", 9097),
             "PROVIDER_WHATSAPP_URL": self.url("mock-whatsapp", 9101),
             "PROVIDER_INSTAGRAM_URL": self.url("mock-instagram", 9102),
             "CONNECTOR_WHATSAPP_URL": self.url("connector-whatsapp", 8083),

@@ -114,3 +114,15 @@ async def test_the_receiver_refuses_a_body_that_is_not_a_webhook_payload():
             async with http.post(f"{SETTINGS.alert_receiver_url}/alerts", data=body) as resp:
                 assert resp.status == 400
                 assert "error" in await resp.json()
+
+
+async def test_every_runbook_link_opens_its_section_on_prometheus():
+    async with aiohttp.ClientSession() as http:
+        status, page = await get(http, f"{PROMETHEUS}/consoles/runbooks.html")
+    assert status == 200
+    links = {rule["alert"]: rule["annotations"]["runbook_url"]
+             for group in ALERTS["groups"] for rule in group["rules"] if "alert" in rule}
+    wrong = {name: url for name, url in links.items()
+             if not url.startswith(f"{PROMETHEUS}/consoles/runbooks.html#")
+             or f'id="{url.split("#", 1)[1]}"' not in page}
+    assert not wrong

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import subprocess
 import sys
 import time
@@ -15,9 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from prometheus_client.metrics import MetricWrapperBase
 
-import chat4all_app.observability.metrics as metrics
 from benchmarks.upload import file_form
 from chat4all_app.settings import Settings
 from devstack.layout import Layout
@@ -25,6 +22,7 @@ from devstack.stack_client import AsyncProviders, Prometheus
 from monitoring import consoles, live
 from monitoring.panels import dashboards, panel_queries, panels, slug
 from tests.integration.helpers import STACK, Api, delivered
+from tests.promql import declared_series, metric_names
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = STACK.prometheus_url
@@ -101,26 +99,6 @@ def test_committed_dashboards_are_what_the_code_generates():
     assert proc.returncode == 0, proc.stderr
     assert {p.stem for p in (REPO / "monitoring/grafana/dashboards").glob("*.json")} == {
         "system-overview", "component-health", "infrastructure", "business"}
-
-
-def declared_series() -> set[str]:
-    """Sample names of every metric in chat4all_app/observability/metrics.py."""
-    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
-    names = set()
-    for value in vars(metrics).values():
-        if isinstance(value, MetricWrapperBase):
-            for family in value.describe():
-                names |= {family.name + suffix for suffix in suffixes[family.type]}
-    return names
-
-
-def metric_names(expr: str) -> set[str]:
-    """Metric names an expression selects (label matchers, groupings, windows and calls removed)."""
-    expr = re.sub(r'"[^"]*"', "", expr)
-    expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", expr)
-    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
-    names = re.findall(r"(?<![\w.:])([a-zA-Z_:][\w:]*)(?![\w:]|\s*\()", expr)
-    return set(names) - {"or", "and", "unless", "bool", "offset"}
 
 
 def test_dashboards_use_only_declared_or_standard_metrics():

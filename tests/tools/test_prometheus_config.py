@@ -15,8 +15,7 @@ COMPOSE = yaml.safe_load((REPO_DIR / "docker-compose.yml").read_text())
 
 
 def promtool() -> str:
-    layout = Layout.from_env()
-    return str(layout.cache / f"prometheus-{layout.versions['PROMETHEUS_DEB_VERSION']}" / "usr/bin/promtool")
+    return str(Layout.from_env().prometheus_root / "usr/bin/promtool")
 
 
 def check(path) -> None:
@@ -59,9 +58,7 @@ def test_the_compose_config_is_valid_and_discovers_every_role(tmp_path):
 
 
 def amtool() -> str:
-    layout = Layout.from_env()
-    return str(layout.cache / f"prometheus-alertmanager-{layout.versions['ALERTMANAGER_DEB_VERSION']}"
-               / "usr/bin/amtool")
+    return str(Layout.from_env().alertmanager_root / "usr/bin/amtool")
 
 
 def test_the_compose_alertmanager_config_is_the_local_one_with_the_receivers_compose_address(tmp_path):
