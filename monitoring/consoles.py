@@ -16,7 +16,6 @@ which is why Grafana's `{{label}}` legends are written as `[[label]]` (filled in
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
@@ -26,6 +25,7 @@ from typing import Any
 
 import markdown
 
+from monitoring import generated
 from monitoring.panels import dashboards, panels
 
 ROOT = Path(__file__).resolve().parent
@@ -130,10 +130,6 @@ def generate() -> dict[Path, str]:
     files[CONSOLES / "runbooks.html"] = runbooks_page(boards)
     files[LIBRARIES / "chat4all.lib"] = LIBRARY.replace("REFRESH_MS", str(REFRESH_S * 1000))
     return files
-
-
-def stale(files: dict[Path, str]) -> list[Path]:
-    return [p for p, text in files.items() if not p.exists() or p.read_text() != text]
 
 
 # The page frame and the drawing code every console shares. Rickshaw, d3 and prom_console.js are
@@ -271,20 +267,7 @@ C4A.load(C4A.libraries, function () { C4A.drawn(); setInterval(C4A.tick, REFRESH
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed console files differ from the generated ones")
-    args = parser.parse_args(argv)
-    files = generate()
-    if args.check:
-        for path in stale(files):
-            print(f"{path} is out of date: run python -m monitoring.consoles", file=sys.stderr)
-        return 1 if stale(files) else 0
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(path)
-    return 0
+    return generated.main(argv, __doc__.splitlines()[0], generate, "monitoring.consoles")
 
 
 if __name__ == "__main__":

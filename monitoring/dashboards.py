@@ -18,7 +18,6 @@ series once they exist.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -39,6 +38,8 @@ from grafana_foundation_sdk.builders import dashboard as dashboard_b
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common, dashboard
 from grafana_foundation_sdk.models.piechart import PieChartType
+
+from monitoring import generated
 
 OUT_DIR = Path(__file__).resolve().parent / "grafana" / "dashboards"
 # The provisioned datasource (grafana/provisioning/datasources/prometheus.yml) has this uid.
@@ -229,26 +230,8 @@ def generate() -> dict[Path, str]:
             for slug, build in DASHBOARDS.items()}
 
 
-def stale(files: dict[Path, str]) -> list[Path]:
-    """Dashboards whose committed JSON differs from `files` (missing counts as different)."""
-    return [p for p, text in files.items() if not p.exists() or p.read_text() != text]
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the committed JSON differs from the generated one")
-    args = parser.parse_args(argv)
-    files = generate()
-    if args.check:
-        for path in stale(files):
-            print(f"{path} is out of date: run python -m monitoring.dashboards", file=sys.stderr)
-        return 1 if stale(files) else 0
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text)
-        print(path)
-    return 0
+    return generated.main(argv, __doc__.splitlines()[0], generate, "monitoring.dashboards")
 
 
 if __name__ == "__main__":
