@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv"
 
-bash deploy/install.sh python kafka cassandra s3 prometheus nginx engine compose kafka-tools || exit 1
+bash deploy/install.sh python kafka cassandra s3 prometheus alertmanager nginx engine compose kafka-tools || exit 1
 CHAT4ALL_COMPOSE_TEST=1 "$VENV/bin/python" -m pytest tests/compose "$@"
 rc=$?
 # A failed deployment kept to look at (CHAT4ALL_COMPOSE_KEEP) would be taken down by the next one.
