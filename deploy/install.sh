@@ -94,8 +94,9 @@ install_s3() {
     || die s3 "neither MinIO nor versitygw could be built; see $CACHE/minio-build.log and $CACHE/versitygw-build.log"
 }
 
-# Debian packages' files extracted into one cache directory (no daemon, no root-owned config,
-# nothing installed system-wide): the binaries run from there with the config devstack renders.
+# Debian packages' files extracted into one cache directory (no daemon, no root-owned config): the
+# binaries run from there with the config devstack renders. Two exceptions need root once:
+# Alertmanager's notification templates and Chromium (install_alertmanager, install_browser).
 # extract_debs <name> <dest> <binary that proves it complete> <package=version>...
 extract_debs() {
   local name="$1" dest="$2" binary="$3"; shift 3
@@ -127,22 +128,29 @@ install_alertmanager() {
   local src="$root/usr/share/prometheus/alertmanager" dst=/usr/share/prometheus/alertmanager
   install_deb prometheus-alertmanager "$ALERTMANAGER_DEB_VERSION" usr/bin/prometheus-alertmanager
   cmp -s "$src/default.tmpl" "$dst/default.tmpl" && cmp -s "$src/email.tmpl" "$dst/email.tmpl" && return
-  [[ $(id -u) -eq 0 ]] || die alertmanager "run as root once, or copy $src/*.tmpl into $dst"
+  [[ $(id -u) -eq 0 ]] || die alertmanager "run \`sudo bash deploy/install.sh alertmanager\` once (it copies $src/*.tmpl into $dst)"
   say "alertmanager: its notification templates into $dst"
   install -D -m 0644 -t "$dst" "$src/default.tmpl" "$src/email.tmpl"
 }
 
-# Debian's Chromium for the browser tests (live dashboards, web client). Unlike the servers it is
-# installed system-wide: its dozens of shared-library dependencies need the dynamic loader's paths.
+# Debian's Chromium for the browser tests (live dashboards). Unlike the servers it is installed
+# system-wide (as root): its dozens of shared-library dependencies need the dynamic loader's paths.
+# Chromium comes from bookworm-security, which keeps only its newest build: the pinned version is
+# tried first, the current one if the pin is gone (the results record what ran).
 install_browser() {
-  command -v chromium >/dev/null && return
-  [[ $(id -u) -eq 0 ]] || die browser "chromium is missing: run \`sudo apt-get install chromium\`"
+  local path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  [[ -x "$path" ]] && return
+  [[ $(id -u) -eq 0 ]] || die browser "$path is missing: run \`sudo apt-get install chromium\` once"
   say "browser: apt-get install chromium=$CHROMIUM_DEB_VERSION"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "chromium=$CHROMIUM_DEB_VERSION" >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-           --no-install-recommends "chromium=$CHROMIUM_DEB_VERSION" >/dev/null; } \
-    || die browser "apt-get install chromium=$CHROMIUM_DEB_VERSION failed"
+  apt_install "chromium=$CHROMIUM_DEB_VERSION" && return
+  say "browser: chromium $CHROMIUM_DEB_VERSION is no longer served; installing the current one"
+  apt_install chromium || die browser "apt-get install chromium failed"
+}
+
+apt_install() {  # apt_install <package[=version]>: refresh the package lists once if unknown
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null; }
 }
 
 # The compose check's container engine: Debian's docker.io with containerd, runc and tini, run from

@@ -301,6 +301,8 @@ def prometheus(layout: Layout, settings: Settings) -> Component:
             f"--storage.tsdb.path={layout.data / 'prometheus'}",
             f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=7d",
+            # Links it hands out (the alerts' runbook_url: {{ $externalURL }}/consoles/...).
+            f"--web.external-url={settings.prometheus_url.rstrip('/')}",
             # Debian's binary reads its UI from /usr/share/prometheus/web unless told otherwise
             # (without this flag /graph answers 500); its static/ links resolve in the same tree.
             f"--web.local-assets={root / 'usr/share/prometheus/web'}/",

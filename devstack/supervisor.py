@@ -18,6 +18,8 @@ from devstack.layout import Layout
 
 SUPERVISOR_LOG_BACKUPS = 2  # rotated program logs kept beside the current one (<log>.1, <log>.2)
 
+CTL_TIMEOUT_S = 300
+
 
 @dataclass(frozen=True)
 class Program:
@@ -114,8 +116,10 @@ class Supervisor:
             self.ctl("start", *stopped, check=False)
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        # A timeout: a hung supervisord must not hang `make ctl`, the experiments or the monitor
+        # (generous: `stop` waits for a program's stopwaitsecs).
         proc = subprocess.run([self._bin("supervisorctl"), "-c", str(self.config), *args],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, timeout=CTL_TIMEOUT_S)
         # supervisorctl exits non-zero when any program is not RUNNING; callers decide.
         if check and proc.returncode not in (0, 3):
             raise RuntimeError(f"supervisorctl {' '.join(args)}: {proc.stdout}{proc.stderr}")

@@ -22,7 +22,10 @@ from devstack.supervisor import Supervisor
 
 # supervisorctl commands that change no program's state: no reason to re-publish after them (an
 # experiment asks `pid` often, and timing matters there).
-READ_ONLY = frozenset({"avail", "help", "maintail", "pid", "status", "tail", "version"})
+# `signal` too: a signalled program stays a target (a killed spare is EXITED, still meant to run),
+# and the experiments signal inside their measured windows.
+READ_ONLY = frozenset({"avail", "clear", "fg", "help", "maintail", "pid", "signal", "status", "tail",
+                       "version"})
 
 
 def targets_file(layout: Layout) -> Path:

@@ -77,8 +77,10 @@ def nav(boards: dict[str, dict[str, Any]]) -> str:
     links = "".join(f'<a href="{slug}.html">{html.escape(board["title"])}</a>'
                     for slug, board in boards.items())
     return (f'<nav class="c4a-nav"><a href="index.html"><b>Chat4All</b></a>{links}'
-            '<span class="c4a-right"><a href="runbooks.html">Runbooks</a><a href="/classic/alerts">Alerts'
-            '</a><a href="/classic/targets">Targets</a><a href="/classic/graph">Graph</a></span></nav>')
+            '<span class="c4a-right"><a href="runbooks.html">Runbooks</a>'
+            '<a data-ui="alerts" href="/classic/alerts">Alerts</a>'
+            '<a data-ui="targets" href="/classic/targets">Targets</a>'
+            '<a data-ui="graph" href="/classic/graph">Graph</a></span></nav>')
 
 
 def dashboard_page(slug: str, board: dict[str, Any], boards: dict[str, dict[str, Any]]) -> str:
@@ -108,8 +110,8 @@ def index_page(boards: dict[str, dict[str, Any]]) -> str:
         "<header><h1>Chat4All dashboards</h1><p>The panels of the Grafana dashboards "
         "(monitoring/grafana/dashboards), live from this Prometheus.</p></header>",
         f"<main><ul>{items}</ul>{firing}",
-        '<p>Alert rules: <a href="/classic/rules">rules</a>; <a href="runbooks.html">runbooks</a>; '
-        "Alertmanager: http://127.0.0.1:9095/api/v2/alerts.</p></main>",
+        '<p>Alert rules: <a data-ui="rules" href="/classic/rules">rules</a>; '
+        '<a href="runbooks.html">runbooks</a>; Alertmanager: http://127.0.0.1:9095/api/v2/alerts.</p></main>',
         '{{ template "chat4all_tail" }}', ""])
 
 
@@ -197,6 +199,16 @@ var C4A = {
     percent: function (v) { return +(v * 100).toPrecision(3) + "%"; }
   },
   drawn: function () { C4A.ready = true; C4A.queued.forEach(function (draw) { draw(); }); },
+  // Debian's Prometheus has only the classic UI (/classic/alerts...), the official image only
+  // the new one (/alerts...): the links follow the one this server has.
+  uiLinks: function () {
+    fetch(PATH_PREFIX + "/classic/graph").then(function (r) {
+      if (r.ok) { return; }
+      document.querySelectorAll("a[data-ui]").forEach(function (a) {
+        a.href = PATH_PREFIX + "/" + a.dataset.ui;
+      });
+    });
+  },
   name: function (fmt) {
     return function (metric) {
       var text = fmt.replace(/\\[\\[\\s*(\\w+)\\s*\\]\\]/g, function (_, label) {
@@ -258,6 +270,7 @@ var C4A = {
   }
 };
 C4A.load(C4A.libraries, function () { C4A.drawn(); setInterval(C4A.tick, REFRESH_MS); });
+window.addEventListener("load", C4A.uiLinks);
 </script>
 </head><body>
 {{ end }}

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from chat4all_app.settings import Settings
 from devstack.layout import REPO_DIR, git_sha
@@ -41,6 +43,14 @@ PANEL_STATES = """() => Array.from(document.querySelectorAll('.c4a-panel')).map(
   error: /Error loading data|No data/.test(p.textContent)}))"""
 
 
+# Every panel has drawn something: a line, a table, or an error (no fixed wait: a busy machine
+# may take seconds to load three scripts and answer the queries).
+ALL_DRAWN = """() => { const panels = document.querySelectorAll('.c4a-panel');
+  return panels.length > 0 && Array.from(panels).every(p =>
+    p.querySelector('svg path.path, .c4a-table') || /Error loading data|No data/.test(p.textContent)); }"""
+DRAW_TIMEOUT_MS = 30_000
+
+
 @dataclass(frozen=True)
 class PanelState:
     dashboard: str
@@ -54,6 +64,12 @@ class PanelState:
         return self.drawn > 0 and not self.error
 
 
+async def drawn(page: Page) -> None:
+    """Until every panel drew something; a panel that never does is reported empty, not raised."""
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(ALL_DRAWN, timeout=DRAW_TIMEOUT_MS)
+
+
 def console_url(prometheus_url: str, slug: str) -> str:
     return f"{prometheus_url.rstrip('/')}/consoles/{slug}.html"
 
@@ -64,14 +80,15 @@ async def capture(browser: Browser, url: str, slug: str, screenshot: Path,
     page = await browser.new_page(viewport=VIEWPORT)
     try:
         await page.goto(url, wait_until="load")
-        await page.wait_for_timeout(settle_s * 1000)
+        await drawn(page)
+        await page.wait_for_timeout(settle_s * 1000)  # the last graphs' transitions
         await page.screenshot(path=str(screenshot), full_page=True)
         return [PanelState(slug, **state) for state in await page.evaluate(PANEL_STATES)]
     finally:
         await page.close()
 
 
-async def capture_all(prometheus_url: str, out: Path, settle_s: float = 4.0,
+async def capture_all(prometheus_url: str, out: Path, settle_s: float = 1.0,
                       executable: str = "/usr/bin/chromium") -> list[PanelState]:
     out.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw:
@@ -87,10 +104,10 @@ async def capture_all(prometheus_url: str, out: Path, settle_s: float = 4.0,
             await browser.close()
 
 
-async def refreshes(prometheus_url: str, slug: str, settle_s: float, wait_s: float,
+async def refreshes(prometheus_url: str, slug: str, wait_s: float,
                     executable: str = "/usr/bin/chromium") -> tuple[int, int]:
-    """Range queries the page sent once loaded and settled, and by `wait_s` later: the second
-    number is larger if the page re-queries Prometheus by itself (no reload)."""
+    """Range queries the page sent until it had drawn, and by the next one it sent by itself
+    (no reload) within `wait_s`: the second number is larger if the page refreshes."""
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         try:
@@ -99,9 +116,11 @@ async def refreshes(prometheus_url: str, slug: str, settle_s: float, wait_s: flo
             page.on("request", lambda request: sent.append(request.url)
                     if "/api/v1/query_range" in request.url else None)
             await page.goto(console_url(prometheus_url, slug), wait_until="load")
-            await page.wait_for_timeout(settle_s * 1000)
+            await drawn(page)
             first = len(sent)
-            await page.wait_for_timeout(wait_s * 1000)
+            with contextlib.suppress(PlaywrightTimeout):
+                await page.wait_for_event("request", lambda r: "/api/v1/query_range" in r.url,
+                                          timeout=wait_s * 1000)
             return first, len(sent)
         finally:
             await browser.close()
@@ -110,7 +129,8 @@ async def refreshes(prometheus_url: str, slug: str, settle_s: float, wait_s: flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="directory of the PNGs and summary.json")
-    parser.add_argument("--settle", type=float, default=4.0, help="seconds a page gets to draw")
+    parser.add_argument("--settle", type=float, default=1.0,
+                        help="seconds a page gets once every panel drew (animations)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     states = asyncio.run(capture_all(settings.prometheus_url, args.out, args.settle, settings.chromium_path))

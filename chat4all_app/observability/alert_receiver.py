@@ -4,7 +4,8 @@
 
 POST /alerts  Alertmanager's webhook payload (version 4): logs one `alert` line per alert, with
               its status (firing|resolved), name, labels, summary, runbook and times.
-GET  /alerts  the latest notifications received (newest last), for people and tests.
+GET  /alerts  the latest notifications received (newest last), for people and tests; each has
+              a `seq` (1, 2, ... since start); `?after=N` lists only those past N.
 GET  /health  {"status": "UP"}
 
 A malformed body is answered 400 with a JSON error (and not logged as an alert). Only the log is
@@ -58,19 +59,27 @@ def alert_events(payload: Any) -> list[dict[str, Any]]:
 class AlertReceiver:
     def __init__(self, keep: int = KEEP) -> None:
         self.received: deque[dict[str, Any]] = deque(maxlen=keep)
+        self.seq = 0  # numbers every notification: a reader asks for those after the last it saw
 
     async def notify(self, request: web.Request) -> web.Response:
         try:
             events = alert_events(await request.json())
-        except (ValueError, PayloadError) as exc:  # a JSONDecodeError is a ValueError
+        except ValueError as exc:  # a JSONDecodeError, or a PayloadError
             return web.json_response({"error": str(exc)}, status=400)
         for event in events:
-            log.warning("alert", **event) if event["status"] == "firing" else log.info("alert", **event)
+            self.seq += 1
+            event = {"seq": self.seq, **event}
+            # Firing at WARNING, so a log filter on the level shows what is wrong now.
+            (log.warning if event["status"] == "firing" else log.info)("alert", **event)
             self.received.append(event)
         return web.json_response({"logged": len(events)})
 
-    async def list_alerts(self, _request: web.Request) -> web.Response:
-        return web.json_response({"alerts": list(self.received)})
+    async def list_alerts(self, request: web.Request) -> web.Response:
+        try:
+            after = int(request.query.get("after", "0"))
+        except ValueError:
+            return web.json_response({"error": "'after' must be an integer (a seq)"}, status=400)
+        return web.json_response({"alerts": [e for e in self.received if e["seq"] > after]})
 
     async def health(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "UP"})

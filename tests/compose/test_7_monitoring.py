@@ -21,9 +21,10 @@ def get(url: str) -> tuple[int, bytes]:
 
 
 def test_prometheus_serves_its_ui_the_live_dashboards_and_every_alert_rule(deployment):
-    for path, text in (("/classic/graph", b"js/graph/index.js"), ("/classic/alerts", b"ConsumerLagHigh"),
-                       ("/consoles/index.html", b"Component Health"),
-                       ("/consoles/system-overview.html", b"Messages per second")):
+    # Paths both the official image (new UI only) and the Debian stand-in (classic UI only) serve.
+    for path, text in (("/graph", b"Prometheus"), ("/consoles/index.html", b"Component Health"),
+                       ("/consoles/system-overview.html", b"Messages per second"),
+                       ("/consoles/runbooks.html", b'id="consumerlaghigh"')):
         status, body = get(deployment.prometheus + path)
         assert status == 200 and text in body, path
     groups = json.loads(get(f"{deployment.prometheus}/api/v1/rules")[1])["data"]["groups"]

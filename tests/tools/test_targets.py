@@ -74,7 +74,9 @@ def test_publish_waits_for_make_up_to_make_the_directory(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "publishes"), [
-    (("start", "router-2"), True), (("stop", "api-2"), True), (("signal", "KILL", "router-2"), True),
+    (("start", "router-2"), True), (("stop", "api-2"), True), (("restart", "router"), True),
+    # a signalled program stays a target (a killed spare is EXITED): no re-publish, no delay
+    (("signal", "KILL", "router-2"), False),
     (("pid", "router"), False), (("status",), False)])
 def test_a_state_changing_ctl_command_republishes(tmp_path, monkeypatch, args, publishes):
     calls: list[Layout] = []
