@@ -15,13 +15,16 @@ from experiments.probe import Reading
 
 def stalled_at_kill(points: Sequence[tuple[float, Reading]], t_kill: float,
                     t_takeover: float) -> dict[str, int]:
-    """{partition: committed offset} of the partitions whose committed offset did not move from
-    the first reading after the kill to the last one before the takeover: the dead worker's. (The
-    first reading after the kill, not the last before it: the worker may commit just before dying.)"""
+    """{partition: committed offset} of the partitions whose committed offset moved before the kill
+    and did not from the first reading after it to the last one before the takeover: the dead
+    worker's. (The first reading after the kill, not the last before it: the worker may commit
+    just before dying. A partition no message went to moves neither before nor after: not stalled.)"""
+    before = [r.router_committed for t, r in points if t < t_kill and r.router_committed]
     after = [r.router_committed for t, r in points if t_kill <= t < t_takeover and r.router_committed]
-    if len(after) < 2:
+    if len(before) < 2 or len(after) < 2:
         return {}
-    return {tp: offset for tp, offset in after[0].items() if after[-1].get(tp) == offset}
+    moving = {tp for tp, offset in before[-1].items() if before[0].get(tp) != offset}
+    return {tp: offset for tp, offset in after[0].items() if tp in moving and after[-1].get(tp) == offset}
 
 
 def first_commit_after(points: Sequence[tuple[float, Reading]], stalled: dict[str, int],

@@ -12,18 +12,19 @@ def reading(committed: dict[str, int], lag: float | None = None) -> Reading:
 
 
 # Partition a belongs to the survivor all along; b to the worker killed at t=10, which committed it
-# one last time just before; taken over at t=16.
+# one last time just before; taken over at t=16. No message goes to partition c.
 POINTS = [
-    (8.0, reading({"a": 100, "b": 180}, 30)),
-    (12.0, reading({"a": 140, "b": 200}, 90)),
-    (15.0, reading({"a": 170, "b": 200}, 160)),
-    (17.0, reading({"a": 190, "b": 200}, 250)),
-    (19.0, reading({"a": 210, "b": 330}, 40)),
+    (6.0, reading({"a": 90, "b": 170, "c": 7}, 20)),
+    (8.0, reading({"a": 100, "b": 180, "c": 7}, 30)),
+    (12.0, reading({"a": 140, "b": 200, "c": 7}, 90)),
+    (15.0, reading({"a": 170, "b": 200, "c": 7}, 160)),
+    (17.0, reading({"a": 190, "b": 200, "c": 7}, 250)),
+    (19.0, reading({"a": 210, "b": 330, "c": 7}, 40)),
 ]
 
 
 def test_the_dead_workers_partitions_are_those_whose_commit_stopped_at_the_kill():
-    assert stalled_at_kill(POINTS, t_kill=10.0, t_takeover=16.0) == {"b": 200}
+    assert stalled_at_kill(POINTS, t_kill=10.0, t_takeover=16.0) == {"b": 200}  # not idle c
 
 
 def test_the_delay_is_from_the_takeover_to_the_first_reading_past_the_stall():
@@ -37,10 +38,10 @@ def test_a_partition_the_survivor_never_commits_has_no_delay():
 
 def test_no_readings_of_committed_offsets_means_no_stalled_partition():
     assert stalled_at_kill([(8.0, Reading()), (15.0, Reading())], 10.0, 16.0) == {}
-    assert stalled_at_kill(POINTS[:2], 10.0, 16.0) == {}  # one reading after the kill proves nothing
+    assert stalled_at_kill(POINTS[:3], 10.0, 16.0) == {}  # one reading after the kill proves nothing
 
 
 def test_lag_back_is_the_first_reading_at_or_below_the_level_after_the_takeover():
     assert lag_back_at(POINTS, 16.0, level=45) == 19.0
     assert lag_back_at(POINTS, 16.0, level=10) is None
-    assert lag_back_at(POINTS, 0.0, level=45) == 8.0  # from t=0, the first reading already is
+    assert lag_back_at(POINTS, 0.0, level=45) == 6.0  # from t=0, the first reading already is
