@@ -21,8 +21,10 @@ from devstack.layout import git_sha
 from experiments.cases import CASES
 from experiments.cluster_faults import CLUSTER_CASES
 
-# In the order `make experiments` runs them, then `make experiments CLUSTER=3`.
-EXPERIMENTS = (*CASES, *CLUSTER_CASES)
+# In the order `make experiments` runs them, then `make experiments CLUSTER=3`. The alerts
+# experiment is not in the fault table: the observability section that shows it is issue 23's
+# restructure (its figures are in the README meanwhile), and one more row passes 15 pages.
+EXPERIMENTS = tuple(name for name in (*CASES, *CLUSTER_CASES) if name != "alerts")
 
 # Settings shown in the configuration appendix, with their meaning in Portuguese.
 CONFIG_ROWS = {
@@ -245,7 +247,7 @@ def load(root: Path, dashboards_dir: Path | None = None) -> dict[str, Any]:
                                             if r["accounting"]["stored"] > r["accounting"]["accepted"]],
                    "checks_failed": sum(not ok for r in experiments.values() for ok in r["checks"].values()),
                    "checks_total": sum(len(r["checks"]) for r in experiments.values())},
-        "failover_log": log_excerpt(experiments["failover"], "SIGKILL"),
+        "failover_log": log_excerpt(experiments["failover"], "SIGKILL", limit=8),
         "scaling": scaling(experiments["scale-workers"], experiments["scale-api"]),
         "machine_cores": cores,
         "settings": settings,

@@ -62,9 +62,9 @@ CHECKS = {  # whole names
     "accepts resume once a second broker is back": "aceitação volta quando um segundo broker retorna",
     "the cluster whole again": "o cluster completo de novo",
     "the survivor committed every partition it took over, before the restart":
-        "o sobrevivente fez commit de cada partição assumida, antes do reinício",
+        "commit de cada partição assumida antes do reinício",
     "lag back to its pre-kill level (1.5 x median) before the restart":
-        "lag de volta ao nível de antes do kill (1,5 vezes a mediana) antes do reinício",
+        "lag de volta ao nível pré-kill antes do reinício",
     "no alert on a healthy stack under load (first 90 s)":
         "nenhum alerta com o sistema saudável sob carga (primeiros 90 s)",
 }
