@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest report
+.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest report cql
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ fmt: venv  ## ruff --fix
 
 clean: down  ## stop the stack and delete its state (data, logs); keeps the install cache
 	rm -rf state
+
+cql: venv  ## cqlsh on the stack's Cassandra and keyspace (CASSANDRA_HOSTS/PORT/KEYSPACE), e.g. make cql ARGS="-e \"SELECT ...\""
+	@$(PY) -m chat4all_app.cli cql $(ARGS)
 
 ctl: install  ## supervisorctl on the local stack, e.g. make ctl ARGS="signal KILL kafka"
 	@$(PY) -m devstack ctl $(ARGS)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from functools import partial
 
 import click
 
 from chat4all_app import __version__
+from chat4all_app.client import render
+from chat4all_app.client.output import emit, output_options
 from chat4all_app.settings import Settings, SettingsError, documentation
 
 
@@ -127,15 +130,39 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+def _api_url(saved: dict | None) -> str:
+    """CHAT4ALL_API_URL when set (pointing one command elsewhere), else the API `login` used."""
+    from chat4all_app.settings import environ_values
+
+    cfg = _settings()
+    if environ_values(["CHAT4ALL_API_URL"]).get("CHAT4ALL_API_URL") or not saved:
+        return cfg.api_url
+    return saved.get("api_url") or cfg.api_url
+
+
 def _client(authenticated: bool = True):
     from chat4all_app.client.http import Client, TokenStore
 
-    cfg = _settings()
-    saved = TokenStore(cfg.cli_config_dir).load() if authenticated else None
+    saved = TokenStore(_settings().cli_config_dir).load() if authenticated else None
     if authenticated and not saved:
         raise click.ClickException("not logged in: run `chat4all login USERNAME` first")
-    return Client(saved.get("api_url", cfg.api_url) if saved else cfg.api_url,
-                  saved["access_token"] if saved else None)
+    return Client(_api_url(saved), saved["access_token"] if saved else None)
+
+
+def _me() -> str | None:
+    """The logged-in user's id (login keeps it beside the token)."""
+    from chat4all_app.client.http import TokenStore
+
+    return (TokenStore(_settings().cli_config_dir).load() or {}).get("user_id")
+
+
+def _failed(client, exc: Exception) -> click.ClickException:
+    from chat4all_app.client.errors import explain, unreachable
+    from chat4all_app.client.http import ApiError
+
+    if isinstance(exc, ApiError):
+        return click.ClickException(explain(exc, client.base_url, client.token is not None))
+    return click.ClickException(unreachable(client.base_url, exc))  # the connection broke mid-way
 
 
 def _call(client, method: str, path: str, body=None, params=None, headers=None):
@@ -143,31 +170,31 @@ def _call(client, method: str, path: str, body=None, params=None, headers=None):
 
     try:
         return client.call(method, path, body, params, headers)
-    except ApiError as exc:
-        raise click.ClickException(f"{exc.message} (HTTP {exc.status})") from None
+    except (ApiError, OSError) as exc:  # OSError: a timeout or reset after the request went out
+        raise _failed(client, exc) from None
 
 
-def _show(data) -> None:
-    import json
-
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@main.command()
-@click.argument("username")
-@click.password_option()
-@click.option("--email", default=None)
-def register(username: str, password: str, email: str | None) -> None:
-    """Create an account."""
-    _show(_call(_client(False), "POST", "/auth/register",
-                {"username": username, "password": password, "email": email}))
+def _lookup(client):
+    """username -> user id, through GET /v1/users."""
+    return lambda name: _call(client, "GET", "/v1/users", params={"username": name})["user_id"]
 
 
 @main.command()
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True)
+@click.password_option(help="The new account's password (8..256 characters); asked twice if not given.")
+@click.option("--email", default=None, help="E-mail address of the account (optional).")
+@output_options
+def register(username: str, password: str, email: str | None, human: bool) -> None:
+    """Create an account called USERNAME (3..64 letters, digits, '_', '.', '-')."""
+    emit(_call(_client(False), "POST", "/auth/register",
+               {"username": username, "password": password, "email": email}), human, render.user)
+
+
+@main.command()
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, help="USERNAME's password; asked if not given.")
 def login(username: str, password: str) -> None:
-    """Log in and keep the access token for the other commands."""
+    """Log in as USERNAME and keep the access token (and the API's URL) for the other commands."""
     import jwt
 
     from chat4all_app.client.http import TokenStore
@@ -182,61 +209,82 @@ def login(username: str, password: str) -> None:
 
 
 @main.command()
-@click.option("--create", "participants", multiple=True, metavar="USER_ID",
-              help="Create a conversation with these users (repeatable) instead of listing.")
+@click.option("--create", "participants", multiple=True, metavar="USER",
+              help="Create a conversation with this user, a username or a user id (repeatable), "
+                   "instead of listing.")
 @click.option("--name", default=None, help="Name of the new conversation.")
-def conversations(participants: tuple[str, ...], name: str | None) -> None:
-    """List your conversations, or create one with --create USER_ID."""
+@output_options
+def conversations(participants: tuple[str, ...], name: str | None, human: bool) -> None:
+    """List your conversations, or create one with --create USER (a username or a user id)."""
+    from chat4all_app.client.people import user_id_of
+
     client = _client()
     if participants:
-        _show(_call(client, "POST", "/v1/conversations",
-                    {"participant_ids": list(participants), "name": name}))
-    else:  # every page: the API pages its listing (next_cursor)
-        listed, cursor = [], None
-        while True:
-            page = _call(client, "GET", "/v1/conversations",
-                         params={"limit": 500, **({"cursor": cursor} if cursor else {})})
-            listed += page["conversations"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
-        _show({"conversations": listed})
+        ids = [user_id_of(p, _lookup(client)) for p in participants]
+        emit(_call(client, "POST", "/v1/conversations", {"participant_ids": ids, "name": name}),
+             human, render.conversation)
+        return
+    listed, cursor = [], None  # every page: the API pages its listing (next_cursor)
+    while True:
+        page = _call(client, "GET", "/v1/conversations",
+                     params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+        listed += page["conversations"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    emit({"conversations": listed}, human, render.conversations)
 
 
 @main.command()
 @click.argument("conversation_id")
 @click.argument("content")
-@click.option("--to", "recipient_id", default=None,
-              help="whatsapp:<number>, instagram:<user> or a member's user id.")
+@click.option("--to", "recipient", default=None, metavar="RECIPIENT",
+              help="whatsapp:<number>, instagram:<user>, or a member by username or user id.")
 @click.option("--message-id", default=None, help="Idempotency key (UUID) to retry safely.")
 @click.option("--file", "file_id", default=None, help="Attach a file_id uploaded to this conversation.")
 @click.option("--correlation-id", default=None,
               help="X-Correlation-ID to find this message in every service's log.")
-def send(conversation_id: str, content: str, recipient_id: str | None, message_id: str | None,
-         file_id: str | None, correlation_id: str | None) -> None:
-    """Send a message (prints the 202 answer)."""
+@output_options
+def send(conversation_id: str, content: str, recipient: str | None, message_id: str | None,
+         file_id: str | None, correlation_id: str | None, human: bool) -> None:
+    """Send CONTENT to conversation CONVERSATION_ID (prints the 202 answer: ACCEPTED)."""
+    from chat4all_app.client.people import recipient_of
+
+    client = _client()
+    recipient_id = recipient_of(recipient, _lookup(client)) if recipient else None
     body = {"conversation_id": conversation_id, "content": content}
     body |= {k: v for k, v in {"recipient_id": recipient_id, "message_id": message_id,
                                "file_id": file_id}.items() if v}
     headers = {"X-Correlation-ID": correlation_id} if correlation_id else None
-    _show(_call(_client(), "POST", "/v1/messages", body, headers=headers))
+    emit(_call(client, "POST", "/v1/messages", body, headers=headers), human, render.accepted)
 
 
 @main.command()
 @click.argument("conversation_id")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--cursor", default=None)
-def messages(conversation_id: str, limit: int, cursor: str | None) -> None:
-    """List a conversation's messages in order, with their status."""
-    _show(_call(_client(), "GET", f"/v1/conversations/{conversation_id}/messages",
-                params={"limit": limit, "cursor": cursor}))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500),
+              help="Messages per page (1..500).")
+@click.option("--cursor", default=None, help="Continue after this page (the previous next_cursor).")
+@output_options
+def messages(conversation_id: str, limit: int, cursor: str | None, human: bool) -> None:
+    """List conversation CONVERSATION_ID's messages in order, with their status."""
+    emit(_call(_client(), "GET", f"/v1/conversations/{conversation_id}/messages",
+               params={"limit": limit, "cursor": cursor}), human, partial(render.messages, me=_me()))
 
 
 @main.command()
 @click.argument("message_id")
-def status(message_id: str) -> None:
-    """Show one message and its status history."""
-    _show(_call(_client(), "GET", f"/v1/messages/{message_id}"))
+@output_options
+def status(message_id: str, human: bool) -> None:
+    """Show message MESSAGE_ID and its status history."""
+    emit(_call(_client(), "GET", f"/v1/messages/{message_id}"), human, partial(render.message, me=_me()))
+
+
+@main.command()
+@click.argument("message_id")
+@output_options
+def read(message_id: str, human: bool) -> None:
+    """Mark message MESSAGE_ID as READ: you are its recipient and it is DELIVERED."""
+    emit(_call(_client(), "POST", f"/v1/messages/{message_id}/read"), human, render.marked_read)
 
 
 @main.command()
@@ -244,8 +292,10 @@ def status(message_id: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--resumable-from", default="64MiB", show_default=True,
               help="Files at least this large go through the resumable (presigned multipart) path.")
-def upload(conversation_id: str, path: str, resumable_from: str) -> None:
-    """Upload a file; a large one resumes where it stopped when run again."""
+@output_options
+def upload(conversation_id: str, path: str, resumable_from: str, human: bool) -> None:
+    """Upload the file at PATH to conversation CONVERSATION_ID; a large one resumes where it
+    stopped when run again."""
     from pathlib import Path
 
     from chat4all_app.client.http import ApiError
@@ -253,19 +303,82 @@ def upload(conversation_id: str, path: str, resumable_from: str) -> None:
     from chat4all_app.client.uploads import upload as do_upload
 
     threshold = _bytes(resumable_from)
+    client = _client()
     try:
-        _show(do_upload(_client(), UploadJournal(_settings().cli_config_dir), conversation_id,
-                        Path(path), threshold, report=lambda line: click.echo(line, err=True)))
-    except ApiError as exc:
-        raise click.ClickException(f"{exc.message} (HTTP {exc.status})") from None
+        stored = do_upload(client, UploadJournal(_settings().cli_config_dir), conversation_id,
+                           Path(path), threshold, report=lambda line: click.echo(line, err=True))
+    except (ApiError, OSError) as exc:
+        raise _failed(client, exc) from None
+    emit(stored, human, render.file)
 
 
 @main.command(name="file")
 @click.argument("file_id")
 @click.option("--expires-in", default=None, type=int, help="URL lifetime in seconds.")
-def file_info(file_id: str, expires_in: int | None) -> None:
-    """Show a file's metadata and a presigned download URL."""
-    _show(_call(_client(), "GET", f"/v1/files/{file_id}", params={"expires_in": expires_in}))
+@output_options
+def file_info(file_id: str, expires_in: int | None, human: bool) -> None:
+    """Show file FILE_ID's metadata and a presigned download URL."""
+    emit(_call(_client(), "GET", f"/v1/files/{file_id}", params={"expires_in": expires_in}),
+         human, render.file)
+
+
+# --- reading the stack directly ----------------------------------------------------------------
+
+@main.command()
+@click.option("--channel", default=None, help="Only this channel (e.g. whatsapp). Default: every channel.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="List at most N messages per channel, the longest waiting first (counts are complete).")
+@output_options
+def pending(channel: str | None, limit: int, human: bool) -> None:
+    """Messages still PENDING on their channel, per channel with counts: the assignment's
+    `SELECT message_id, recipient_id, status, timestamp FROM messages WHERE status = 'PENDING'`.
+
+    Reads Cassandra directly (CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_KEYSPACE), no login."""
+    from cassandra import DriverException
+    from cassandra.cluster import NoHostAvailable
+
+    from chat4all_app.storage.cassandra import connect
+    from chat4all_app.storage.pending import backlogs, scan_messages
+
+    cfg = _settings()
+    if channel is not None and channel not in cfg.channels:
+        raise click.BadParameter(f"{channel!r} is not a configured channel ({', '.join(cfg.channels)})",
+                                 param_hint="--channel")
+    where = f"{','.join(cfg.cassandra_hosts)}:{cfg.cassandra_port}"
+    try:
+        cluster, session = connect(cfg)
+    except (NoHostAvailable, OSError) as exc:
+        raise click.ClickException(f"cannot reach Cassandra at {where}: {exc} (is the stack up? `make up`)"
+                                   ) from None
+    try:
+        found = backlogs(scan_messages(session, cfg.cassandra_keyspace), cfg.channels, channel, limit)
+    except DriverException as exc:
+        raise click.ClickException(f"reading the messages table failed: {exc}") from None
+    finally:
+        cluster.shutdown()
+    emit({"total": sum(b.count for b in found), "channels": [b.as_json() for b in found]},
+         human, render.pending)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("cqlsh_args", nargs=-1, type=click.UNPROCESSED)
+def cql(cqlsh_args: tuple[str, ...]) -> None:
+    """cqlsh on the configured Cassandra (the first of CASSANDRA_HOSTS, CASSANDRA_PORT) in keyspace
+    CASSANDRA_KEYSPACE; CQLSH_ARGS go to cqlsh, e.g. -e "SELECT ..." (`make cql ARGS=...`)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    cfg = _settings()
+    # The venv's own cqlsh (a dev dependency) first: the one pinned and checked with this Python.
+    beside = Path(sys.executable).parent / "cqlsh"
+    program = str(beside) if beside.exists() else shutil.which("cqlsh")
+    if program is None:
+        raise click.ClickException("cqlsh is not installed: `make venv` (or pip install cqlsh)")
+    argv = [program, cfg.cassandra_hosts[0], str(cfg.cassandra_port), "-k", cfg.cassandra_keyspace,
+            *cqlsh_args]
+    sys.stdout.flush()
+    os.execv(program, argv)
 
 
 def _bytes(text: str) -> int:

@@ -42,5 +42,9 @@ class UnsupportedMediaType(Refused):
     """A body in a media type the endpoint does not take (e.g. a webhook's, not JSON)."""
 
 
+class TooMany(Refused):
+    """More at once than one user may have (e.g. WebSocket connections)."""
+
+
 class Unavailable(Refused):
     """A dependency did not answer: nothing was done, retrying is safe."""

@@ -3,6 +3,7 @@
 messages topic  -> MessageAccepted   (API -> router), key = conversation_id
 channel topics  -> OutboundMessage   (router -> connector), key = conversation_id
 status topic    -> StatusEvent       (router/connectors -> router), key = conversation_id
+updates topic   -> ConversationUpdate (router -> every API process), key = conversation_id
 
 Enum fields (`Status`, `CircuitState`) are `StrEnum`s: on the wire they are the same JSON strings
 as before. Faust does not turn a string back into the enum when it decodes a record; the agents'
@@ -56,6 +57,28 @@ class StatusEvent(faust.Record, serializer="json"):
     channel: str | None = None
     reason: str | None = None
     accepted_at: float | None = None
+    correlation_id: str | None = None
+
+
+class ConversationUpdate(faust.Record, serializer="json"):
+    """What a conversation's members see live: a message was stored (`kind` "message", with the
+    row's fields) or a status applied to it (`kind` "status"). The router writes it once Cassandra
+    holds the change, so whatever a push shows, a REST read shows too."""
+
+    kind: str  # "message" | "status"
+    conversation_id: str
+    message_id: str
+    accepted_id: str
+    accepted_at: float
+    status: Status
+    at: float  # when the row was stored / the status applied (epoch seconds)
+    reason: str | None = None
+    channel: str | None = None
+    # kind "message" only: the stored row.
+    sender_id: str | None = None
+    recipient_id: str | None = None
+    content: str | None = None
+    file_id: str | None = None
     correlation_id: str | None = None
 
 

@@ -56,6 +56,11 @@ class Settings:
     topic_status: str = setting(
         "KAFKA_TOPIC_STATUS", "chat4all.status", "Delivery-status events, keyed by conversation_id."
     )
+    topic_updates: str = setting(
+        "KAFKA_TOPIC_UPDATES", "chat4all.updates",
+        "What conversations' members see live (a message stored, a status applied), keyed by "
+        "conversation_id: every API process follows it to push over WebSocket.",
+    )
     topic_dlq: str = setting(
         "KAFKA_TOPIC_DLQ", "chat4all.dlq",
         "Dead letters: events no agent can ever process, original bytes plus why (`chat4all dlq`).",
@@ -66,7 +71,7 @@ class Settings:
         "Prefix of the per-channel topics (prefix + channel name).",
     )
     topic_partitions: int = setting(
-        "KAFKA_TOPIC_PARTITIONS", 6, "Partitions of the status and channel topics."
+        "KAFKA_TOPIC_PARTITIONS", 6, "Partitions of the status, updates and channel topics."
     )
     channels: tuple[str, ...] = setting(
         "CHAT4ALL_CHANNELS", ("whatsapp", "instagram"), "External channels (comma-separated)."
@@ -178,6 +183,24 @@ class Settings:
         "TRUSTED_PROXIES", ("127.0.0.1",),
         "Peers (addresses, CIDR networks or host names, comma-separated) whose X-Real-IP / "
         "X-Forwarded-For names the client; empty: trust none. 127.0.0.1: the local stack's nginx.",
+    )
+    ws_max_connections_per_user: int = setting(
+        "WS_MAX_CONNECTIONS_PER_USER", 5,
+        "WebSocket connections one user may hold open on one API process; one more is refused (4029).",
+    )
+    ws_send_queue: int = setting(
+        "WS_SEND_QUEUE", 2000,
+        "Frames a WebSocket connection may have waiting to be sent; a client that falls further "
+        "behind is disconnected (close code 4008) instead of growing the API's memory.",
+    )
+    ws_auth_timeout_s: float = setting(
+        "WS_AUTH_TIMEOUT_S", 5.0,
+        "How long a WebSocket without an Authorization header may take to send its auth frame.",
+    )
+    ws_replay_max: int = setting(
+        "WS_REPLAY_MAX", 200_000,
+        "Most updates a reconnecting client's cursor may be behind; further back it gets a reset "
+        "frame and reloads by REST.",
     )
     # --- Workers -----------------------------------------------------------------------------
     router_batch_size: int = setting(
@@ -380,7 +403,8 @@ class Settings:
     def topic_partition_counts(self) -> dict[str, int]:
         """Every topic Chat4All declares, with its explicit partition count."""
         counts = {self.topic_messages: self.topic_messages_partitions,
-                  self.topic_status: self.topic_partitions}
+                  self.topic_status: self.topic_partitions,
+                  self.topic_updates: self.topic_partitions}
         counts.update({self.channel_topic(c): self.topic_partitions for c in self.channels})
         # One partition each, so the breaker table's one key has one home. Created here, not by the
         # connector at start-up: a topic made moments before the consumer group's first rebalance

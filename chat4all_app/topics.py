@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import faust
 
-from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessage, StatusEvent
+from chat4all_app.records import (
+    BreakerSnapshot,
+    ConversationUpdate,
+    MessageAccepted,
+    OutboundMessage,
+    StatusEvent,
+)
 from chat4all_app.settings import Settings
 
 
@@ -20,6 +26,11 @@ def messages_topic(app: faust.App, settings: Settings) -> faust.TopicT:
 
 def status_topic(app: faust.App, settings: Settings) -> faust.TopicT:
     return app.topic(settings.topic_status, key_type=str, value_type=StatusEvent,
+                     key_serializer="raw", partitions=settings.topic_partitions)
+
+
+def updates_topic(app: faust.App, settings: Settings) -> faust.TopicT:
+    return app.topic(settings.topic_updates, key_type=str, value_type=ConversationUpdate,
                      key_serializer="raw", partitions=settings.topic_partitions)
 
 

@@ -1,4 +1,5 @@
-"""Router: accepted message -> deduplicate -> store in Cassandra -> forward to its channel.
+"""Router: accepted message -> deduplicate -> store in Cassandra -> announce to the conversation's
+members (push.updates) -> forward to its channel.
 
 Effectively once: the transport is at-least-once (a crash replays unacked events, a client may
 re-post a message_id), so a message is routed only if its key is not yet in the `routed` table.
@@ -30,6 +31,7 @@ from chat4all_app.delivery_status import Status
 from chat4all_app.observability import correlation
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
+from chat4all_app.push.updates import Announcer, message_stored
 from chat4all_app.recipients import Recipient
 from chat4all_app.records import MessageAccepted, OutboundMessage
 from chat4all_app.retry import isolating
@@ -67,6 +69,7 @@ class Router:
     channel_topics: dict[str, faust.TopicT]
     routed: RoutedMessages
     dead_letters: DeadLetters
+    updates: Announcer
     # The status applier's table, if the messages and status topics have as many partitions: a
     # conversation's partition of both is then this worker's, and so is the table's (Faust's
     # assignor co-partitions topics of equal partition counts).
@@ -84,8 +87,8 @@ class Router:
             fresh.append(event)
         return fresh
 
-    async def persist(self, events: Sequence[EventT]) -> list[EventT]:
-        """Store the rows; returns the events stored (those Cassandra refused are dead-lettered)."""
+    async def persist(self, events: Sequence[EventT]) -> list[tuple[EventT, NewRow]]:
+        """Store the rows; returns those stored (those Cassandra refused are dead-lettered)."""
         rows = []
         for event in events:
             msg = record_of(event, MessageAccepted)
@@ -109,7 +112,13 @@ class Router:
         for _, row in stored:
             if row.channel is None:
                 DELIVERY_LATENCY.labels("internal").observe(max(0.0, stored_at - row.msg.accepted_at))
-        return [event for event, _ in stored]
+        return stored
+
+    async def announce(self, rows: Sequence[tuple[EventT, NewRow]]) -> None:
+        """Tell the conversations' members (before forwarding: a message is announced before any
+        status of it, which can only follow the forward)."""
+        await self.updates.announce([message_stored(row.msg, row.channel, row.status, row.status_at)
+                                     for _, row in rows])
 
     def record_pending(self, events: Sequence[EventT]) -> None:
         """The stored channel messages' initial status, for the status applier (see the module
@@ -153,9 +162,11 @@ class Router:
 
     async def handle(self, events: Sequence[EventT]) -> int:
         fresh = self.first_deliveries(events)
-        stored = await self.persist(fresh) if fresh else []
+        rows = await self.persist(fresh) if fresh else []
+        stored = [event for event, _ in rows]
         if stored:
             self.record_pending(stored)
+            await self.announce(rows)
             await self.forward(stored)
             self.mark_routed(stored)
         MESSAGES_PROCESSED.labels("routed").inc(len(stored))

@@ -1,4 +1,5 @@
-"""Status applier: status event -> known message? -> monotonic transition -> Cassandra.
+"""Status applier: status event -> known message? -> monotonic transition -> Cassandra -> announce
+to the conversation's members (push.updates).
 
 Events for one message arrive in order on one partition (keyed by conversation), but may be
 repeated or late (at-least-once). The `statuses` table holds the latest applied status, so a
@@ -32,6 +33,7 @@ from chat4all_app.delivery_status import Status, Transition, transition
 from chat4all_app.ids import accepted_epoch
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.observability.metrics import CASSANDRA_WRITE_DURATION, DELIVERY_LATENCY, MESSAGES_PROCESSED
+from chat4all_app.push.updates import Announcer, status_applied
 from chat4all_app.records import StatusEvent
 from chat4all_app.retry import isolating, until_done
 from chat4all_app.settings import Settings
@@ -51,6 +53,8 @@ class Changes:
     apply: dict[MessageKey, tuple[EventT, list[StatusEvent]]]
     poisoned: list[tuple[EventT, Poison]]
     stale: int
+    # Every transition to apply, in the batch's order (across messages: as their members saw them).
+    ordered: list[tuple[MessageKey, StatusEvent]]
 
 
 @dataclass
@@ -59,6 +63,7 @@ class StatusApplier:
     store: CassandraStore
     statuses: MessageStatuses
     dead_letters: DeadLetters
+    updates: Announcer
 
     async def current(self, events: Sequence[EventT]) -> dict[MessageKey, Status | None]:
         """Each message's latest status: from the table, or (first status event of a message, the
@@ -86,7 +91,7 @@ class StatusApplier:
         return found | dict(zip(misses, stored, strict=True))
 
     def transitions(self, events: Sequence[EventT], latest: dict[MessageKey, Status | None]) -> Changes:
-        changes = Changes({}, [], 0)
+        changes = Changes({}, [], 0, [])
         for event in events:
             ev = record_of(event, StatusEvent)
             key, new = MessageKey.of(ev), ev.status
@@ -104,6 +109,7 @@ class StatusApplier:
                 latest[key] = new
                 _, applied = changes.apply.get(key, (event, []))
                 changes.apply[key] = (event, [*applied, ev])
+                changes.ordered.append((key, ev))
         return changes
 
     async def write(self, changes: Changes) -> None:
@@ -119,10 +125,17 @@ class StatusApplier:
             del changes.apply[key]
             changes.poisoned.append((event, Poison(STORE_REJECTED, f"{type(exc).__name__}: {exc}")))
 
+    async def announce(self, changes: Changes) -> None:
+        """The transitions Cassandra now holds, in the batch's order."""
+        await self.updates.announce([
+            status_applied(ev, ev.accepted_at or accepted_epoch(ev.accepted_id))
+            for key, ev in changes.ordered if key in changes.apply])
+
     async def handle(self, events: Sequence[EventT]) -> int:
         changes = self.transitions(events, await self.current(events))
         if changes.apply:
             await self.write(changes)
+            await self.announce(changes)
         await self.dead_letters.publish(AGENT, changes.poisoned)
         MESSAGES_PROCESSED.labels("duplicate").inc(changes.stale)
         for _, applied in changes.apply.values():

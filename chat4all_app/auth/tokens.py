@@ -32,11 +32,15 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm=self.ALGORITHM)
 
     def verify(self, token: str) -> uuid.UUID:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[uuid.UUID, float]:
+        """The token's user id and its expiry (epoch seconds): a live connection ends then."""
         known = self._verified.get(token)
         if known is not None:
             user_id, expires = known
             if time.time() < expires:
-                return user_id
+                return user_id, expires
             raise InvalidToken("token expired")
         try:
             claims = jwt.decode(token, self._secret, algorithms=[self.ALGORITHM],
@@ -47,4 +51,4 @@ class TokenIssuer:
         except (jwt.InvalidTokenError, ValueError):
             raise InvalidToken("invalid token") from None
         self._verified.put(token, (user_id, float(claims["exp"])))
-        return user_id
+        return user_id, float(claims["exp"])

@@ -51,12 +51,12 @@ class MessageReader:
         """A member's page of a conversation, in acceptance order."""
         await self.membership.conversation(conversation_id, user_id)
         messages, next_cursor = await self.store.messages(conversation_id, limit, after)
-        await self._attach_files(messages)
+        await self.attach_files(messages)
         return MessagePage(messages, next_cursor)
 
     async def message(self, user_id: uuid.UUID, message_id: uuid.UUID) -> dict:
         message, _ = await self._visible(user_id, message_id)
-        await self._attach_files([message])
+        await self.attach_files([message])
         return message
 
     async def mark_read(self, request: MarkRead) -> MarkedRead:
@@ -101,7 +101,7 @@ class MessageReader:
             raise Conflict(f"message {first.message_id} is {Status.ACCEPTED.value}, not yet "
                            "delivered: it can be marked READ once DELIVERED") from None
 
-    async def _attach_files(self, messages: list[dict]) -> None:
+    async def attach_files(self, messages: list[dict]) -> None:
         """Show each referenced file's metadata next to its file_id."""
         ids = {m["file_id"] for m in messages if m.get("file_id")}
         found = dict(zip(ids, await asyncio.gather(*(self.store.file(uuid.UUID(i)) for i in ids)),

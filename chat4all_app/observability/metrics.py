@@ -31,6 +31,14 @@ KAFKA_PUBLISH_DURATION = Histogram(
     buckets=LATENCY_BUCKETS)
 FILES_UPLOADED = Counter(
     "files_uploaded", "Files stored, streamed or resumable, by size bucket.", ["size_bucket"])
+WS_CONNECTIONS = Gauge("ws_connections", "WebSocket connections open on this API process.")
+WS_PUSHES = Counter("ws_pushes", "Frames pushed over WebSocket, by kind (message, status).", ["kind"])
+WS_DROPS = Counter(
+    "ws_drops", "WebSocket connections the server closed or refused, by reason (slow, limit, auth, "
+    "unavailable).", ["reason"])
+WS_PUSH_LATENCY = Histogram(
+    "ws_push_latency_seconds", "Accepted by the API (kind message) or status applied (kind status) "
+    "-> frame handed to the socket.", ["kind"], buckets=LATENCY_BUCKETS)
 
 # --- workers (router, connectors) ---------------------------------------------------------------
 MESSAGES_CONSUMED = Counter(

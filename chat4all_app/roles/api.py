@@ -17,14 +17,17 @@ from chat4all_app.web import (
     conversation_views,
     file_views,
     health_view,
+    live_view,
     message_views,
     metrics_view,
+    user_views,
 )
 from chat4all_app.web.context import ApiServices, attach
 from chat4all_app.web.correlation import correlation_ids
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.http_metrics import http_metrics
 from chat4all_app.web.server import aiohttp_app
+from chat4all_app.webclient import views as webclient_views
 
 settings = load("api", "jwt_secret", "s3_access_key", "s3_secret_key")
 app = make_app("api", settings)
@@ -36,14 +39,19 @@ store = CassandraStore(settings)
 publisher = Publisher(settings)
 objects = ObjectStore(settings)
 kafka_probe = KafkaProbe(settings)
-own(app, store, publisher, objects, kafka_probe)  # started before the web server, stopped after it
+services = ApiServices.assemble(settings, store, publisher, objects)
+# Started before the web server, stopped after it; the push feed follows Kafka in a task of its own.
+own(app, store, publisher, objects, kafka_probe, services.push.feed)
 
-attach(app, ApiServices.assemble(settings, store, publisher, objects))
+attach(app, services)
 auth_views.install(app)
 conversation_views.install(app)
 message_views.install(app)
 file_views.install(app)
+live_view.install(app, services)
+user_views.install(app)
 metrics_view.install(app)
+webclient_views.install(app)
 health = api_report(settings, kafka_probe, store, objects)
 health_view.install(app, health)
 heartbeat.install(app, settings, health)

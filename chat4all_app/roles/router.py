@@ -11,11 +11,12 @@ from chat4all_app.lifecycle import own
 from chat4all_app.observability import heartbeat
 from chat4all_app.observability.health import KafkaProbe
 from chat4all_app.observability.reports import router_report
+from chat4all_app.push.updates import Announcer
 from chat4all_app.settings import load
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.tables import inspect
 from chat4all_app.tables.state import MessageStatuses, RoutedMessages
-from chat4all_app.topics import channel_topic, messages_topic, status_topic
+from chat4all_app.topics import channel_topic, messages_topic, status_topic, updates_topic
 from chat4all_app.web import health_view, metrics_view
 from chat4all_app.web.errors import json_errors
 from chat4all_app.web.server import aiohttp_app
@@ -32,17 +33,19 @@ dead_letters = DeadLetters(app, settings)
 messages = messages_topic(app, settings)
 statuses = status_topic(app, settings)
 channels = {c: channel_topic(app, settings, c) for c in settings.channels}
+updates = Announcer(updates_topic(app, settings))
 
 routed = RoutedMessages.declare(app, settings.topic_messages_partitions)
 message_statuses = MessageStatuses.declare(app, settings.topic_partitions)
 copartitioned = settings.topic_messages_partitions == settings.topic_partitions
 route = router_agent.install(
     app,
-    router_agent.Router(settings, store, channels, routed, dead_letters,
+    router_agent.Router(settings, store, channels, routed, dead_letters, updates,
                         message_statuses if copartitioned else None),
     messages)
 apply_status = status_agent.install(
-    app, status_agent.StatusApplier(settings, store, message_statuses, dead_letters), statuses)
+    app, status_agent.StatusApplier(settings, store, message_statuses, dead_letters, updates),
+    statuses)
 inspect_tables = inspect.command(app, [RoutedMessages.NAME, MessageStatuses.NAME])
 metrics_view.install(app)
 health = router_report(settings, kafka_probe, store)

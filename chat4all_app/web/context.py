@@ -24,6 +24,9 @@ from chat4all_app.messaging.membership import Membership
 from chat4all_app.messaging.ports import EventPublisher
 from chat4all_app.messaging.reading import MessageReader
 from chat4all_app.messaging.sending import MessageIntake
+from chat4all_app.push.feed import UpdateFeed
+from chat4all_app.push.hub import Hub
+from chat4all_app.push.sessions import PushSessions
 from chat4all_app.settings import Settings
 from chat4all_app.storage.cassandra import CassandraStore
 from chat4all_app.web.server import aiohttp_app
@@ -39,32 +42,46 @@ class ApiServices:
     intake: MessageIntake
     reader: MessageReader
     uploads: Uploads
+    push: PushSessions
 
     @classmethod
     def assemble(cls, settings: Settings, store: CassandraStore, publisher: EventPublisher,
                  objects: Objects) -> ApiServices:
+        """The services over the process's connections. The push feed is a resource the role
+        starts and stops (`services.push.feed`)."""
         tokens = TokenIssuer(settings.jwt_secret, settings.jwt_ttl_s)
         conversations = CassandraConversations(store)
         membership = Membership(conversations)
         messages = CassandraMessages(store)
+        reader = MessageReader(membership, messages, publisher, settings.topic_status)
+        hub = Hub(conversations, reader.attach_files, settings.ws_max_connections_per_user)
         return cls(
             settings, tokens, TrustedProxies(settings.trusted_proxies),
             Accounts(store, LoginThrottle(settings, store), tokens),
             Conversations(conversations),
             MessageIntake(membership, messages, publisher, settings.topic_messages, settings.channels,
                           settings.max_content_bytes),
-            MessageReader(membership, messages, publisher, settings.topic_status),
+            reader,
             Uploads(membership, CassandraFiles(store), objects, settings.file_max_bytes,
-                    settings.file_part_bytes))
+                    settings.file_part_bytes),
+            PushSessions(settings, hub, UpdateFeed(settings, hub)))
 
     def authenticate(self, request: web.Request) -> uuid.UUID:
         """The caller's user id from `Authorization: Bearer <token>` (401 without a valid one)."""
+        return self.authenticate_until(request)[0]
+
+    def authenticate_until(self, request: web.Request) -> tuple[uuid.UUID, float]:
+        """As authenticate, with the token's expiry."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("missing bearer token (Authorization: Bearer <token>)")
+        return self.token_owner(token.strip())
+
+    def token_owner(self, token: str) -> tuple[uuid.UUID, float]:
+        """The user id and expiry of a bearer token (Unauthenticated if it is not valid)."""
         try:
-            return self.tokens.verify(token.strip())
+            return self.tokens.verify_until(token)
         except InvalidToken as exc:
             raise Unauthenticated(str(exc)) from None
 

@@ -26,6 +26,7 @@ STATUS_OF_REFUSAL: dict[type[errors.Refused], http.HTTPStatus] = {
     errors.Conflict: http.HTTPStatus.CONFLICT,
     errors.TooLarge: http.HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.UnsupportedMediaType: http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.TooMany: http.HTTPStatus.TOO_MANY_REQUESTS,
     errors.Unavailable: http.HTTPStatus.SERVICE_UNAVAILABLE,
 }
 

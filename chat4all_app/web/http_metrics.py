@@ -33,7 +33,8 @@ async def http_metrics(request: web.Request, handler) -> web.StreamResponse:
         raise
     finally:
         path = route_template(request)
-        HTTP_DURATION.labels(request.method, path).observe(time.perf_counter() - start)
+        if status != 101:  # a WebSocket's "duration" is its whole session: not a request's latency
+            HTTP_DURATION.labels(request.method, path).observe(time.perf_counter() - start)
         HTTP_REQUESTS.labels(request.method, path, str(status)).inc()
         if path == "/v1/messages" and request.method == "POST" and status >= 400:
             MESSAGES_REJECTED.labels(REJECTION_REASONS.get(status, "other")).inc()

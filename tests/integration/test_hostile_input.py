@@ -110,8 +110,12 @@ FAUST_PAGES = ["/", "/router/", "/router/topics", "/router/chat4all-api/",
 
 @pytest.mark.parametrize("port", [*APP_PORTS.values(), LB], ids=[*APP_PORTS, "lb"])
 async def test_faust_built_in_pages_are_not_served_on_any_published_port(api, port):
+    web_client = port in (APP_PORTS["api"], LB)  # where `/` is the web client's address instead
     for path in FAUST_PAGES:
-        async with api.http.get(f"http://127.0.0.1:{port}{path}") as resp:
+        async with api.http.get(f"http://127.0.0.1:{port}{path}", allow_redirects=False) as resp:
+            if path == "/" and web_client:
+                assert (resp.status, resp.headers["Location"]) == (302, "/app/"), (port, path)
+                continue
             assert resp.status == 404, (port, path, await resp.text())
             assert resp.content_type == "application/json", (port, path)
             assert (await resp.json())["error"] == "Not Found"

@@ -25,6 +25,8 @@ from chat4all_app.files.objects import NoSuchUpload, Stored, StoredPart, UploadR
 from chat4all_app.files.objects import TooLarge as ObjectTooLarge
 from chat4all_app.messaging.ports import ClaimUnknown, Place
 from chat4all_app.publisher import PublishFailed
+from chat4all_app.push.updates import Announcer
+from chat4all_app.records import ConversationUpdate
 from chat4all_app.settings import Settings
 from chat4all_app.storage.claims import Claim
 from chat4all_app.storage.conversations import Conversation
@@ -83,6 +85,19 @@ def recorded_dead_letters(app: faust.App) -> tuple[DeadLetters, list]:
 
     dead_letters.topic.send = send
     return dead_letters, sent
+
+
+def recorded_updates(app: faust.App) -> tuple[Announcer, list]:
+    """An updates announcer whose Kafka send is recorded: [ConversationUpdate]."""
+    topic, sent = app.topic("updates", key_type=str, value_type=ConversationUpdate), []
+
+    async def send(key, value, headers=None):
+        assert key == value.conversation_id  # a conversation's updates keep one partition's order
+        sent.append(value)
+        return done_future()
+
+    topic.send = send
+    return Announcer(topic), sent
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10) -> None:

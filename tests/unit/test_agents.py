@@ -21,7 +21,15 @@ from chat4all_app.tables.state import (
     RoutedMessages,
     SentMessages,
 )
-from tests.unit.fakes import SETTINGS, MessageRows, RecordingStore, done_future, recorded_dead_letters, until
+from tests.unit.fakes import (
+    SETTINGS,
+    MessageRows,
+    RecordingStore,
+    done_future,
+    recorded_dead_letters,
+    recorded_updates,
+    until,
+)
 
 
 def accepted(conv: str, mid: str, recipient: str | None = None) -> MessageAccepted:
@@ -42,8 +50,9 @@ async def test_router_stores_forwards_and_deduplicates(app):
     whatsapp.send = fake_send
     routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
     messages = app.topic("messages", key_type=str, value_type=MessageAccepted)
+    updates, announced = recorded_updates(app)
     router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed,
-                                 recorded_dead_letters(app)[0])
+                                 recorded_dead_letters(app)[0], updates)
     agent = router_agent.install(app, router, messages)
     conv, first, internal = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     async with agent.test_context() as test_agent:
@@ -58,6 +67,31 @@ async def test_router_stores_forwards_and_deduplicates(app):
     assert forwarded[0][2] == [("x-correlation-id", f"cid-{first}".encode())]
     message_rows = [p for cql, p in store.statements if cql.startswith("INSERT INTO messages ")]
     assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
+    # Each stored message is announced once to its conversation's members, with its first status.
+    assert [(u.kind, u.message_id, u.status, u.channel, u.content) for u in announced] == [
+        ("message", first, "PENDING", "whatsapp", "hi"), ("message", internal, "DELIVERED", None, "hi")]
+
+
+async def test_router_announces_a_message_before_forwarding_it(app):
+    """A status of a message can only follow its forward: its members see the message first."""
+    whatsapp = app.topic("wa", key_type=str, value_type=OutboundMessage)
+    updates, announced = recorded_updates(app)
+    at_forward = []
+
+    async def fake_send(key, value, headers=None):
+        at_forward.append([u.message_id for u in announced])
+        return done_future()
+
+    whatsapp.send = fake_send
+    routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
+    router = router_agent.Router(SETTINGS, RecordingStore(), {"whatsapp": whatsapp}, routed,
+                                 recorded_dead_letters(app)[0], updates)
+    agent = router_agent.install(app, router, app.topic("messages", key_type=str, value_type=MessageAccepted))
+    conv, mid = str(uuid.uuid4()), str(uuid.uuid4())
+    async with agent.test_context() as test_agent:
+        await test_agent.put(key=conv.encode(), value=accepted(conv, mid, "whatsapp:+55").dumps())
+        await until(lambda: bool(at_forward))
+    assert at_forward == [[mid]]
 
 
 async def test_router_records_a_channel_messages_pending_for_the_applier_before_forwarding_it(app):
@@ -77,7 +111,7 @@ async def test_router_records_a_channel_messages_pending_for_the_applier_before_
     routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
     store = RecordingStore()
     router = router_agent.Router(SETTINGS, store, {"whatsapp": whatsapp}, routed,
-                                 recorded_dead_letters(app)[0], statuses)
+                                 recorded_dead_letters(app)[0], recorded_updates(app)[0], statuses)
     agent = router_agent.install(app, router, app.topic("messages", key_type=str, value_type=MessageAccepted))
     async with agent.test_context() as test_agent:
         for mid, recipient in ((first, "whatsapp:+55"), (replayed, "whatsapp:+56"), (internal, None)):
@@ -94,8 +128,9 @@ async def test_the_applier_reads_cassandra_only_for_a_message_its_table_does_not
                          (uuid.UUID(conv), unknown_at): (unknown, "PENDING")})
     statuses = MessageStatuses(app.Table("st", key_type=str, value_type=str, partitions=1))
     statuses.table.data[MessageKey(conv, str(known)).encode()] = "PENDING"  # as the router recorded it
+    updates, announced = recorded_updates(app)
     agent = status_agent.install(
-        app, status_agent.StatusApplier(SETTINGS, store, statuses, recorded_dead_letters(app)[0]),
+        app, status_agent.StatusApplier(SETTINGS, store, statuses, recorded_dead_letters(app)[0], updates),
         app.topic("status"))
     async with agent.test_context() as test_agent:
         for mid, at in ((known, known_at), (unknown, unknown_at)):
@@ -105,6 +140,8 @@ async def test_the_applier_reads_cassandra_only_for_a_message_its_table_does_not
         await until(lambda: statuses.get(MessageKey(conv, str(unknown))) is Status.SENT)
     assert [p for cql, p in store.statements if cql.startswith("SELECT")] == [(uuid.UUID(conv), unknown_at)]
     assert statuses.get(MessageKey(conv, str(known))) is Status.SENT
+    assert sorted((u.kind, u.message_id, u.status) for u in announced) == sorted(
+        [("status", str(known), "SENT"), ("status", str(unknown), "SENT")])
 
 
 def outbound(conv: str, n: int) -> OutboundMessage:

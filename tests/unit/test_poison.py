@@ -23,7 +23,7 @@ from chat4all_app.records import BreakerSnapshot, MessageAccepted, OutboundMessa
 from chat4all_app.retry import isolating
 from chat4all_app.storage.cassandra import refused_for_good
 from chat4all_app.tables.state import CircuitSnapshots, MessageStatuses, RoutedMessages, SentMessages
-from tests.unit.fakes import SETTINGS, MessageRows, recorded_dead_letters, until
+from tests.unit.fakes import SETTINGS, MessageRows, recorded_dead_letters, recorded_updates, until
 
 CONV, MID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -175,7 +175,8 @@ async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_st
                          (conv, failed_accepted): (failed_mid, "PENDING")})
     dead_letters, dead = recorded_dead_letters(app)
     statuses = MessageStatuses(app.Table("st", key_type=str, value_type=str, partitions=1))
-    applier = status_agent.StatusApplier(SETTINGS, store, statuses, dead_letters)
+    updates, announced = recorded_updates(app)
+    applier = status_agent.StatusApplier(SETTINGS, store, statuses, dead_letters, updates)
     agent = status_agent.install(app, applier, app.topic("status"))
 
     def ev(message_id, status, where=accepted):
@@ -202,6 +203,9 @@ async def test_status_applier_dead_letters_unknown_and_impossible_and_ignores_st
         if cql.startswith("UPDATE messages"):
             written.setdefault(p[4], []).extend(sorted(p[2], key=["SENT", "DELIVERED", "FAILED"].index))
     assert written == {accepted: ["SENT", "DELIVERED"], failed_accepted: ["FAILED"]}
+    # Only what was applied is announced; poison and stale events are not.
+    assert sorted((u.message_id, u.status) for u in announced) == sorted(
+        [(str(mid), "SENT"), (str(mid), "DELIVERED"), (str(failed_mid), "FAILED")])
 
 
 async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(app):
@@ -209,7 +213,7 @@ async def test_router_dead_letters_what_cassandra_refuses_and_stores_the_rest(ap
     store = MessageRows(refuse=bad)
     dead_letters, dead = recorded_dead_letters(app)
     routed = RoutedMessages(app.Table("routed", key_type=str, value_type=str, partitions=1))
-    router = router_agent.Router(SETTINGS, store, {}, routed, dead_letters)
+    router = router_agent.Router(SETTINGS, store, {}, routed, dead_letters, recorded_updates(app)[0])
     agent = router_agent.install(app, router, app.topic("messages"))
     async with agent.test_context() as test_agent:
         for mid in (bad, good):

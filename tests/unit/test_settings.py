@@ -37,11 +37,12 @@ def test_bad_values_are_rejected_with_the_variable_name(env, message):
         Settings.from_env(env)
 
 
-def test_topic_partition_counts_cover_messages_status_and_every_channel():
+def test_topic_partition_counts_cover_messages_status_updates_and_every_channel():
     counts = Settings.from_env({}).topic_partition_counts()
     assert counts == {
         "chat4all.messages": 6,
         "chat4all.status": 6,
+        "chat4all.updates": 6,
         "chat4all.channel.whatsapp": 6,
         "chat4all.channel.instagram": 6,
         "chat4all.circuit.whatsapp": 1,

@@ -22,6 +22,7 @@ EXPECTED = {
     errors.Conflict: 409,
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
+    errors.TooMany: 429,
     errors.Unavailable: 503,
 }
 

@@ -55,7 +55,8 @@ class Api:
             MessageIntake(membership, FakeMessageStore(), FakePublisher(), "messages", ("whatsapp",),
                           MAX_CONTENT),
             None,  # type: ignore[arg-type]
-            Uploads(membership, self.files, self.s3, 100, 10))
+            Uploads(membership, self.files, self.s3, 100, 10),
+            None)  # type: ignore[arg-type]  # no live push here (tests/unit/test_push.py)
         self.app = faust.App(f"test-{uuid.uuid4().hex[:6]}", store="memory://", web=server.DRIVER_URL)
         attach(self.app, self.services)
         for views in (message_views, conversation_views, file_views):

@@ -1,0 +1,41 @@
+"""GET /v1/users?username=NAME: finding someone by exact username, for members only."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.integration.helpers import forged
+
+
+async def test_finds_a_user_by_exact_username_showing_only_id_and_name(api):
+    caller, other = await api.user("finder"), await api.user("found")
+    status, body = await api.call("GET", "/v1/users", caller, params={"username": other.username})
+    assert status == 200, body
+    assert body == {"user_id": other.user_id, "username": other.username}  # exactly two keys
+    assert len(body) == 2
+
+
+async def test_an_unknown_or_differently_spelled_name_is_404(api):
+    caller = await api.user("finder")
+    for name in (f"nobody-{uuid.uuid4().hex[:10]}", caller.username.upper(), "x" * 64):
+        status, body = await api.call("GET", "/v1/users", caller, params={"username": name})
+        assert status == 404 and "error" in body, (name, status, body)
+
+
+@pytest.mark.parametrize("params", [None, {"username": ""}, {"username": "x" * 65},
+                                    {"other": "alice"}])
+async def test_a_missing_empty_or_too_long_name_is_400(api, params):
+    caller = await api.user("finder")
+    status, body = await api.call("GET", "/v1/users", caller, params=params)
+    assert status == 400 and "username" in body["error"], (status, body)
+
+
+async def test_needs_a_valid_token(api):
+    other = await api.user("found")
+    status, body = await api.call("GET", "/v1/users", params={"username": other.username})
+    assert status == 401 and "error" in body
+    status, body = await api.call("GET", "/v1/users", headers={
+        "Authorization": f"Bearer {forged(other.user_id)}"}, params={"username": other.username})
+    assert status == 401 and "error" in body
