@@ -196,8 +196,9 @@ def k6_summary(directory: Path) -> dict:
 def scrub_tokens(directory: Path, summary: dict) -> None:
     """The setup data in --summary-export carries bearer tokens: keep only the ids."""
     data = summary.get("setup_data")
-    if isinstance(data, list) and any(isinstance(e, dict) and "token" in e for e in data):
-        summary["setup_data"] = [{k: v for k, v in e.items() if k != "token"} for e in data]
+    if isinstance(data, list) and any(isinstance(e, dict) and any(k.endswith("token") for k in e)
+                                      for e in data):
+        summary["setup_data"] = [{k: v for k, v in e.items() if not k.endswith("token")} for e in data]
         (directory / "k6-summary.json").write_text(json.dumps(summary, indent=2))
 
 

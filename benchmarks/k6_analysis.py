@@ -31,6 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.accounting import k6_summary
+from benchmarks.push_summary import markdown as push_markdown
+from benchmarks.push_summary import push_figures
+from devstack.layout import git_sha
+
 try:
     import orjson
 
@@ -374,6 +379,13 @@ def markdown(s: dict) -> str:
         for metric, exprs in s["thresholds"].items():
             for expr, state in exprs.items():
                 lines.append(f"- {'✓' if state == 'passed' else '✗'} `{metric}` `{expr}`")
+    push = s.get("push")
+    if push:
+        lat = push["latency_ms"]
+        print(f"[analyze] push: {push['connected']} sockets, {push['received']}/"
+              f"{push['expected_pushes']} pushes received, {push['missed']} missed, "
+              f"{push['duplicated']} duplicated, accepted -> pushed P50/P95/P99 "
+              f"{lat['med']}/{lat['p(95)']}/{lat['p(99)']} ms")
     p = s.get("pipeline")
     if p:
         lines += ["", "## Pipeline", "",
@@ -395,6 +407,9 @@ def markdown(s: dict) -> str:
                          f"{fmt(g.get('messages_accepted'), 0)}, provider ledgers "
                          f"{json.dumps(g.get('provider_messages'))}, internal delivered "
                          f"{fmt(g.get('internal_delivered'), 0)}.")
+    if s.get("push"):
+        lines += push_markdown(s["push"])
+    lines += ["", f"Code: `{s.get('git_sha')}`."]
     lines += ["", "## Charts", "", "![latency](latency.png)", "", "![throughput](throughput.png)", ""]
     return "\n".join(lines)
 
@@ -413,6 +428,8 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
                "thresholds": thresholds(result_dir / "k6-summary.json"),
                "pipeline": pipeline(result_dir / "pipeline.json")}
     summary["thresholds_ok"] = all(v == "passed" for e in summary["thresholds"].values() for v in e.values())
+    summary["push"] = push_figures(k6_summary(result_dir))
+    summary["git_sha"] = git_sha()
     (result_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (result_dir / "summary.md").write_text(markdown(summary))
     charts(agg, result_dir, bucket_s, case)
@@ -430,6 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[analyze] {s['case']}: {o['requests']} requests in {s['window']['duration_s']} s "
           f"({o['req_per_s']} req/s), {m['msg_per_s']} msg/s, P50/P95/P99 {o['p50_ms']}/{o['p95_ms']}/"
           f"{o['p99_ms']} ms, error rate {o['error_rate']:.2%} -> {args.result_dir}/summary.md")
+    push = s.get("push")
+    if push:
+        lat = push["latency_ms"]
+        print(f"[analyze] push: {push['connected']} sockets, {push['received']}/"
+              f"{push['expected_pushes']} pushes received, {push['missed']} missed, "
+              f"{push['duplicated']} duplicated, accepted -> pushed P50/P95/P99 "
+              f"{lat['med']}/{lat['p(95)']}/{lat['p(99)']} ms")
     p = s.get("pipeline")
     if p:
         print(f"[analyze] pipeline: accepted {p['accepted']}, delivered {p['delivered']}, lost {p['lost']}, "

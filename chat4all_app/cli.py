@@ -179,6 +179,27 @@ def _lookup(client):
     return lambda name: _call(client, "GET", "/v1/users", params={"username": name})["user_id"]
 
 
+def _names(client) -> render.Names:
+    """user id -> username, through GET /v1/users/{id}, for human output: each id asked once per
+    command run (a username never changes), and only when a line shows it; None (the id is shown)
+    for a channel address, an unknown id, or when the API does not answer."""
+    from chat4all_app.client.http import ApiError
+    from chat4all_app.client.people import is_uuid
+
+    known: dict[str, str | None] = {}
+
+    def name(user_id: str) -> str | None:
+        if user_id not in known:
+            try:
+                known[user_id] = (client.call("GET", f"/v1/users/{user_id}")["username"]
+                                  if is_uuid(user_id) else None)
+            except (ApiError, OSError, KeyError, TypeError):
+                known[user_id] = None
+        return known[user_id]
+
+    return name
+
+
 @main.command()
 @click.argument("username")
 @click.password_option(help="The new account's password (8..256 characters); asked twice if not given.")
@@ -267,8 +288,10 @@ def send(conversation_id: str, content: str, recipient: str | None, message_id: 
 @output_options
 def messages(conversation_id: str, limit: int, cursor: str | None, human: bool) -> None:
     """List conversation CONVERSATION_ID's messages in order, with their status."""
-    emit(_call(_client(), "GET", f"/v1/conversations/{conversation_id}/messages",
-               params={"limit": limit, "cursor": cursor}), human, partial(render.messages, me=_me()))
+    client = _client()
+    emit(_call(client, "GET", f"/v1/conversations/{conversation_id}/messages",
+               params={"limit": limit, "cursor": cursor}), human,
+         partial(render.messages, me=_me(), names=_names(client)))
 
 
 @main.command()
@@ -276,7 +299,9 @@ def messages(conversation_id: str, limit: int, cursor: str | None, human: bool) 
 @output_options
 def status(message_id: str, human: bool) -> None:
     """Show message MESSAGE_ID and its status history."""
-    emit(_call(_client(), "GET", f"/v1/messages/{message_id}"), human, partial(render.message, me=_me()))
+    client = _client()
+    emit(_call(client, "GET", f"/v1/messages/{message_id}"), human,
+         partial(render.message, me=_me(), names=_names(client)))
 
 
 @main.command()
@@ -285,6 +310,56 @@ def status(message_id: str, human: bool) -> None:
 def read(message_id: str, human: bool) -> None:
     """Mark message MESSAGE_ID as READ: you are its recipient and it is DELIVERED."""
     emit(_call(_client(), "POST", f"/v1/messages/{message_id}/read"), human, render.marked_read)
+
+
+@main.command()
+@click.argument("conversation", required=False)
+@click.option("--count", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Exit (status 0) after N messages and status changes: for scripts and tests.")
+@click.option("--timeout", "idle_timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Exit with status 1 if nothing arrives for SECONDS "
+                                      "(default: wait forever).")
+@output_options
+def watch(conversation: str | None, count: int | None, idle_timeout: float | None,
+          human: bool) -> None:
+    """Follow new messages and status changes live (GET /v1/ws), in all your conversations or
+    only in CONVERSATION (a conversation id): one line per event, or one JSON frame per line.
+
+    Reconnects by itself, without missing anything, when the connection drops; Ctrl-C stops."""
+    import json
+
+    from chat4all_app.client import live
+    from chat4all_app.client.errors import explain
+    from chat4all_app.client.http import ApiError, Client
+    from chat4all_app.client.people import is_uuid
+
+    if conversation is not None and not is_uuid(conversation):
+        raise click.BadParameter(f"{conversation!r} is not a conversation id (a UUID)",
+                                 param_hint="CONVERSATION")
+    client = _client()
+    line = partial(render.live, me=_me(), names=_names(Client(client.base_url, client.token, timeout=5)))
+
+    def show(frame: dict) -> None:
+        if human:
+            emit(frame, True, line)
+        else:
+            click.echo(json.dumps(frame, ensure_ascii=False))
+
+    watcher = live.Watcher(client.base_url, client.token, show, lambda text: click.echo(text, err=True),
+                           conversation=conversation, count=count, idle_s=idle_timeout)
+    try:
+        asyncio.run(watcher.run())
+    except KeyboardInterrupt:
+        return  # Ctrl-C: the way to stop, not an error
+    except BrokenPipeError:  # the reader went away (`| head`): nobody to tell
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    except live.Expired:
+        raise click.ClickException(explain(ApiError(401, "token refused"), client.base_url, True)) from None
+    except (live.Stopped, live.Idle) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

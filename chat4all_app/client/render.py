@@ -4,13 +4,14 @@ Pure functions, data in, lines out; `output.emit` prints them only when a person
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 # WhatsApp-like ticks: one for handed to the channel, two for delivered, and so on.
 MARKS = {"ACCEPTED": "·", "PENDING": "…", "SENT": "✓", "DELIVERED": "✓✓", "READ": "✓✓", "FAILED": "✗"}
 CONTENT_WIDTH = 40
+Names = Callable[[str], str | None]  # a user id -> its username (None: unknown, show the id)
 
 
 def mark(status: str | None) -> str:
@@ -73,19 +74,24 @@ def marked_read(data: dict) -> list[str]:
     return [f"{mark(data['status'])} {data['message_id']}"]
 
 
-def _who(user_id: str | None, me: str | None) -> str:
-    return "you" if me and user_id == me else user_id or "-"
+def _who(user_id: str | None, me: str | None, names: Names | None = None) -> str:
+    if me and user_id == me:
+        return "you"
+    if not user_id:
+        return "-"
+    return (names(user_id) if names else None) or user_id
 
 
-def _to(message: dict, me: str | None = None) -> str:
-    return _who(message["recipient_id"], me) if message.get("recipient_id") else "members"
+def _to(message: dict, me: str | None = None, names: Names | None = None) -> str:
+    return _who(message["recipient_id"], me, names) if message.get("recipient_id") else "members"
 
 
-def messages(data: dict, me: str | None = None) -> list[str]:
-    """`me`: the logged-in user's id, shown as "you"."""
+def messages(data: dict, me: str | None = None, names: Names | None = None) -> list[str]:
+    """`me`: the logged-in user's id, shown as "you"; `names`: usernames for the other ids."""
     listed = data["messages"]
     rows = [(m["message_id"], when((m.get("timestamps") or {}).get("ACCEPTED")),
-             _who(m.get("sender_id"), me), _to(m, me), mark(m.get("status")), short(m.get("content")))
+             _who(m.get("sender_id"), me, names), _to(m, me, names), mark(m.get("status")),
+             short(m.get("content")))
             for m in listed]
     lines = table(("MESSAGE", "SENT", "FROM", "TO", "STATUS", "CONTENT"), rows)
     lines.append(f"{len(listed)} message(s)" + (f"; more: --cursor {data['next_cursor']}"
@@ -93,10 +99,10 @@ def messages(data: dict, me: str | None = None) -> list[str]:
     return lines
 
 
-def message(data: dict, me: str | None = None) -> list[str]:
+def message(data: dict, me: str | None = None, names: Names | None = None) -> list[str]:
     pairs: list[tuple[str, Any]] = [
         ("message", data["message_id"]), ("conversation", data.get("conversation_id")),
-        ("from", _who(data.get("sender_id"), me)), ("to", _to(data, me)),
+        ("from", _who(data.get("sender_id"), me, names)), ("to", _to(data, me, names)),
         ("content", short(data.get("content"), 200)),
         ("status", mark(data.get("status"))
          + (f" ({data['status_reason']})" if data.get("status_reason") else ""))]
@@ -107,6 +113,21 @@ def message(data: dict, me: str | None = None) -> list[str]:
     lines = fields(pairs)
     lines += [f"  {mark(status).ljust(12)} {when(at)}" for status, at in history]
     return lines
+
+
+def live(frame: dict, me: str | None = None, names: Names | None = None) -> list[str]:
+    """One line per frame of `chat4all watch`: a new message, or a status a message reached."""
+    if frame.get("type") == "message":
+        m = frame["message"]
+        attached = ""
+        if m.get("file_id"):
+            attached = f" [file {(m.get('file') or {}).get('filename') or m['file_id']}]"
+        return [f"{when((m.get('timestamps') or {}).get('ACCEPTED'))}  {m['message_id']}  "
+                f"{_who(m.get('sender_id'), me, names)} → {_to(m, me, names)}: "
+                f"{short(m.get('content'), 200)}{attached}"]
+    s = frame["status"]
+    return [f"{when(s.get('at'))}  {s['message_id']}  {mark(s.get('status'))}"
+            + (f" ({s['status_reason']})" if s.get("status_reason") else "")]
 
 
 def file(data: dict) -> list[str]:

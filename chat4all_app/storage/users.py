@@ -40,3 +40,9 @@ async def user_by_username(store: CassandraStore, username: str) -> User | None:
 async def existing_user_ids(store: CassandraStore, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     rows = await store.execute("SELECT user_id FROM users WHERE user_id IN ?", (user_ids,))
     return {r.user_id for r in rows}
+
+
+async def username_of(store: CassandraStore, user_id: uuid.UUID) -> str | None:
+    """The username of `user_id`; None if no such user."""
+    rows = await store.execute("SELECT username FROM users WHERE user_id = ?", (user_id,))
+    return rows[0].username if rows else None

@@ -122,8 +122,9 @@ function batched(requests, status, what, size = 10) {
 }
 
 // For setup(): n sender users, each with its own peer user and one conversation between them.
-// Returns [{token, conversation_id, peer_id}] (one entry per sender; see forVU).
-export function setupUsers(n) {
+// Returns [{token, conversation_id, peer_id}] (one entry per sender; see forVU); with
+// { peerTokens: true } each entry also has `peer_token` (the peer logged in too).
+export function setupUsers(n, { peerTokens = false } = {}) {
   n = Math.max(1, Math.floor(n));
   const run = runId();
   const name = (i, role) => `lt-${run}-${i}-${role}`;
@@ -138,17 +139,23 @@ export function setupUsers(n) {
   for (let i = 0; i < n; i++) {
     logins.push(postJson("/auth/token", { username: name(i, "s"), password: password(i) }, null, "POST /auth/token"));
   }
-  const tokens = batched(logins, 200, "POST /auth/token").map((t) => t.access_token);
+  if (peerTokens) {
+    for (let i = 0; i < n; i++) {
+      logins.push(postJson("/auth/token", { username: name(i, "p"), password: password(i) }, null, "POST /auth/token"));
+    }
+  }
+  const allTokens = batched(logins, 200, "POST /auth/token").map((t) => t.access_token);
+  const tokens = allTokens.slice(0, n);
   const convs = [];
   for (let i = 0; i < n; i++) {
     convs.push(postJson("/v1/conversations", { participant_ids: [users[2 * i + 1].user_id] }, tokens[i], "POST /v1/conversations"));
   }
   const conversations = batched(convs, 201, "POST /v1/conversations");
-  return conversations.map((c, i) => ({
+  return conversations.map((c, i) => Object.assign({
     token: tokens[i],
     conversation_id: c.conversation_id,
     peer_id: users[2 * i + 1].user_id,
-  }));
+  }, peerTokens ? { peer_token: allTokens[n + i] } : {}));
 }
 
 // This VU's entry of the setup data: VU i uses entry (i - 1) % n.

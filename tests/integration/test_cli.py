@@ -220,3 +220,129 @@ async def test_make_cql_runs_the_pending_query(tmp_path, providers):
     # Cassandra's tombstone limit (README; `chat4all pending` pages instead).
     every = cql(f"{pending} WHERE status = 'PENDING' ALLOW FILTERING")
     assert message_id in every.stdout or "READ_TOO_MANY_TOMBSTONES" in every.stderr, every
+
+
+# --- watch: the live feed (GET /v1/ws) on the command line ---------------------------------------
+class Watch:
+    """`chat4all watch ARGS` in the background, as a person or a script runs it: a process of its
+    own, stdout a pipe; its stderr (connection notices) read as it comes."""
+
+    def __init__(self, env: dict, *args: str):
+        import os
+        import sys
+        import threading
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "chat4all_app.cli", "watch", *args],
+                                     env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        self.notices: list[str] = []
+        self._reader = threading.Thread(target=self._read_notices, daemon=True)
+        self._reader.start()
+
+    def _read_notices(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.notices.append(line.rstrip("\n"))
+
+    def wait_connected(self, timeout: float = 30) -> None:
+        """Until the server's `ready` frame arrived (the watcher says so on stderr)."""
+        deadline = time.monotonic() + timeout
+        while not any(n.startswith("connected:") for n in self.notices):
+            assert self.proc.poll() is None, f"watch exited {self.proc.returncode}: {self.notices}"
+            assert time.monotonic() < deadline, f"watch did not connect: {self.notices}"
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 60) -> tuple[int, list[str]]:
+        """(exit status, stdout lines) once it exited by itself."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            pytest.fail(f"watch did not exit within {timeout} s; stderr: {self.notices}")
+        assert self.proc.stdout is not None
+        self._reader.join(5)
+        return code, self.proc.stdout.read().splitlines()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_watch_prints_a_new_message_then_its_read_status_as_json(tmp_path):
+    env, _, me = logged_in(tmp_path, "alice")
+    bob_env, bob_name, bob_id = logged_in(tmp_path, "bob")
+    conv = json.loads(run(env, "conversations", "--create", bob_name))["conversation_id"]
+    elsewhere = json.loads(run(env, "conversations", "--create", bob_name))["conversation_id"]
+    with Watch(env, conv, "--json", "--count", "3") as watch:
+        watch.wait_connected()
+        run(bob_env, "send", elsewhere, "not in the watched conversation")  # filtered out
+        first = json.loads(run(bob_env, "send", conv, "hello alice, live"))["message_id"]
+        assert wait_status(env, first, "DELIVERED") == "DELIVERED"
+        assert json.loads(run(env, "read", first))["status"] == "READ"
+        # A third update (a DELIVERED frame of its own, if the server sends one, counts too).
+        run(bob_env, "send", conv, "and another")
+        code, lines = watch.finish()
+    assert code == 0, watch.notices
+    frames = [json.loads(line) for line in lines]  # one JSON object per line
+    assert len(frames) == 3, lines
+    assert frames[0]["type"] == "message", frames
+    message = frames[0]["message"]
+    assert (message["message_id"], message["sender_id"], message["content"]) == (
+        first, bob_id, "hello alice, live")
+    assert all(f["cursor"] for f in frames)
+    read = [i for i, f in enumerate(frames) if f["type"] == "status"
+            and (f["status"]["message_id"], f["status"]["status"]) == (first, "READ")]
+    assert read and read[0] > 0, frames  # the READ change, after the message it is about
+    assert {(f.get("message") or f.get("status"))["conversation_id"] for f in frames} == {conv}
+    assert me not in {f["message"]["sender_id"] for f in frames if f["type"] == "message"}
+
+
+def test_watch_as_a_table_is_one_readable_line_per_event(tmp_path):
+    env, _, _ = logged_in(tmp_path, "alice")
+    bob_env, bob_name, _ = logged_in(tmp_path, "bob")
+    conv = json.loads(run(env, "conversations", "--create", bob_name))["conversation_id"]
+    with Watch(env, conv, "--table", "--count", "2") as watch:
+        watch.wait_connected()
+        sent = json.loads(run(bob_env, "send", conv, "a table\nline"))["message_id"]
+        assert wait_status(env, sent, "DELIVERED") == "DELIVERED"
+        run(env, "read", sent)
+        code, lines = watch.finish()
+    assert code == 0, watch.notices
+    assert len(lines) == 2, lines
+    new, read = lines
+    # The sender by name (not an id), the content on one line; then the status change.
+    assert sent in new and f"{bob_name} → " in new and new.endswith(": a table line"), new
+    assert sent in read and read.endswith("✓✓ READ"), read
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ", read), read
+
+
+def test_watch_with_a_refused_token_says_the_session_expired(tmp_path):
+    from chat4all_app.client.http import TokenStore
+    from tests.integration.helpers import STACK
+
+    env = {"CHAT4ALL_CONFIG_DIR": str(tmp_path)}
+    name, user_id = registered(env)
+    TokenStore(str(tmp_path)).save({"access_token": "garbage", "user_id": user_id, "username": name,
+                                    "api_url": STACK.api_url})
+    with Watch(env, "--json") as watch:
+        code, lines = watch.finish(30)
+    assert code == 1 and lines == []
+    assert "your session has expired or is invalid: run `chat4all login USERNAME`" in "\n".join(
+        watch.notices), watch.notices
+    assert "Traceback" not in "\n".join(watch.notices)
+
+
+def test_watch_retries_an_unreachable_api_until_its_timeout(tmp_path):
+    env, _, _ = logged_in(tmp_path, "alice")
+    port = closed_port()
+    with Watch({**env, "CHAT4ALL_API_URL": f"http://127.0.0.1:{port}"}, "--timeout", "2.5") as watch:
+        code, lines = watch.finish(30)
+    assert code == 1 and lines == []
+    assert any("reconnecting in 1 s" in n for n in watch.notices), watch.notices
+    assert any("reconnecting in 2 s" in n for n in watch.notices), watch.notices
+    assert watch.notices[-1] == "Error: nothing arrived in 2.5 s", watch.notices

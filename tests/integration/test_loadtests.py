@@ -17,8 +17,8 @@ CASES = sorted((REPO / "loadtests").glob("0*.js"))
 MSG = "POST /v1/messages"
 
 
-def test_there_are_seven_cases():
-    assert [c.stem[:2] for c in CASES] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_there_are_eight_cases():
+    assert [c.stem[:2] for c in CASES] == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
@@ -82,3 +82,23 @@ def test_a_short_warmup_run_is_summarised_and_loses_nothing(tmp_path: Path):
     assert pipeline["run"]["stored"] == pipeline["accepted"]
     assert set(pipeline["run"]["delivered"]) >= {"internal", "whatsapp", "instagram"}  # the default mix
     assert summary["pipeline"]["delivered"] == pipeline["delivered"]
+
+
+def test_a_short_websocket_run_pushes_every_message_to_both_members_once(tmp_path: Path):
+    """08-websocket in small: 20 people connected, 10 msg/s for 10 s. The figures are k6's own
+    counts of what the sockets received, which would show a missed or a repeated push."""
+    env = os.environ | {"RESULTS_DIR": str(tmp_path), "USERS": "20", "RATE": "10", "DURATION": "10s",
+                        "CONNECT_S": "5", "GRACE_S": "5", "P95_MS": "500", "PRE_DRAIN_TIMEOUT_S": "15",
+                        "DRAIN_TIMEOUT_S": "40"}
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "run-loadtest.sh"), "08-websocket"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=200)
+    output = proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0, output
+    (result,) = tmp_path.iterdir()
+    push = json.loads((result / "summary.json").read_text())["push"]
+    assert push["connected"] == 20 and push["closed_early"] == 0, push
+    assert push["accepted"] > 50, push
+    assert (push["expected_pushes"], push["missed"], push["duplicated"]) == (2 * push["accepted"], 0, 0), push
+    assert "## Live push (WebSocket)" in (result / "summary.md").read_text()
+    k6 = json.loads((result / "k6-summary.json").read_text())
+    assert all(not any(k.endswith("token") for k in entry) for entry in k6["setup_data"])

@@ -39,3 +39,36 @@ async def test_needs_a_valid_token(api):
     status, body = await api.call("GET", "/v1/users", headers={
         "Authorization": f"Bearer {forged(other.user_id)}"}, params={"username": other.username})
     assert status == 401 and "error" in body
+
+
+# --- GET /v1/users/{user_id}: a user id to its username -----------------------------------------
+async def test_names_a_user_by_id_showing_only_id_and_name(api):
+    caller, other = await api.user("namer"), await api.user("named")
+    for _ in range(2):  # the second answer comes from the cache: the same
+        status, body = await api.call("GET", f"/v1/users/{other.user_id}", caller)
+        assert status == 200, body
+        assert body == {"user_id": other.user_id, "username": other.username}
+    status, body = await api.call("GET", f"/v1/users/{caller.user_id}", caller)
+    assert (status, body) == (200, {"user_id": caller.user_id, "username": caller.username})
+
+
+async def test_an_unknown_id_is_404_and_a_malformed_one_400(api):
+    caller = await api.user("namer")
+    unknown = str(uuid.uuid4())
+    for _ in range(2):  # a miss is not cached as anything
+        status, body = await api.call("GET", f"/v1/users/{unknown}", caller)
+        assert status == 404 and "error" in body, (status, body)
+    for bad in ("not-a-uuid", "1234", caller.user_id + "0"):
+        status, body = await api.call("GET", f"/v1/users/{bad}", caller)
+        assert status == 400 and "user_id" in body["error"], (bad, status, body)
+
+
+async def test_naming_by_id_needs_a_valid_token(api):
+    other = await api.user("named")
+    status, body = await api.call("GET", f"/v1/users/{other.user_id}")
+    assert status == 401 and "error" in body
+    status, body = await api.call("GET", f"/v1/users/{other.user_id}", headers={
+        "Authorization": f"Bearer {forged(other.user_id)}"})
+    assert status == 401 and "error" in body
+    status, body = await api.call("GET", "/v1/users/not-a-uuid")
+    assert status == 401 and "error" in body  # who asks is checked before what is asked

@@ -104,8 +104,13 @@ async def test_two_people_chat_live_with_ticks_and_a_file(api, browser, tmp_path
         # Bob, who never reloads, sees the new conversation with one unread message, opens it.
         conversation = b.get_by_test_id("conversation")
         await expect(conversation.get_by_test_id("unread")).to_have_text("1", timeout=LIVE_MS)
+        # Bob's browser never learned Alice's name: it asks GET /v1/users/{id}, and shows her
+        # username, not "user 1a2b3c4d", as the conversation's title and as the message's sender.
+        await expect(conversation.locator(".title")).to_have_text(alice.username)
         await conversation.click()
         await expect(message(b, first)).to_have_attribute("data-mine", "false")
+        await expect(message(b, first).get_by_test_id("sender")).to_have_text(alice.username)
+        await expect(b.get_by_test_id("chat-title")).to_have_text(alice.username)
         await expect(message(a, first)).to_have_attribute("data-status", "READ", timeout=LIVE_MS)
 
         # With the conversation open on both sides: a new message arrives live and is read live.

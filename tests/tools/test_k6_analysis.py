@@ -124,3 +124,16 @@ def test_time_buckets_hold_their_own_percentiles():
     x, counts, pcts = analyzer.bucket_series(times, values, T0, 1.0)
     assert list(x) == [0.0, 1.0, 2.0] and list(counts) == [3, 0, 1]
     assert pcts["p50"][0] == 20.0 and np.isnan(pcts["p50"][1]) and pcts["p99"][2] == 99.0
+
+
+def test_push_figures_count_missed_and_duplicated_pushes_from_k6s_own_counters():
+    from benchmarks.push_summary import push_figures
+
+    summary = {"metrics": {"ws_expected": {"count": 10}, "ws_received": {"count": 9},
+                           "ws_duplicates": {"count": 2}, "ws_connected": {"count": 4},
+                           "accepted": {"count": 5},
+                           "ws_push_latency": {"med": 40, "p(95)": 63, "p(99)": 70, "max": 90}}}
+    p = push_figures(summary)
+    assert (p["expected_pushes"], p["received"], p["missed"], p["duplicated"]) == (10, 9, 1, 2)
+    assert p["closed_early"] == 0 and p["latency_ms"]["p(95)"] == 63
+    assert push_figures({"metrics": {"accepted": {"count": 5}}}) is None  # no listeners in that run

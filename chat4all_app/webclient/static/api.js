@@ -60,6 +60,11 @@ export class Api {
     return this.call('GET', `/v1/users?username=${encodeURIComponent(username)}`);
   }
 
+  // {user_id, username} of a user id: how the client names people it only knows by id.
+  user(userId) {
+    return this.call('GET', `/v1/users/${encodeURIComponent(userId)}`);
+  }
+
   // The API pages forward from the oldest message: read every page, in the server's order.
   messages(conversationId) {
     return this.pages(`/v1/conversations/${encodeURIComponent(conversationId)}/messages`, 'messages');

@@ -19,6 +19,7 @@ const state = {
   readRequested: new Set(),
   files: new Map(), // file id -> {url, expires}: presigned download links
   names: loadNames(), // user id -> username, as far as this browser learned them
+  asked: new Set(), // user ids asked of GET /v1/users/{id} in this page load (once each)
 };
 
 const api = new Api(() => logout('Your session expired: log in again.'));
@@ -47,7 +48,32 @@ function learnName(userId, username) {
 
 function nameOf(userId) {
   if (userId === state.session?.userId) return 'me';
-  return state.names.get(userId) || `user ${shortId(userId)}`;
+  const known = state.names.get(userId);
+  if (known) return known;
+  resolveName(userId);
+  return `user ${shortId(userId)}`;
+}
+
+// An unknown user's name, asked once per page load (a failure is not asked again: the id stays
+// shown); when it arrives, whatever shows that user is drawn again.
+async function resolveName(userId) {
+  if (!userId || state.asked.has(userId) || !state.session) return;
+  state.asked.add(userId);
+  let user;
+  try {
+    user = await api.user(userId);
+  } catch {
+    return;
+  }
+  if (!state.session) return; // logged out meanwhile
+  learnName(user.user_id, user.username);
+  drawList();
+  const open = state.open;
+  if (!open) return;
+  if (!open.conv.name && open.conv.participant_ids.includes(userId)) $('chat-title').textContent = label(open.conv);
+  for (const message of open.messages.values()) {
+    if (message.sender_id === userId) draw(message.message_id);
+  }
 }
 
 async function logIn(username, password) {
@@ -72,6 +98,7 @@ function logout(reason = '') {
   live.stop();
   sessionStorage.removeItem(SESSION_KEY);
   Object.assign(state, { session: null, conversations: [], open: null });
+  state.asked.clear();
   state.unread.clear();
   state.statuses.clear();
   state.readRequested.clear();
@@ -148,7 +175,7 @@ async function startConversation(event) {
 
 // --- one open conversation -----------------------------------------------------------------
 async function openConversation(conv) {
-  state.open = { id: conv.conversation_id, messages: new Map(), order: [], elements: new Map() };
+  state.open = { id: conv.conversation_id, conv, messages: new Map(), order: [], elements: new Map() };
   state.unread.delete(conv.conversation_id);
   document.body.classList.add('chat-open');
   $('chat-title').textContent = label(conv);

@@ -61,7 +61,7 @@ export function drawMessage(li, message, ctx) {
   li.dataset.status = message.status;
   li.dataset.mine = String(mine);
   const parts = [];
-  if (!mine) parts.push(el('span', { class: 'sender', text: ctx.nameOf(message.sender_id) }));
+  if (!mine) parts.push(el('span', { class: 'sender', 'data-testid': 'sender', text: ctx.nameOf(message.sender_id) }));
   if (message.file_id || message.file) {
     const name = message.file?.filename || 'file';
     const link = !message.file_id ? el('span', { class: 'file', text: `↓ ${name} (uploading…)` }) : el('a', {
