@@ -141,8 +141,13 @@ def component_health() -> dashboard_b.Dashboard:
                   query("max by (topic, partition) (kafka_consumer_lag)", "{{topic}}[{{partition}}]"))
            .thresholds(thresholds((None, "green"), (LAG_THRESHOLD, "red")))
            .thresholds_style(common_b.GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.LINE)))
+
+    def push_latency(q: float) -> prometheus.Dataquery:
+        return query(quantile(q, "ws_push_latency_seconds", selector='kind="message"'),
+                     f"P{round(q * 100)}")
+
     return (new_dashboard("component-health", "Component Health",
-                          "Kafka flow, lag, liveness, router timings and circuit breakers.")
+                          "Kafka flow, lag, liveness, router timings, circuit breakers and live push.")
             .with_panel(series(
                 "Published vs consumed", "mps",
                 query("sum(rate(messages_accepted_total[1m]))", "published (api)"),
@@ -165,7 +170,21 @@ def component_health() -> dashboard_b.Dashboard:
                 statetimeline.Panel().mappings(value_texts({
                     "0": ("closed", "green"), "1": ("open", "red"), "2": ("half-open", "orange")})),
                 "Circuit breaker state", query("max by (channel) (circuit_breaker_state)",
-                                               "{{channel}}"), w=24)))
+                                               "{{channel}}"), w=24))
+            .with_row(dashboard_b.Row("Live push"))
+            .with_panel(series(
+                # The gauge is exported by every process (one registry); only the API's count.
+                "WebSocket connections", "short",
+                query('sum(ws_connections{service="api"})', "open")))
+            .with_panel(series("Pushes per second by kind", "mps",
+                               query("sum by (kind) (rate(ws_pushes_total[1m]))", "{{kind}}")))
+            .with_panel(series("Push latency (accepted to pushed)", "s",
+                               push_latency(0.5), push_latency(0.95), push_latency(0.99)))
+            .with_panel(series(
+                "WebSocket drops by reason", "reqps",
+                # No drop is the healthy case: 0 rather than "No data".
+                query("sum by (reason) (rate(ws_drops_total[1m])) or on() vector(0)",
+                      "{{reason}}"))))
 
 
 def infrastructure() -> dashboard_b.Dashboard:

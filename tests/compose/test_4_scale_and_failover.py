@@ -141,3 +141,32 @@ async def test_docker_stop_of_one_of_two_routers_under_load_loses_and_duplicates
         print(f"\nfailover: {accepted} accepted, {delivered} stored and delivered, 0 duplicates, "
               f"order kept, one of 2 routers stopped at t+8 s")
         assert delivered == accepted == 12 * 60
+
+
+async def test_live_push_reaches_clients_of_either_api_replica(deployment):
+    """Behind nginx (no affinity) with two API replicas: sockets land on both, messages are
+    accepted by either, and every socket gets every message of its conversation once."""
+    from tests.integration.live_client import connect, message_of
+
+    async with aiohttp.ClientSession() as http:
+        api = Api(http, deployment.api)
+        assert len(deployment.containers("api-service")) == 2, "runs after the scale-out test"
+        alice, bob = await api.user("alice"), await api.user("bob")
+        conv = await api.conversation(alice, bob)
+        sockets = [await connect(http, deployment.api, user, header=False)
+                   for _ in range(4) for user in (alice, bob)]
+
+        async def both_replicas_hold_sockets():
+            rows = await promql(http, deployment, 'ws_connections{service="api"} > 0')
+            return len(rows) == 2
+
+        assert await api.wait_for(both_replicas_hold_sockets, 60, interval=2), \
+            "nginx did not spread 8 sockets over both API replicas"
+        contents = [f"push {i}" for i in range(6)]
+        for content in contents:  # round robin: accepted by both replicas
+            await api.send(alice, conv, content)
+        for sock in sockets:
+            got = await sock.until(message_of(contents[-1]))
+            assert [f["message"]["content"] for f in got if f["type"] == "message"] == contents
+            assert await sock.quiet(1) == []
+            await sock.ws.close()

@@ -1,7 +1,7 @@
 """The Grafana dashboards work: every panel's PromQL returns data from the real Prometheus once
-real traffic flowed, the committed JSON is what the code generates, only real metric names are
-used, the PNG renderer draws every panel, and the live console pages draw every panel in a real
-browser and keep refreshing."""
+real traffic flowed (to a recipient with a WebSocket open, for the live-push panels), the committed
+JSON is what the code generates, only real metric names are used, the PNG renderer draws every
+panel, and the live console pages draw every panel in a real browser and keep refreshing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +22,8 @@ from devstack.layout import Layout
 from devstack.stack_client import AsyncProviders, Prometheus
 from monitoring import consoles, live
 from monitoring.panels import dashboards, panel_queries, panels, slug
-from tests.integration.helpers import STACK, Api, delivered
+from tests.integration.helpers import STACK, Api, User, delivered
+from tests.integration.live_client import Socket, connect
 from tests.promql import declared_series, metric_names
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,9 +48,11 @@ async def scraped_after(moment: float, scrapes: int = 2) -> None:
         raise TimeoutError(f"Prometheus did not scrape the chat4all targets after {moment}")
 
 
-async def wave(api: Api, http: aiohttp.ClientSession, size: int) -> None:
-    """Ordinary traffic: internal and external messages delivered, one file, one bad request."""
-    alice, bob = await api.user("dash"), await api.user("dash")
+async def wave(api: Api, http: aiohttp.ClientSession, size: int,
+               pair: tuple[User, User] | None = None) -> None:
+    """Ordinary traffic: internal and external messages delivered, one file, one bad request.
+    Between `pair` (sender, recipient) if given, else two new users."""
+    alice, bob = pair or (await api.user("dash"), await api.user("dash"))
     internal, external = await api.conversation(alice, bob), await api.conversation(alice, bob)
     for i in range(size):
         await api.send(alice, internal, f"internal {i}")
@@ -62,17 +66,55 @@ async def wave(api: Api, http: aiohttp.ClientSession, size: int) -> None:
     assert await delivered(api, bob, external, 2 * size)
 
 
+class Listener:
+    """A sender and a recipient whose WebSocket stays open, read by a task of its own (a client
+    that reads keeps up: the server never drops it as slow)."""
+
+    def __init__(self, sender: User, recipient: User, socket: Socket):
+        self.pair, self.socket = (sender, recipient), socket
+        self.reading = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.socket.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.socket.frames.append(msg.json())
+
+    async def has(self, prefix: str, count: int) -> bool:
+        """At least `count` message frames arrived whose content starts with `prefix`."""
+        return sum(1 for f in self.socket.frames if f.get("type") == "message"
+                   and f["message"]["content"].startswith(prefix)) >= count
+
+
 @pytest.fixture(scope="module")
-async def traffic() -> None:
+async def listener() -> AsyncIterator[Listener]:
+    """The waves' recipient with a WebSocket open until this module's checks end: the Live push
+    panels have a connection, pushes and push latencies to show."""
+    async with aiohttp.ClientSession() as http:
+        api = Api(http)
+        sender, recipient = await api.user("dash"), await api.user("dash")
+        live = Listener(sender, recipient, await connect(http, api.base, recipient))
+        try:
+            yield live
+        finally:
+            await live.socket.ws.close()
+            live.reading.cancel()
+            await asyncio.gather(live.reading, return_exceptions=True)
+
+
+@pytest.fixture(scope="module")
+async def traffic(listener: Listener) -> None:
     """Two waves of traffic, each scraped: series the first wave creates have a sample before the
-    second wave moves them, so even rates and quantiles of brand-new series have data."""
+    second wave moves them, so even rates and quantiles of brand-new series have data. Each wave's
+    messages are pushed to the listener's socket before the scrape."""
     async with aiohttp.ClientSession() as http:
         api = Api(http)
         for channel in ("whatsapp", "instagram"):  # whatever an earlier test left configured
             await AsyncProviders(STACK, http).configure(channel, mode="up", failure_rate=0.0)
-        await wave(api, http, 3)
+        await wave(api, http, 3, listener.pair)
+        assert await api.wait_for(lambda: listener.has("internal ", 3), timeout=30)
         await scraped_after(time.time(), scrapes=1)
-        await wave(api, http, 3)
+        await wave(api, http, 3, listener.pair)
+        assert await api.wait_for(lambda: listener.has("internal ", 6), timeout=30)
         await scraped_after(time.time(), scrapes=2)
 
 
@@ -127,13 +169,13 @@ async def test_renderer_draws_every_panel(traffic, tmp_path):
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in expected)
 
 
-async def test_the_live_dashboards_draw_every_panel_in_chromium_while_messages_flow(traffic):
+async def test_the_live_dashboards_draw_every_panel_in_chromium_while_messages_flow(traffic, listener):
     """Each console page (Prometheus' /consoles, made from the Grafana JSON) in Debian's Chromium,
     loaded while a wave of messages flows: every panel drew a line or a row, none an error.
     The screenshots stay in state/screenshots/live-dashboards."""
     out = Layout.from_env().state / "screenshots" / "live-dashboards"
     async with aiohttp.ClientSession() as http:
-        flowing = asyncio.create_task(wave(Api(http), http, 3))
+        flowing = asyncio.create_task(wave(Api(http), http, 3, listener.pair))
         states = await live.capture_all(PROMETHEUS, out, executable=Settings.from_env().chromium_path)
         await flowing
     expected = [(board_slug, panel["title"]) for board_slug, board in dashboards().items()

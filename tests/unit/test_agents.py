@@ -60,13 +60,13 @@ async def test_router_stores_forwards_and_deduplicates(app):
         # a client's re-post:
         await test_agent.put(key=conv.encode(), value=accepted(conv, first, "whatsapp:+55").dumps())
         await test_agent.put(key=conv.encode(), value=accepted(conv, internal).dumps())
-        await until(lambda: sum(c.startswith("INSERT INTO messages ") for c, _ in store.statements) >= 2)
+        await until(lambda: sum(c.startswith("UPDATE messages USING") for c, _ in store.statements) >= 2)
     assert [(k, v.message_id, v.recipient) for k, v, _ in forwarded] == [(conv, first, "+55")]
     # The correlation id travels on: in the record and as a Kafka header.
     assert forwarded[0][1].correlation_id == f"cid-{first}"
     assert forwarded[0][2] == [("x-correlation-id", f"cid-{first}".encode())]
-    message_rows = [p for cql, p in store.statements if cql.startswith("INSERT INTO messages ")]
-    assert [(str(p[2]), p[8]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
+    message_rows = [p for cql, p in store.statements if cql.startswith("UPDATE messages USING TIMESTAMP")]
+    assert [(str(p[1]), p[7]) for p in message_rows] == [(first, "PENDING"), (internal, "DELIVERED")]
     # Each stored message is announced once to its conversation's members, with its first status.
     assert [(u.kind, u.message_id, u.status, u.channel, u.content) for u in announced] == [
         ("message", first, "PENDING", "whatsapp", "hi"), ("message", internal, "DELIVERED", None, "hi")]
