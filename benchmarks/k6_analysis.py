@@ -379,13 +379,6 @@ def markdown(s: dict) -> str:
         for metric, exprs in s["thresholds"].items():
             for expr, state in exprs.items():
                 lines.append(f"- {'✓' if state == 'passed' else '✗'} `{metric}` `{expr}`")
-    push = s.get("push")
-    if push:
-        lat = push["latency_ms"]
-        print(f"[analyze] push: {push['connected']} sockets, {push['received']}/"
-              f"{push['expected_pushes']} pushes received, {push['missed']} missed, "
-              f"{push['duplicated']} duplicated, accepted -> pushed P50/P95/P99 "
-              f"{lat['med']}/{lat['p(95)']}/{lat['p(99)']} ms")
     p = s.get("pipeline")
     if p:
         lines += ["", "## Pipeline", "",

@@ -22,6 +22,8 @@ dependency and answers 503 until it is back.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -60,6 +62,14 @@ class OwnedResources(mode.Service):
                 await resource.stop()
             except Exception as exc:  # one failed close must not leave the others open
                 log.warning("could not stop a resource", resource=type(resource).__name__, error=repr(exc))
+
+
+async def cancelled(task: asyncio.Task | None) -> None:
+    """Cancel a resource's background task (if any) and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def own(app: faust.App, *resources: Resource) -> None:

@@ -13,11 +13,11 @@ rebuilt and resumes from the positions it had reached, so connected clients see 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from chat4all_app.lifecycle import cancelled
 from chat4all_app.observability.logs import get_logger
 from chat4all_app.push import cursor
 from chat4all_app.push.entry import Entry
@@ -57,14 +57,12 @@ class UpdateFeed:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follow(), name="updates-feed")
+        if self._task is None:
+            self._task = asyncio.create_task(self._follow(), name="updates-feed")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(task)
 
     def _consumer(self, reset: str) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers,

@@ -12,7 +12,6 @@ recovers its tables afresh. A broker outage is not counted: nobody can consume t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 
 import faust
 
+from chat4all_app.lifecycle import cancelled
 from chat4all_app.workarounds import stall_watch
 from chat4all_app.workarounds.pins import Private
 from chat4all_app.workarounds.restart import restart_in_place
@@ -76,10 +76,7 @@ class RecoveryWatch:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(task)
 
     async def _run(self) -> None:
         while True:
