@@ -423,6 +423,7 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
     summary["thresholds_ok"] = all(v == "passed" for e in summary["thresholds"].values() for v in e.values())
     summary["push"] = push_figures(k6_summary(result_dir))
     summary["git_sha"] = git_sha()
+    summary["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
     (result_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (result_dir / "summary.md").write_text(markdown(summary))
     charts(agg, result_dir, bucket_s, case)

@@ -166,10 +166,15 @@ def provenance(root: Path, files: dict[str, dict[str, Any] | None]) -> list[dict
     """Date and commit of each results file ({path: its content, None for a directory}): those it
     records (`timestamp`, `git_sha`: when and where it was measured), else those of the last commit
     that changed it."""
-    rows = [{"source": source, "when": utc(content["timestamp"]), "sha": content["git_sha"][:10]}
+    rows = [{"source": source, "when": utc(measured_at(content)), "sha": content["git_sha"][:10]}
             if content and "git_sha" in content else {"source": source, **last_commit(root, source)}
             for source, content in files.items()]
     return merged_experiments(rows)
+
+
+def measured_at(content: dict[str, Any]) -> str:
+    """When a result was measured: its `timestamp`, or (a k6 summary) the end of its load window."""
+    return content.get("timestamp") or content["window"]["end"]
 
 
 def merged_experiments(rows: list[dict[str, str]]) -> list[dict[str, str]]:
