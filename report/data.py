@@ -209,7 +209,9 @@ def load(root: Path, dashboards_dir: Path | None = None) -> dict[str, Any]:
     bench = read_json(root, "results/bench/latest.json", "run `make bench` (with the stack up)")
     profile = read_json(root, "results/profile/latest.json",
                         "run `make profile RATE=200 SECONDS=35 HZ=0` (with the stack up)")
-    runs = loadtest_runs(root)
+    # The live-push case (08-websocket) waits for issue 23's report structure, like the alerts
+    # experiment: its figures are in the README ("Live updates"); here it would pass 15 pages.
+    runs = [run for run in loadtest_runs(root) if not run["dir"].endswith("-08-websocket")]
     loadtests = newest_per_case(runs)
     # The load test the report describes: the baseline case if it was run, else the newest run.
     loadtest = loadtests.get("02-baseline", runs[-1])
