@@ -23,7 +23,6 @@ dependency and answers 503 until it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -68,8 +67,12 @@ async def cancelled(task: asyncio.Task | None) -> None:
     """Cancel a resource's background task (if any) and wait until it has ended."""
     if task is not None:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the caller itself is being cancelled: not ours to swallow
 
 
 def own(app: faust.App, *resources: Resource) -> None:

@@ -198,7 +198,7 @@ class Settings:
         "How long a WebSocket without an Authorization header may take to send its auth frame.",
     )
     ws_replay_max: int = setting(
-        "WS_REPLAY_MAX", 200_000,
+        "WS_REPLAY_MAX", 50_000,
         "Most updates a reconnecting client's cursor may be behind; further back it gets a reset "
         "frame and reloads by REST.",
     )

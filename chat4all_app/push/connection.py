@@ -19,10 +19,11 @@ from chat4all_app.lru import LruCache
 from chat4all_app.observability.metrics import WS_PUSH_LATENCY, WS_PUSHES
 from chat4all_app.push import cursor
 from chat4all_app.push.entry import Entry
-from chat4all_app.push.frames import MESSAGE, update_frame
+from chat4all_app.push.frames import MESSAGE, cursor_frame, update_frame
 
 SLOW = 4008  # close code: the client fell WS_SEND_QUEUE frames behind
-DEDUPE_KEYS = 20_000
+# A router replay re-announces within a batch or two: a short memory is enough.
+DEDUPE_KEYS = 4096
 
 
 class Connection:
@@ -38,6 +39,7 @@ class Connection:
         # While a reconnection replays what it missed, live entries wait here (then go through
         # the same position check, so the overlap is skipped and the order kept).
         self._held: list[Entry] | None = None
+        self._told = self.cursor  # the cursor the client last got (ready carries this one)
 
     @property
     def cursor(self) -> str:
@@ -46,10 +48,21 @@ class Connection:
     def hold_live(self) -> None:
         self._held = []
 
-    def release_live(self) -> None:
-        held, self._held = self._held or [], None
-        for entry in held:
-            self.push(entry)
+    async def release_live(self) -> None:
+        """Let the held live entries through, waiting for room in the queue as a replay does (a
+        client that just caught up must not be found too slow for what arrived meanwhile); live
+        entries go straight through once none is held."""
+        while self._held:
+            held, self._held = self._held, []
+            for entry in held:
+                await self.push_waiting(entry)
+        self._held = None
+
+    def passed(self, partition: int, position: int) -> None:
+        """The feed went past `position` on `partition` with nothing for this client: its cursor
+        follows, so a reconnection replays only what came after (see Hub.passed)."""
+        if self._held is None and self.positions.get(partition, 0) < position:
+            self.positions[partition] = position
 
     def offer(self, entry: Entry) -> None:
         """A live entry for this client (the hub found it a member of the conversation)."""
@@ -80,9 +93,17 @@ class Connection:
         if self._sent.get(entry.dedupe_key):
             return None
         self._sent.put(entry.dedupe_key, True)
+        self._told = self.cursor
         u = entry.update
         return (update_frame(u, self.cursor, entry.message), u.kind,
                 u.accepted_at if u.kind == MESSAGE else u.at)
+
+    def tell_cursor(self) -> None:
+        """A `cursor` frame if the cursor moved since the client last got one (an idle client's
+        cursor follows the feed: a reconnection then replays only what came after)."""
+        if self.cursor != self._told:
+            self._told = self.cursor
+            self.say(cursor_frame(self._told))
 
     def say(self, frame: str) -> None:
         """A control frame (ready, reset), in line with the updates."""

@@ -34,8 +34,8 @@ def decode(text: str) -> Positions:
 
 def behind(since: Mapping[int, int], until: Mapping[int, int]) -> int | None:
     """How many updates lie between two positions; None if `since` does not cover `until`'s
-    partitions or is ahead of it (a cursor from another topic, or forged)."""
+    partitions (a cursor of another topic layout). A partition where `since` is ahead counts 0:
+    the client came from a replica whose feed was further on, and this one skips what it had."""
     if set(since) != set(until):
         return None
-    gaps = [until[p] - since[p] for p in until]
-    return None if any(g < 0 for g in gaps) else sum(gaps)
+    return sum(max(0, until[p] - since[p]) for p in until)

@@ -111,6 +111,7 @@ class UpdateFeed:
         # and gets everything after them live.
         self.hub.deliver(prepared)
         self.positions[partition] = records[-1].offset + 1
+        self.hub.passed(partition, self.positions[partition])
 
     async def replay(self, since: cursor.Positions, until: cursor.Positions,
                      visit: Callable[[list[Entry]], Awaitable[None]]) -> None:

@@ -19,8 +19,10 @@ MESSAGE, STATUS = "message", "status"
 
 
 def iso(epoch_s: float) -> str:
-    """As Cassandra returns a timestamp (millisecond precision), so a push and a read agree."""
-    return datetime.fromtimestamp(int(epoch_s * 1000) / 1000, UTC).isoformat()
+    """As a REST read shows the stored time, so a push and a read agree: storage writes the
+    datetime of `epoch_s` (microseconds) and Cassandra keeps its milliseconds."""
+    at = datetime.fromtimestamp(epoch_s, UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000).isoformat()
 
 
 def message_json(u: ConversationUpdate) -> dict:
@@ -54,6 +56,11 @@ def update_frame(u: ConversationUpdate, cursor: str, message: dict | None = None
 
 def ready_frame(user_id: str, cursor: str, resumed: bool) -> str:
     return json.dumps({"type": "ready", "user_id": user_id, "cursor": cursor, "resumed": resumed})
+
+
+def cursor_frame(cursor: str) -> str:
+    """Where an idle client now is (the feed moved on with nothing for it)."""
+    return json.dumps({"type": "cursor", "cursor": cursor})
 
 
 def reset_frame(reason: str, cursor: str) -> str:

@@ -94,6 +94,13 @@ class Hub:
             await self.attach_files(with_files)
         return kept
 
+    def passed(self, partition: int, position: int) -> None:
+        """Every connection's cursor moves to the feed's position: all entries before it that were
+        for the connection have just been offered to it (deliver, in the same step)."""
+        for conns in self._by_user.values():
+            for conn in conns:
+                conn.passed(partition, position)
+
     def deliver(self, prepared: Iterable[tuple[Entry, Members]]) -> None:
         """Offer each entry to its members' connections (no await: see the module docstring)."""
         for entry, members in prepared:

@@ -22,6 +22,7 @@ from chat4all_app.push.hub import Hub
 from chat4all_app.settings import Settings
 
 FOLLOWING_WAIT_S = 5.0
+REPLAYS_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class PushSessions:
         self.settings = settings
         self.hub = hub
         self.feed = feed
+        # Each replay reads Kafka with a consumer of its own: a few at a time per process, so a
+        # crowd reconnecting (or a client forging old cursors) queues instead of eating the CPU.
+        self._replaying = asyncio.Semaphore(REPLAYS_AT_ONCE)
 
     async def open(self, user_id: str, resume: str | None) -> Opened:
         """Register a connection (TooMany over the per-user limit, Invalid for a bad cursor,
@@ -67,8 +71,9 @@ class PushSessions:
                 await conn.push_waiting(entry)
 
         try:
-            await self.feed.replay(opened.since, opened.until, visit)
+            async with self._replaying:
+                await self.feed.replay(opened.since, opened.until, visit)
         except TooOld as exc:
             conn.positions = dict(opened.until)
             conn.say(reset_frame(f"cursor too old: {exc}; reload by REST", conn.cursor))
-        conn.release_live()
+        await conn.release_live()

@@ -103,7 +103,9 @@ async def apply_statuses(store: CassandraStore, changes: Sequence[Sequence[Statu
     for transitions in changes:
         last = transitions[-1]
         statements.append((_UPDATE_STATUS, (
-            last.status, last.reason, {ev.status: _ts(ev.at) for ev in transitions},
+            # No reason: left unset, not null (a null cell is a tombstone); nothing before a
+            # reasonless status had one (only FAILED has, and nothing follows it).
+            last.status, _unset_if_none(last.reason), {ev.status: _ts(ev.at) for ev in transitions},
             uuid.UUID(last.conversation_id), uuid.UUID(last.accepted_id))))
     await asyncio.gather(*(
         store.execute_batch(statements[i:i + BATCH_MAX_UPDATES])

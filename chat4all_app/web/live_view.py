@@ -7,8 +7,9 @@ WS_AUTH_TIMEOUT_S. A header client resumes with `?cursor=` (a cursor is no secre
 
 Close codes: 4001 authentication failed or the token expired, 4008 too slow (it fell
 WS_SEND_QUEUE frames behind), 4029 too many connections for this user, 4400 a bad frame or
-cursor, 1013 live updates unavailable (Kafka), 1001 the server is stopping. After 4008, 1013 and
-1001 a client reconnects with its last cursor and misses nothing.
+cursor, 1011 a server error, 1013 live updates unavailable (Kafka), 1001 the server is stopping.
+After 4008, 1013 and 1001 a client reconnects with its last cursor and misses nothing. An idle
+client gets a `cursor` frame now and then, so its cursor follows the feed.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from chat4all_app.web.context import ApiServices, ApiView
 from chat4all_app.web.server import aiohttp_app
 
 log = get_logger(__name__)
-AUTH_FAILED, TOO_MANY, BAD_FRAME, UNAVAILABLE, GOING_AWAY = 4001, 4029, 4400, 1013, 1001
+AUTH_FAILED, TOO_MANY, BAD_FRAME, UNAVAILABLE, GOING_AWAY, INTERNAL = 4001, 4029, 4400, 1013, 1001, 1011
 CLOSE_CODES = {Unauthenticated: AUTH_FAILED, TooMany: TOO_MANY, Invalid: BAD_FRAME,
                Unavailable: UNAVAILABLE}
 HEARTBEAT_S = 20.0
 MAX_FRAME_BYTES = 16 * 1024
 CLOSE_TIMEOUT_S = 2.0
+CURSOR_EVERY_S = 15.0
 
 
 class Live(ApiView):
@@ -64,8 +66,15 @@ class Live(ApiView):
                 WS_DROPS.labels(reason).inc()
             await close(ws, CLOSE_CODES.get(type(exc), BAD_FRAME), exc.message)
             return ws  # type: ignore[return-value]  # a prepared aiohttp response, as Faust passes it on
+        except Exception:  # a bug: the client gets a close code, never a broken connection
+            log.exception("live session failed to open")
+            await close(ws, INTERNAL, "internal error")
+            return ws  # type: ignore[return-value]
         try:
             code, why = await self._serve(ws, services, opened, expires)
+        except Exception:
+            log.exception("live session failed", user_id=opened.conn.user_id)
+            code, why = INTERNAL, "internal error"
         finally:
             services.push.hub.unregister(opened.conn)
         await close(ws, code, why)
@@ -82,7 +91,7 @@ class Live(ApiView):
             raise Unauthenticated("the first frame must be a JSON auth frame")
         try:
             frame = json.loads(msg.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise Invalid("frames are JSON objects") from None
         if not isinstance(frame, dict) or frame.get("type") != "auth" or not isinstance(
                 frame.get("token"), str):
@@ -103,6 +112,7 @@ class Live(ApiView):
         leaving = asyncio.create_task(conn.going_away.wait())
         expiry = asyncio.create_task(asyncio.sleep(max(0.0, expires - time.time())))
         catch_up = asyncio.create_task(services.push.catch_up(opened))
+        beacon = asyncio.create_task(tell_cursor_every(conn, CURSOR_EVERY_S))
         ends = {pump, reader, slow, leaving, expiry}
         try:
             while True:
@@ -124,10 +134,16 @@ class Live(ApiView):
                 return GOING_AWAY, "server stopping: reconnect with your cursor"
             return 1000, ""
         finally:
-            for task in (pump, reader, slow, leaving, expiry, catch_up):
+            for task in (pump, reader, slow, leaving, expiry, catch_up, beacon):
                 task.cancel()
-            await asyncio.gather(pump, reader, slow, leaving, expiry, catch_up,
+            await asyncio.gather(pump, reader, slow, leaving, expiry, catch_up, beacon,
                                  return_exceptions=True)
+
+
+async def tell_cursor_every(conn: Connection, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        conn.tell_cursor()
 
 
 async def read_until_closed(ws: web.WebSocketResponse, conn: Connection) -> None:

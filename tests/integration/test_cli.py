@@ -216,10 +216,11 @@ async def test_make_cql_runs_the_pending_query(tmp_path, providers):
     assert one.returncode == 0, one.stderr
     assert any(message_id in line and address in line and "PENDING" in line
                for line in one.stdout.splitlines()), one.stdout
-    # The whole table: lists it, unless the table holds so many rows that the scan meets
-    # Cassandra's tombstone limit (README; `chat4all pending` pages instead).
+    # The assignment's query, the whole table: rows carry no tombstones (storage/messages.py),
+    # so the scan is not refused however many messages the suite wrote (a stack with rows from
+    # before that change may still refuse it: README, `make clean`).
     every = cql(f"{pending} WHERE status = 'PENDING' ALLOW FILTERING")
-    assert message_id in every.stdout or "READ_TOO_MANY_TOMBSTONES" in every.stderr, every
+    assert every.returncode == 0 and message_id in every.stdout, every
 
 
 # --- watch: the live feed (GET /v1/ws) on the command line ---------------------------------------

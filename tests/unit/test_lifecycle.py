@@ -4,6 +4,7 @@ blocked by a dependency that is down at start-up, stopped in reverse order."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -188,3 +189,38 @@ def test_importing_the_logs_module_starts_nothing():
             "print(sorted(before), sorted({t.name for t in threading.enumerate()} - before))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['MainThread'] ['log-drain']"
+
+
+async def test_cancelled_ends_a_task_but_never_swallows_the_callers_own_cancellation():
+    import asyncio
+
+    from chat4all_app.lifecycle import cancelled
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(forever())
+    await cancelled(task)
+    assert task.cancelled()
+
+    async def stopping(inner: asyncio.Task) -> None:
+        await cancelled(inner)
+
+    stubborn_started = asyncio.Event()
+
+    async def stubborn() -> None:  # takes a while to end after its cancel
+        stubborn_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)
+            raise
+
+    inner = asyncio.create_task(stubborn())
+    await stubborn_started.wait()
+    outer = asyncio.create_task(stopping(inner))
+    await asyncio.sleep(0.05)
+    outer.cancel()  # whoever called stop() is cancelled meanwhile
+    with contextlib.suppress(asyncio.CancelledError):
+        await outer
+    assert outer.cancelled()

@@ -62,10 +62,11 @@ def test_a_cursor_round_trips_and_junk_is_refused():
             cursor.decode(junk)
 
 
-def test_behind_counts_the_gap_and_refuses_another_layout_or_a_cursor_ahead():
+def test_behind_counts_the_gap_refuses_another_layout_and_counts_a_partition_ahead_as_none_missed():
     assert cursor.behind({0: 1, 1: 5}, {0: 4, 1: 5}) == 3
     assert cursor.behind({0: 1}, {0: 4, 1: 5}) is None
-    assert cursor.behind({0: 9, 1: 5}, {0: 4, 1: 5}) is None
+    # From a replica whose feed was further on partition 0: nothing to replay there.
+    assert cursor.behind({0: 9, 1: 2}, {0: 4, 1: 5}) == 3
 
 
 # --- one connection -----------------------------------------------------------------------------
@@ -91,9 +92,26 @@ def test_a_resuming_connection_holds_live_entries_until_its_replay_is_done():
     assert frames(conn) == []
     for offset in (0, 1, 2):  # the replay overlaps the first live entry
         conn.push(entry(0, offset, conv, f"replayed-{offset}"))
-    conn.release_live()
+    asyncio.run(conn.release_live())
     contents = [f.split('"content": "')[1].split('"')[0] for f in frames(conn)]
     assert contents == ["replayed-0", "replayed-1", "replayed-2", "live-3"]
+
+
+async def test_live_entries_held_during_a_long_replay_wait_for_room_instead_of_closing_4008():
+    conn = Connection("u", {0: 0}, 2)
+    conv = str(uuid.uuid4())
+    conn.hold_live()
+    conn.offer(entry(0, 2, conv, "live-2"))
+    conn.offer(entry(0, 3, conv, "live-3"))
+    for offset in (0, 1):  # the replay filled the queue: the client reads slower than Kafka
+        await conn.push_waiting(entry(0, offset, conv, f"replayed-{offset}"))
+    releasing = asyncio.create_task(conn.release_live())
+    got = []
+    while len(got) < 4:
+        got.append((await conn.frames.get())[0].split('"content": "')[1].split('"')[0])
+    await releasing
+    assert got == ["replayed-0", "replayed-1", "live-2", "live-3"]
+    assert not conn.too_slow.is_set()
 
 
 def test_a_client_too_slow_to_read_is_marked_and_gets_nothing_more():
@@ -144,6 +162,22 @@ async def test_an_update_reaches_every_connection_of_every_member_and_nobody_els
         assert [f.split('"type": "')[1].split('"')[0] for f in sent] == ["message", "status"]
     assert frames(eve) == []
     assert feed.positions[2] == 3  # past the undecodable one too
+
+
+async def test_an_idle_clients_cursor_follows_the_feed_so_a_reconnection_replays_little():
+    conversations = FakeConversations()
+    conv = str(conversations.add(conversation(ALICE, BOB)).conversation_id)
+    hub, feed = hub_and_feed(conversations)
+    eve = Connection(str(EVE), feed.positions, 10)  # in none of the conversations
+    hub.register(eve)
+    await feed._dispatch(3, [record(3, offset, entry(3, offset, conv).update.dumps())
+                             for offset in range(5)])
+    assert frames(eve) == [] and eve.positions[3] == 5 == feed.positions[3]
+    eve.tell_cursor()
+    (told,) = frames(eve)
+    assert '"type": "cursor"' in told and cursor.decode(eve.cursor)[3] == 5
+    eve.tell_cursor()
+    assert frames(eve) == []  # told once per move
 
 
 async def test_a_client_registering_while_a_batch_is_looked_up_still_gets_that_batch():

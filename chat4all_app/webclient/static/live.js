@@ -67,7 +67,7 @@ export class Live {
     } else if (frame.type === 'message' || frame.type === 'status') {
       this.handlers[frame.type](frame);
     } else if (frame.type === 'reset') {
-      this.cursor = null; // unusable: the next frame brings a fresh one
+      // The reset frame's cursor (kept above) is where live updates go on from.
       this.handlers.reset(frame);
     }
   }
