@@ -167,7 +167,7 @@ async def test_every_documented_path_answers_405_with_allow_for_other_methods(ap
     alice = await api.user()
     for template, ops in SPEC["paths"].items():
         path = template
-        for name in ("conversation_id", "message_id", "file_id", "upload_id"):
+        for name in ("conversation_id", "message_id", "file_id", "upload_id", "user_id"):
             path = path.replace("{" + name + "}", str(uuid.uuid4()))
         documented = {m.upper() for m in ops}
         allowed = documented | ({"HEAD"} if "GET" in documented else set())
