@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from chat4all_app.push.updates import MESSAGE, STATUS  # an update's kind is its frame's type
 from chat4all_app.records import ConversationUpdate
-
-MESSAGE, STATUS = "message", "status"
 
 
 def iso(epoch_s: float) -> str:
