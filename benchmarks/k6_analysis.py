@@ -34,6 +34,7 @@ from typing import Any
 from benchmarks.accounting import k6_summary
 from benchmarks.push_summary import markdown as push_markdown
 from benchmarks.push_summary import push_figures
+from benchmarks.resources import summarize as summarize_resources
 from devstack.layout import git_sha
 
 try:
@@ -141,6 +142,8 @@ class Aggregate:
         self.failed: Counter[tuple[str, str]] = Counter()
         self.statuses: dict[str, Counter[str]] = defaultdict(Counter)  # load endpoint -> status
         self.durations: dict[str, array] = defaultdict(lambda: array("d"))  # load endpoint
+        # (load endpoint, size_band tag) -> durations: uploads by file size (04-file-upload)
+        self.band_durations: dict[tuple[str, str], array] = defaultdict(lambda: array("d"))
         self.times: dict[str, array] = defaultdict(lambda: array("d"))  # parallel to durations
         self.req_times: dict[str, array] = defaultdict(lambda: array("d"))  # load http_reqs times
         self.first: float | None = None
@@ -185,6 +188,8 @@ class Aggregate:
         elif metric == "http_req_duration" and phase == "load":
             self.durations[endpoint].append(value)
             self.times[endpoint].append(t)
+            if tags.get("size_band"):
+                self.band_durations[(endpoint, tags["size_band"])].append(value)
 
 
 def read(path: Path) -> Aggregate:
@@ -234,13 +239,61 @@ def summarize(agg: Aggregate) -> dict[str, Any]:
         "other_phases": other,
         "messages": {"posted": posted, "accepted": accepted, "msg_per_s": r3(msg_s),
                      "msg_per_min": r3(msg_s * 60 if msg_s is not None else None)},
+        "size_bands": size_bands(agg),
+        "drift": drift(agg),
         "iterations": int(agg.iterations),
         "dropped_iterations": int(agg.dropped),
         "max_vus": int(max((v for _, v in agg.vus), default=0)),
     }
 
 
+def size_bands(agg: Aggregate) -> dict[str, dict[str, dict[str, Any]]]:
+    """{endpoint: {size band: requests and latency}} of the requests tagged with a size_band."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for (endpoint, band), values in sorted(agg.band_durations.items()):
+        out.setdefault(endpoint, {})[band] = {"requests": len(values),
+                                              **{k: r3(v) for k, v in latency_stats(values).items()}}
+    return out
+
+
+def drift(agg: Aggregate) -> dict[str, Any] | None:
+    """Latency of the load's first third against its last third (every load endpoint): does it grow
+    over a long run? (06-soak: "latência não aumenta mais de 15 %")."""
+    if agg.first is None or agg.last is None or agg.last <= agg.first:
+        return None
+    third = (agg.last - agg.first) / 3
+    early, late = array("d"), array("d")
+    for endpoint, times in agg.times.items():
+        for t, value in zip(times, agg.durations[endpoint], strict=True):
+            if t <= agg.first + third:
+                early.append(value)
+            elif t >= agg.last - third:
+                late.append(value)
+    if not early or not late:
+        return None
+    first, last = latency_stats(early), latency_stats(late)
+
+    def change(key: str) -> float | None:
+        a, b = first[key], last[key]
+        return r3(b / a - 1) if a and b is not None else None
+
+    return {"third_s": r3(third),
+            "first_third": {"requests": len(early), "p50_ms": r3(first["p50_ms"]),
+                            "p95_ms": r3(first["p95_ms"])},
+            "last_third": {"requests": len(late), "p50_ms": r3(last["p50_ms"]),
+                           "p95_ms": r3(last["p95_ms"])},
+            "p50_change": change("p50_ms"), "p95_change": change("p95_ms")}
+
+
 # ------------------------------------------------------------------------------------- extras
+
+def resources(path: Path, window: dict[str, Any]) -> dict[str, Any] | None:
+    """CPU, memory and lag over the load window, from the sampler's resources.json (if it ran)."""
+    if not path.is_file() or not window["start"]:
+        return None
+    start, end = (datetime.fromisoformat(window[k]).timestamp() for k in ("start", "end"))
+    return summarize_resources(json.loads(path.read_text()), start, end)
+
 
 def thresholds(summary_path: Path) -> dict[str, dict[str, str]]:
     """From --summary-export: {metric: {expression: "passed" | "crossed"}}."""
@@ -402,9 +455,56 @@ def markdown(s: dict) -> str:
                          f"{fmt(g.get('internal_delivered'), 0)}.")
     if s.get("push"):
         lines += push_markdown(s["push"])
+    lines += bands_markdown(s.get("size_bands") or {}) + drift_markdown(s.get("drift"))
+    lines += resources_markdown(s.get("resources"))
     lines += ["", f"Code: `{s.get('git_sha')}`."]
     lines += ["", "## Charts", "", "![latency](latency.png)", "", "![throughput](throughput.png)", ""]
     return "\n".join(lines)
+
+
+def bands_markdown(bands: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    lines = []
+    for endpoint, rows in bands.items():
+        lines += ["", f"## `{endpoint}` by size", "",
+                  "| size | requests | P50 ms | P95 ms | P99 ms | max ms |", "|---|---:|---:|---:|---:|---:|"]
+        lines += [f"| {band} | {fmt(r['requests'])} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | "
+                  f"{fmt(r['p99_ms'])} | {fmt(r['max_ms'])} |" for band, r in rows.items()]
+    return lines
+
+
+def drift_markdown(d: dict[str, Any] | None) -> list[str]:
+    if not d:
+        return []
+    first, last = d["first_third"], d["last_third"]
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:+.1%}"
+
+    return ["", "## Latency over time", "",
+            f"- First third of the load ({fmt(d['third_s'], 0)} s, {fmt(first['requests'])} requests): "
+            f"P50 {fmt(first['p50_ms'])} ms, P95 {fmt(first['p95_ms'])} ms.",
+            f"- Last third ({fmt(last['requests'])} requests): P50 {fmt(last['p50_ms'])} ms, "
+            f"P95 {fmt(last['p95_ms'])} ms.",
+            f"- Change: P50 {pct(d['p50_change'])}, P95 {pct(d['p95_change'])}."]
+
+
+def resources_markdown(r: dict[str, Any] | None) -> list[str]:
+    if not r:
+        return []
+    lag = r["lag"]
+    lines = ["", "## Resources during the load", "",
+             f"Sampled every {fmt(r['interval_s'], 0)} s from /proc ({fmt(r['samples'])} samples in the "
+             "window); CPU in % of one core, as `docker stats` shows a container.", "",
+             "| process | CPU mean % | CPU P95 % | CPU max % | RSS first third MiB | RSS last third MiB "
+             "| RSS max MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {fmt(p['cpu_mean_pct'])} | {fmt(p['cpu_p95_pct'])} | {fmt(p['cpu_max_pct'])} | "
+              f"{fmt(p['rss_first_third_mib'])} | {fmt(p['rss_last_third_mib'])} | {fmt(p['rss_max_mib'])} |"
+              for name, p in r["processes"].items()]
+    lines += ["", f"- Consumer lag (`{lag['query']}`, {fmt(lag['samples'])} samples): "
+                  f"median {fmt(lag['median'])}, P95 {fmt(lag['p95'])}, max {fmt(lag['max'])}"
+                  + (f" (Prometheus: {lag['error']})" if lag.get("error") else "") + "."]
+    return lines
 
 
 def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = None) -> dict:
@@ -422,6 +522,7 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
                "pipeline": pipeline(result_dir / "pipeline.json")}
     summary["thresholds_ok"] = all(v == "passed" for e in summary["thresholds"].values() for v in e.values())
     summary["push"] = push_figures(k6_summary(result_dir))
+    summary["resources"] = resources(result_dir / "resources.json", summary["window"])
     summary["git_sha"] = git_sha()
     summary["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
     (result_dir / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -430,12 +531,28 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
     return summary
 
 
+def missing_input(result_dir: Path, raw: Path | None) -> str | None:
+    """Why the analysis cannot run (checked before parsing anything), or None."""
+    if not result_dir.is_dir():
+        return (f"{result_dir} is not a directory: pass a run directory written by `make loadtest CASE=...` "
+                "(results/loadtests/<stamp>-<case>/)")
+    candidates = [raw] if raw else [result_dir / "raw.ndjson", result_dir / "raw.ndjson.gz"]
+    if not any(p.is_file() for p in candidates):
+        names = " or ".join(str(p) for p in candidates)
+        return f"no k6 samples: {names} does not exist (k6 --out json=...; raw files are not committed)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("result_dir", type=Path)
     parser.add_argument("--raw", type=Path, help="k6 --out json file (default RESULT_DIR/raw.ndjson)")
     parser.add_argument("--bucket", type=float, help="chart bucket in seconds (default 1, 5 beyond 10 min)")
     args = parser.parse_args(argv)
+    problem = missing_input(args.result_dir, args.raw)
+    if problem:
+        print(f"[analyze] ERROR: {problem}", file=sys.stderr)
+        return 2
     s = analyze(args.result_dir, args.raw, args.bucket)
     o, m = s["overall"], s["messages"]
     print(f"[analyze] {s['case']}: {o['requests']} requests in {s['window']['duration_s']} s "

@@ -9,6 +9,7 @@
 #   k6-summary.json   k6's end-of-test summary (--summary-export; tokens removed afterwards)
 #   k6-output.txt     k6's console output
 #   pipeline.json     accepted (k6) vs delivered (Cassandra statuses + provider ledgers), lag
+#   resources.json    CPU and memory per process, consumer lag, while k6 ran (benchmarks.resources)
 #   summary.md/.json, latency.png, throughput.png   python -m benchmarks.k6_analysis
 # Before the run it waits briefly for earlier traffic to drain and snapshots the stack's counters;
 # after it, it waits up to DRAIN_TIMEOUT_S (120) for sum(kafka_consumer_lag) == 0.
@@ -47,9 +48,13 @@ export RUN_ID="${RUN_ID:-${stamp,,}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 echo "[loadtest] $name -> $dir (run id $RUN_ID)"
 "$PY" -m benchmarks.accounting before "$dir" || echo "[loadtest] warning: no snapshot before the run" >&2
 
+# CPU, memory and consumer lag while k6 runs (resources.json; the analysis keeps the load window).
+"$PY" -m benchmarks.resources record "$dir" &
+sampler=$!
 "$K6" run --out "json=$dir/raw.ndjson" --summary-export "$dir/k6-summary.json" "$@" "$script" 2>&1 \
   | tee "$dir/k6-output.txt"
 rc=${PIPESTATUS[0]}
+kill -TERM "$sampler" 2>/dev/null && wait "$sampler" || echo "[loadtest] warning: no resources.json" >&2
 ended=$(date +%s.%N)
 echo "[loadtest] k6 exited $rc; waiting for the pipeline to drain"
 

@@ -264,6 +264,15 @@ const CHUNK = 65536; // crypto.getRandomValues fills at most 64 KiB per call
 
 // POST /v1/files: multipart/form-data with `conversation_id` FIRST, then `file` (what the API
 // requires to stream the file to S3), `size` random bytes generated here. Expects 201.
+// The file-size band of an upload (a k6 tag): latency per size in the analysis ("1 MB in < 2 s").
+export function sizeBand(size) {
+  const KIB = 1024;
+  if (size < 256 * KIB) return "0-256 KiB";
+  if (size < 512 * KIB) return "256-512 KiB";
+  if (size < 768 * KIB) return "512-768 KiB";
+  return "768-1024 KiB";
+}
+
 export function uploadFile(ctx, size) {
   const boundary = `----k6chat4all${digits(16)}`;
   const head =
@@ -279,7 +288,7 @@ export function uploadFile(ctx, size) {
   for (let i = 0; i < tail.length; i++) body[head.length + size + i] = tail.charCodeAt(i);
   const res = http.post(`${API_URL}/v1/files`, body.buffer, {
     headers: authHeaders(ctx, { "Content-Type": `multipart/form-data; boundary=${boundary}` }),
-    tags: { endpoint: EP_FILES },
+    tags: { endpoint: EP_FILES, size_band: sizeBand(size) },
     responseType: "none",
     timeout: "120s",
   });
