@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 .PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest report cql
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+		'{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  make %-" width "s  %s\n", name[i], text[i] }'
 
 install:  ## install what is missing into $(CACHE) (venv, Kafka, Cassandra, MinIO, Prometheus, Alertmanager, k6; Debian's chromium)
 	@bash deploy/install.sh

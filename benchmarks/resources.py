@@ -59,9 +59,9 @@ def lag_series(prometheus: Prometheus, start: float, end: float, step: float) ->
     """sum(kafka_consumer_lag) from Prometheus over [start, end], or the reason it is missing."""
     try:
         rows = prometheus.query_range(LAG_QUERY, start, end, step)
-    except Exception as exc:  # recorded, not fatal: CPU and memory still count
+    except (OSError, ValueError, RuntimeError) as exc:  # recorded, not fatal: CPU and memory count
         return {"query": LAG_QUERY, "error": str(exc), "t": [], "values": []}
-    points = rows[0].values if rows else []
+    points = rows[0].points if rows else []
     return {"query": LAG_QUERY, "t": [t for t, _ in points], "values": [v for _, v in points]}
 
 

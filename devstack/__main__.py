@@ -154,22 +154,45 @@ def down(layout: Layout) -> None:
         say("nothing running")
 
 
+def status_rows(status: str) -> list[tuple[str, str, str]]:
+    """(program, STATE, detail) per line of `supervisorctl status`."""
+    rows = []
+    for line in status.splitlines():
+        if parts := line.split(None, 2):
+            name, state, detail = [*parts, "", ""][:3]
+            rows.append((name, state, detail))
+    return rows
+
+
+def ps_table(rows: list[tuple[str, str, str]], probes: dict[str, bool]) -> str:
+    """One aligned table of every program: its state, its readiness probe ("-": not probed, a
+    spare nobody started) and supervisord's detail. Each column is as wide as its widest cell, so
+    cluster nodes (kafka-1…) and long names (connector-instagram) line up too."""
+    known = {name for name, _, _ in rows}
+    rows = rows + [(name, "-", "not in supervisord's config") for name in probes if name not in known]
+    table = [("PROGRAM", "STATE", "PROBE", "DETAIL")] + [
+        (name, state, "-" if name not in probes else "ready" if probes[name] else "NOT READY", detail)
+        for name, state, detail in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(3)]  # the last column: as it comes
+    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
+             for row in table]
+    return "\n".join(lines) + "\n"
+
+
 def ps(layout: Layout, settings: Settings) -> int:
     sup = Supervisor(layout)
     if not sup.running():
         say("not running (make up starts it)")
         return 3
-    print(sup.ctl("status", check=False).stdout, end="")
-    not_ready = []
-    states = sup.states()
+    rows = status_rows(sup.ctl("status", check=False).stdout)
+    states = {name: state for name, state, _ in rows}
+    probes = {}
     for comp in infrastructure(layout, settings) + applications(layout, settings):
         if comp.spare and states.get(comp.name) != "RUNNING":
             continue  # a spare instance is only expected while someone started it
-        ok = comp.probe(settings)
-        say(f"{comp.name:<11} probe: {'ready' if ok else 'NOT READY'}")
-        if not ok:
-            not_ready.append(comp.name)
-    return 1 if not_ready else 0
+        probes[comp.name] = comp.probe(settings)
+    print(ps_table(rows, probes), end="", flush=True)
+    return 0 if all(probes.values()) else 1
 
 
 def urls(shell: bool) -> int:

@@ -192,4 +192,17 @@ CASES: dict[str, Callable[[Run], dict]] = {
     "broker-restart": broker_restart,
     "cassandra-restart": cassandra_restart,
 }
+# One line each, for `python -m experiments` without a name (and an unknown one).
+DESCRIPTIONS = {
+    "scale-workers": "1 then 2 router workers (CPU quota each), same offered load: throughput ratio",
+    "scale-api": "max sustained rate through nginx, 1 then 2 API processes (CPU quota each)",
+    "failover": "one of two router workers SIGKILLed under load: takeover, recovery time",
+    "alerts": "each alert class provoked, then fixed, under load: fires and resolves (~23 min)",
+    "connector-isolation": "connector-instagram stopped: WhatsApp not slowed, Instagram held PENDING",
+    "circuit-breaker": "Instagram provider erroring: the circuit opens, fails fast, closes after the fix",
+    "store-and-forward": "recipient offline (connector stopped): PENDING, then all DELIVERED",
+    "health-detection": "Kafka stopped under load: /health 503, POST 503 without hanging, healthy again",
+    "broker-restart": "Kafka restarted under load: the API accepts again without manual action",
+    "cassandra-restart": "Cassandra restarted under load: the API accepts again without manual action",
+}
 CHANNELS = {"connector-isolation": ("whatsapp", "instagram"), "circuit-breaker": ("instagram",)}

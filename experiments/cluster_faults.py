@@ -289,3 +289,10 @@ def min_isr(x: Run) -> dict:
 
 CLUSTER_CASES = {"broker-kill": broker_kill, "cassandra-node-kill": cassandra_node_kill,
                  "rolling-restart": rolling_restart, "min-isr": min_isr}
+# One line each, for `python -m experiments` without a name (and an unknown one).
+CLUSTER_DESCRIPTIONS = {
+    "broker-kill": "the broker leading most partitions SIGKILLed: new leaders, 5xx, delivery stall",
+    "cassandra-node-kill": "Cassandra node 1 (the seed) SIGKILLed: rejoins, hints replayed, in sync",
+    "rolling-restart": "each broker, then each Cassandra node, restarted in turn under load",
+    "min-isr": "two brokers of three SIGKILLed: nothing accepted until a second one is back",
+}
