@@ -5,7 +5,7 @@ export CHAT4ALL_CACHE_DIR := $(CACHE)
 VENV := $(CACHE)/venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest report cql
+.PHONY: help install venv unit up down ps ctl test cluster-test compose-test lint fmt clean dashboards live-dashboards render-dashboards monitor bench profile experiment experiments loadtest loadtests report cql
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -66,6 +66,9 @@ render-dashboards: install  ## every dashboard panel as PNG from Prometheus data
 
 monitor:  ## follow the services' heartbeats; alert on one silent for more than 60 s
 	@bash scripts/monitor-heartbeats.sh
+
+loadtests: install  ## every k6 case 01-08 for the record, one after another (make up first), live dashboards shot during 02
+	@bash scripts/record-loadtests.sh
 
 loadtest: install  ## run a k6 case with results + charts, e.g. make loadtest CASE=02-baseline [VUS=5 DURATION=20s]
 	@bash scripts/run-loadtest.sh $(CASE) $(ARGS)
