@@ -83,8 +83,8 @@ export function baseOptions(extra) {
 
 // The seed's thresholds: P95 (and optionally P99) under a bound and < 1% failed requests, per
 // endpoint tag (so setup's registrations and logins do not count) and overall for failures.
-export function thresholds(endpoints, { p99 = false, abortOnFail = false } = {}) {
-  const p95ms = envNum("P95_MS", 200);
+export function thresholds(endpoints, { p99 = false, abortOnFail = false, p95Default = 200 } = {}) {
+  const p95ms = envNum("P95_MS", p95Default);
   const p99ms = envNum("P99_MS", 500);
   const maxErr = envNum("MAX_ERROR_RATE", 0.01);
   const t = (threshold) => ({ threshold, abortOnFail });
