@@ -164,19 +164,21 @@ def status_rows(status: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def ps_table(rows: list[tuple[str, str, str]], probes: dict[str, bool]) -> str:
-    """One aligned table of every program: its state, its readiness probe ("-": not probed, a
-    spare nobody started) and supervisord's detail. Each column is as wide as its widest cell, so
-    cluster nodes (kafka-1…) and long names (connector-instagram) line up too."""
-    known = {name for name, _, _ in rows}
-    rows = rows + [(name, "-", "not in supervisord's config") for name in probes if name not in known]
-    table = [("PROGRAM", "STATE", "PROBE", "DETAIL")] + [
-        (name, state, "-" if name not in probes else "ready" if probes[name] else "NOT READY", detail)
-        for name, state, detail in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]  # the last column: as it comes
-    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]]).rstrip()
-             for row in table]
-    return "\n".join(lines) + "\n"
+def status_table(rows: list[tuple[str, str, str]], width: int) -> str:
+    """supervisord's rows, names padded to `width`, states to the longest one's."""
+    states = max((len(state) for _, state, _ in rows), default=0)
+    return "".join(f"{name:<{width}}  {state:<{states}}  {detail}".rstrip() + "\n"
+                   for name, state, detail in rows)
+
+
+def probe_line(name: str, ok: bool, width: int) -> str:
+    """One readiness probe's line (scripts/test-infrastructure.sh reads `<name> probe: ready`)."""
+    return f"[devstack] {name:<{width}}  probe: {'ready' if ok else 'NOT READY'}"
+
+
+def ps_width(rows: list[tuple[str, str, str]], probed: list[str]) -> int:
+    """The name column: as wide as the longest program or probed name (kafka-1…, connector-instagram)."""
+    return max(map(len, [*(name for name, _, _ in rows), *probed]), default=0)
 
 
 def ps(layout: Layout, settings: Settings) -> int:
@@ -186,13 +188,18 @@ def ps(layout: Layout, settings: Settings) -> int:
         return 3
     rows = status_rows(sup.ctl("status", check=False).stdout)
     states = {name: state for name, state, _ in rows}
-    probes = {}
-    for comp in infrastructure(layout, settings) + applications(layout, settings):
-        if comp.spare and states.get(comp.name) != "RUNNING":
-            continue  # a spare instance is only expected while someone started it
-        probes[comp.name] = comp.probe(settings)
-    print(ps_table(rows, probes), end="", flush=True)
-    return 0 if all(probes.values()) else 1
+    # A spare instance is only expected (and probed) while someone started it.
+    probed = [c for c in infrastructure(layout, settings) + applications(layout, settings)
+              if not c.spare or states.get(c.name) == "RUNNING"]
+    width = ps_width(rows, [c.name for c in probed])
+    print(status_table(rows, width), end="", flush=True)
+    not_ready = []
+    for comp in probed:  # each line as its probe answers
+        ok = comp.probe(settings)
+        print(probe_line(comp.name, ok, width), flush=True)
+        if not ok:
+            not_ready.append(comp.name)
+    return 1 if not_ready else 0
 
 
 def urls(shell: bool) -> int:

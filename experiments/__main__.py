@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,9 +97,11 @@ def indented_json(value: object, indent: int = 0, key: str = "", width: int = 12
     if isinstance(value, dict):
         items = [pad + indented_json(v, indent + 2, f"{json.dumps(k)}: ", width) for k, v in value.items()]
         brackets = "{}"
-    else:
+    elif isinstance(value, list):
         items = [pad + indented_json(v, indent + 2, "", width) for v in value]
         brackets = "[]"
+    else:
+        return key + flat
     return f"{key}{brackets[0]}\n" + ",\n".join(items) + "\n" + " " * indent + brackets[1]
 
 
@@ -206,8 +209,9 @@ USAGE = ("usage: make experiment NAME=<name> [FAST=1] [CLUSTER=3]  (python -m ex
 
 def catalogue() -> str:
     """The usage line and every experiment's name with its one-line description."""
-    groups = {"on the one-node stack (`make up`)": (CASES, DESCRIPTIONS),
-              "on the replicated stack (`make up CLUSTER=3`)": (CLUSTER_CASES, CLUSTER_DESCRIPTIONS)}
+    groups: dict[str, tuple[Mapping[str, object], dict[str, str]]] = {
+        "on the one-node stack (`make up`)": (CASES, DESCRIPTIONS),
+        "on the replicated stack (`make up CLUSTER=3`)": (CLUSTER_CASES, CLUSTER_DESCRIPTIONS)}
     width = max(map(len, ALL_CASES))
     lines = [USAGE]
     for title, (cases, descriptions) in groups.items():

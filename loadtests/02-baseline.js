@@ -1,6 +1,6 @@
-// 02 — Baseline: 20 VUs for 5 min, 200 B messages, 2.4 s think time (the assignment's ~500 req/min): the steady, normal load the
+// 02 — Baseline: 20 VUs for 5 min, 200 B messages, 2.2 s think time (the assignment's ~500 req/min: 500-600 msg/min expected): the steady, normal load the
 // other cases are compared against. Thresholds: P95 < 200 ms, < 1% failed.
-// Env: VUS (20), DURATION (5m), BYTES (200), USERS (= VUS), THINK_S (2.4), RECIPIENTS (mixed).
+// Env: VUS (20), DURATION (5m), BYTES (200), USERS (= VUS), THINK_S (2.2), RECIPIENTS (mixed).
 import { EP_MESSAGES, baseOptions, envInt, envStr, forVU, sendMessage, setupUsers, think, thresholds } from "./lib/chat4all.js";
 
 const VUS = envInt("VUS", 20);
@@ -19,5 +19,5 @@ export function setup() {
 
 export default function (data) {
   sendMessage(forVU(data), BYTES);
-  think(2.4);
+  think(2.2);
 }
