@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import subprocess
 import sys
 import time
@@ -94,7 +95,7 @@ def test_make_ps_shows_each_node_ready():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     for node in ("kafka-1", "kafka-2", "kafka-3", "cassandra-1", "cassandra-2", "cassandra-3"):
-        assert f"{node:<11} probe: ready" in out.stdout, out.stdout
+        assert re.search(rf"^\[devstack\] {node}\s+probe: ready$", out.stdout, re.M), out.stdout
 
 
 async def deliver_through(api, providers, settings: Settings, kill, restore) -> None:
