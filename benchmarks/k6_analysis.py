@@ -20,7 +20,9 @@ Percentiles interpolate linearly between closest ranks, like k6's own summary.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
+import itertools
 import json
 import math
 import os
@@ -151,6 +153,7 @@ class Aggregate:
         self.iterations = 0.0
         self.dropped = 0.0
         self.dropped_times = array("d")
+        self.failed_times = array("d")  # load requests that failed
         self.vus: list[tuple[float, float]] = []
 
     @staticmethod
@@ -185,6 +188,8 @@ class Aggregate:
         elif metric == "http_req_failed":
             if value:
                 self.failed[(phase, endpoint)] += 1
+                if phase == "load":
+                    self.failed_times.append(t)
         elif metric == "http_req_duration" and phase == "load":
             self.durations[endpoint].append(value)
             self.times[endpoint].append(t)
@@ -240,6 +245,7 @@ def summarize(agg: Aggregate) -> dict[str, Any]:
         "messages": {"posted": posted, "accepted": accepted, "msg_per_s": r3(msg_s),
                      "msg_per_min": r3(msg_s * 60 if msg_s is not None else None)},
         "size_bands": size_bands(agg),
+        "stages": stages(agg),
         "drift": drift(agg),
         "iterations": int(agg.iterations),
         "dropped_iterations": int(agg.dropped),
@@ -253,6 +259,36 @@ def size_bands(agg: Aggregate) -> dict[str, dict[str, dict[str, Any]]]:
     for (endpoint, band), values in sorted(agg.band_durations.items()):
         out.setdefault(endpoint, {})[band] = {"requests": len(values),
                                               **{k: r3(v) for k, v in latency_stats(values).items()}}
+    return out
+
+
+def stages(agg: Aggregate, min_s: float = 10.0) -> list[dict[str, Any]]:
+    """The load per VU level held at least `min_s` (k6's `vus` samples): a staircase's steps (05-stress),
+    each with its requests, errors, rate and latency; ramps between levels are left out."""
+    samples = sorted(agg.vus)
+    if len(samples) < 2:
+        return []
+    times = [t for t, _ in samples]
+
+    def level_at(t: float) -> int:
+        return int(samples[max(0, bisect.bisect_right(times, t) - 1)][1])
+
+    held: Counter[int] = Counter()
+    for (t0, level), (t1, _) in itertools.pairwise(samples):
+        held[int(level)] += t1 - t0
+    durations: dict[int, array] = defaultdict(lambda: array("d"))
+    for endpoint, ts in agg.times.items():
+        for t, value in zip(ts, agg.durations[endpoint], strict=True):
+            durations[level_at(t)].append(value)
+    failed = Counter(level_at(t) for t in agg.failed_times)
+    out = []
+    for level in sorted(held):
+        if held[level] < min_s or not durations[level]:
+            continue
+        n, stats = len(durations[level]), latency_stats(durations[level])
+        out.append({"vus": level, "seconds": r3(held[level]), "requests": n, "failed": failed[level],
+                    "error_rate": r3(failed[level] / n), "req_per_s": r3(n / held[level]),
+                    **{k: r3(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")}})
     return out
 
 
@@ -455,7 +491,8 @@ def markdown(s: dict) -> str:
                          f"{fmt(g.get('internal_delivered'), 0)}.")
     if s.get("push"):
         lines += push_markdown(s["push"])
-    lines += bands_markdown(s.get("size_bands") or {}) + drift_markdown(s.get("drift"))
+    lines += bands_markdown(s.get("size_bands") or {}) + stages_markdown(s.get("stages") or [])
+    lines += drift_markdown(s.get("drift"))
     lines += resources_markdown(s.get("resources"))
     lines += ["", f"Code: `{s.get('git_sha')}`."]
     lines += ["", "## Charts", "", "![latency](latency.png)", "", "![throughput](throughput.png)", ""]
@@ -469,6 +506,17 @@ def bands_markdown(bands: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
                   "| size | requests | P50 ms | P95 ms | P99 ms | max ms |", "|---|---:|---:|---:|---:|---:|"]
         lines += [f"| {band} | {fmt(r['requests'])} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | "
                   f"{fmt(r['p99_ms'])} | {fmt(r['max_ms'])} |" for band, r in rows.items()]
+    return lines
+
+
+def stages_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    if len(rows) < 2:
+        return []
+    lines = ["", "## By VU level", "", "| VUs | held s | requests | failed | error rate | req/s | P50 ms | "
+             "P95 ms | P99 ms |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['vus']} | {fmt(r['seconds'], 0)} | {fmt(r['requests'])} | {fmt(r['failed'])} | "
+              f"{r['error_rate']:.2%} | {fmt(r['req_per_s'])} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | "
+              f"{fmt(r['p99_ms'])} |" for r in rows]
     return lines
 
 
@@ -504,6 +552,9 @@ def resources_markdown(r: dict[str, Any] | None) -> list[str]:
     lines += ["", f"- Consumer lag (`{lag['query']}`, {fmt(lag['samples'])} samples): "
                   f"median {fmt(lag['median'])}, P95 {fmt(lag['p95'])}, max {fmt(lag['max'])}"
                   + (f" (Prometheus: {lag['error']})" if lag.get("error") else "") + "."]
+    hot = r.get("first_hot_s") or {}
+    lines.append(f"- First sample at or above {fmt(r.get('hot_pct'), 0)} % of a core: "
+                 + (", ".join(f"{name} at {fmt(t, 0)} s" for name, t in hot.items()) or "none") + ".")
     return lines
 
 
@@ -523,7 +574,11 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
     summary["thresholds_ok"] = all(v == "passed" for e in summary["thresholds"].values() for v in e.values())
     summary["push"] = push_figures(k6_summary(result_dir))
     summary["resources"] = resources(result_dir / "resources.json", summary["window"])
-    summary["git_sha"] = git_sha()
+    # The code that measured: an earlier analysis of this run (made right after it) recorded it.
+    earlier = result_dir / "summary.json"
+    measured_sha = json.loads(earlier.read_text()).get("git_sha") if earlier.is_file() else None
+    summary["git_sha"] = measured_sha or git_sha()
+    summary["analysed_sha"] = git_sha()
     summary["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
     (result_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (result_dir / "summary.md").write_text(markdown(summary))

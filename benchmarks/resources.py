@@ -28,6 +28,7 @@ from devstack.stack_client import Prometheus
 from devstack.topology import local
 
 LAG_QUERY = "sum(kafka_consumer_lag)"
+HOT_PCT = 80.0  # the assignment's "CPU usage < 80 % por container"
 
 
 def sample_loop(stop: threading.Event, interval_s: float) -> dict[str, Any]:
@@ -109,11 +110,19 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
                            "rss_max_mib": max(rss) if rss else None}
     lag = resources["lag"]
     values = _within(lag["t"], lag["values"], start, end)
+    # When each process first used HOT_PCT of a core in a sample (a staircase's first bottleneck).
+    first_hot = {}
+    for name, s in resources["processes"].items():
+        hot = [t for t, v in zip(resources["t"], s["cpu_pct"], strict=True)
+               if start <= t <= end and v is not None and v >= HOT_PCT]
+        if hot:
+            first_hot[name] = round(hot[0] - start, 1)
     busiest = max(processes, key=lambda n: processes[n]["cpu_p95_pct"]) if processes else None
     return {"interval_s": resources["interval_s"], "samples": len(_within(resources["t"], resources["t"],
                                                                           start, end)),
             "processes": dict(sorted(processes.items())),
-            "busiest": busiest,
+            "busiest": busiest, "hot_pct": HOT_PCT,
+            "first_hot_s": dict(sorted(first_hot.items(), key=lambda item: item[1])),
             "lag": {"query": lag["query"], "samples": len(values),
                     "median": statistics.median(values) if values else None,
                     "p95": _p95(values) if values else None, "max": max(values) if values else None,

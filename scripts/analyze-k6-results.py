@@ -3,15 +3,15 @@
 
     scripts/analyze-k6-results.py results/loadtests/<stamp>-<case> [--raw FILE] [--bucket S]
 
-`make loadtest` runs it for every case; the implementation is benchmarks/k6_analysis.py.
+A launcher: it runs `python -m benchmarks.k6_analysis` (what `make loadtest` runs after every case)
+with the repository on PYTHONPATH, so it works from any directory.
 """
 
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.k6_analysis import main  # after the repository is on the path
-
-if __name__ == "__main__":
-    sys.exit(main())
+repo = str(Path(__file__).resolve().parent.parent)
+path = os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)
+os.execve(sys.executable, [sys.executable, "-m", "benchmarks.k6_analysis", *sys.argv[1:]],
+          os.environ | {"PYTHONPATH": path})

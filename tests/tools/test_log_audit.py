@@ -1,0 +1,39 @@
+"""monitoring.log_audit: every line of our services' logs is checked for the structured fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from monitoring import log_audit
+
+
+def line(service: str, cid: str | None, message: str, ts: str) -> str:
+    return json.dumps({"timestamp": ts, "level": "info", "service": service, "correlation_id": cid,
+                       "message": message})
+
+
+def test_counts_complete_lines_and_follows_one_message_across_services(tmp_path: Path):
+    (tmp_path / "api.log").write_text("\n".join([
+        line("api", None, "started", "2026-01-01T00:00:00Z"),
+        line("api", "c1", "message accepted", "2026-01-01T00:00:01Z"),
+        "Traceback (most recent call last):",  # not JSON: counted, not complete
+        json.dumps({"timestamp": "x", "message": "no service"}),
+    ]) + "\n")
+    routed = line("router", "c1", "message routed", "2026-01-01T00:00:02Z")
+    (tmp_path / "router.log").write_text(routed + "\n")
+    (tmp_path / "kafka.log").write_text("[2026-01-01] INFO not ours\n")
+    (tmp_path / "mock-whatsapp.log").write_text("")
+    result = log_audit.audit(tmp_path)
+    assert set(result["files"]) == {"api", "router"}  # third-party and empty logs are not counted
+    assert result["files"]["api"] == {"lines": 4, "json_lines": 3, "complete_lines": 2,
+                                      "missing_fields": {"level": 1, "service": 1, "correlation_id": 1}}
+    assert result["total"] == {"lines": 5, "json_lines": 4, "complete_lines": 3}
+    assert result["complete_share"] == 0.6
+    assert result["trace"]["correlation_id"] == "c1"
+    assert [r["message"] for r in result["trace"]["lines"]] == ["message accepted", "message routed"]
+
+
+def test_no_logs_is_a_clear_error(tmp_path: Path, capsys):
+    assert log_audit.main(["--logs", str(tmp_path), "--out", str(tmp_path / "o.json")]) == 2
+    assert "no logs in" in capsys.readouterr().err
