@@ -58,7 +58,8 @@ OWNED='count(kafka_consumer_lag{topic="chat4all.messages"})'
 # ---- the runtime: the same operations on the local supervisor or on docker compose -------------
 if [[ $runtime == local ]]; then
   stack_up() { make --no-print-directory up; }
-  stack_ps() { make --no-print-directory ps; }
+  # One aligned line per service of the stack (address, UP/DOWN); exit 1 names what is not healthy.
+  check_health() { scripts/test-infrastructure.sh | sed 's/^/      /'; }
   second_router() {
     make --no-print-directory ctl ARGS="start router-2" >/dev/null
     wait_http "$DEVSTACK_ROUTER_2_URL/health" 120
@@ -76,7 +77,17 @@ if [[ $runtime == local ]]; then
 else
   command -v docker >/dev/null || { echo "--compose needs docker (no Docker engine here?)" >&2; exit 2; }
   stack_up() { docker compose up -d --wait; }
-  stack_ps() { docker compose ps; }
+  # `docker compose ps` shows each container's healthcheck; the API (nginx) and the connectors also
+  # publish a host port, so their /health is asked from here (the router's is in the ps above).
+  check_health() {
+    docker compose ps
+    local url code
+    for url in $API $CONNECTORS; do
+      code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health" || true)
+      say "$url/health -> $code"
+      [[ $code == 200 ]] || { echo "the service at $url is not healthy" >&2; exit 1; }
+    done
+  }
   second_router() { docker compose up -d --wait --scale router-worker=2 router-worker; }
   # A running replica: right after a scale change one may still be starting or stopping. Not
   # `| head -1`: under pipefail, docker writing its second id into the closed pipe failed the
@@ -111,15 +122,7 @@ step "Start the stack ($runtime)"
 stack_up
 
 step "Health of every service"
-stack_ps
-# The API (nginx in compose) and the connectors publish host ports in both runtimes; the router only
-# locally (in compose its healthcheck is in `docker compose ps` above).
-urls_to_check="$API $CONNECTORS"; [[ $runtime == local ]] && urls_to_check="$urls_to_check $DEVSTACK_ROUTER_URL"
-for url in $urls_to_check; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health" || true)
-  say "$url/health -> $code"
-  [[ $code == 200 ]] || { echo "the service at $url is not healthy" >&2; exit 1; }
-done
+check_health
 
 step "Where to watch"
 urls
