@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,12 +70,12 @@ class Timeline:
         return out
 
     def mean_latency(self) -> list[tuple[float, float]]:
-        """(t, mean accepted -> DELIVERED seconds of the deliveries in each interval)."""
+        """(t, mean accepted -> DELIVERED seconds of the deliveries in each interval); NaN for an
+        interval without deliveries (no latency to show: a chart leaves a gap there)."""
         out = []
         for (_, ra), (tb, rb) in zip(self.points, self.points[1:], strict=False):
             n = rb.delivered_total - ra.delivered_total
-            if n > 0:
-                out.append((tb, (rb.latency_sum - ra.latency_sum) / n))
+            out.append((tb, (rb.latency_sum - ra.latency_sum) / n if n > 0 else math.nan))
         return out
 
     def recovery(self, value, fault_t: float, baseline: float, fraction: float = 0.9,
@@ -86,6 +87,7 @@ class Timeline:
     def to_json(self) -> dict:
         return {"marks": [{"t": round(t, 2), "event": e} for t, e in self.marks],
                 "points": [{"t": round(t, 2), "accepted": r.accepted, "delivered": dict(r.delivered),
+                            "latency_sum": r.latency_sum,
                             "lag": r.lag, "router_group_lag": r.router_group_lag,
                             "router_committed": r.router_committed,
                             "api_errors": r.api_errors, "circuit": r.circuit,
@@ -93,6 +95,26 @@ class Timeline:
                             "accepted_by_api": {str(k): v for k, v in r.accepted_by_api.items()},
                             "processed_by_router": {str(k): v for k, v in r.processed_by_router.items()}}
                            for t, r in self.points]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Timeline:
+        """The timeline `to_json` wrote (a result's "timeline"), to chart it again. Results written
+        before latency_sum was recorded read it as 0 (`has_latency` tells)."""
+        timeline = cls()
+        timeline.marks = [(m["t"], m["event"]) for m in data["marks"]]
+        timeline.points = [(p["t"], Reading(
+            accepted=p["accepted"], api_errors=p.get("api_errors", 0.0), delivered=dict(p["delivered"]),
+            latency_sum=p.get("latency_sum", 0.0), provider_calls=dict(p.get("provider_calls", {})),
+            circuit=dict(p.get("circuit", {})), lag=p["lag"], router_group_lag=p.get("router_group_lag"),
+            accepted_by_api={int(k): v for k, v in p.get("accepted_by_api", {}).items()},
+            processed_by_router={int(k): v for k, v in p.get("processed_by_router", {}).items()},
+            router_committed=dict(p.get("router_committed", {})))) for p in data["points"]]
+        return timeline
+
+
+def has_latency(data: dict) -> bool:
+    """Whether a result's "timeline" recorded the delivery latency (older results lack latency_sum)."""
+    return bool(data["points"]) and all("latency_sum" in p for p in data["points"])
 
 
 def recovery_time(series: list[tuple[float, float]], fault_t: float, baseline: float,
