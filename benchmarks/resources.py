@@ -122,6 +122,10 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
                                                                           start, end)),
             "processes": dict(sorted(processes.items())),
             "busiest": busiest, "hot_pct": HOT_PCT,
+            # Processes missing from a sample in the window: they exited (a crash, or a fault injected).
+            "gone": sorted(name for name, s in resources["processes"].items()
+                           if any(start <= t <= end and v is None
+                                  for t, v in zip(resources["t"], s["cpu_pct"], strict=True))),
             "first_hot_s": dict(sorted(first_hot.items(), key=lambda item: item[1])),
             "lag": {"query": lag["query"], "samples": len(values),
                     "median": statistics.median(values) if values else None,

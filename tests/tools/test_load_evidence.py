@@ -79,6 +79,7 @@ def test_resources_are_summarized_over_the_load_window_only():
     assert s["first_hot_s"] == {"router": 25.0}
     assert s["lag"]["max"] == 40.0 and s["lag"]["median"] == 3.0
     assert s["processes"]["api"]["cpu_max_pct"] == 10.0
+    assert s["gone"] == []  # the api sample missing at 60 s is outside the window
 
 
 def test_the_recorder_samples_every_process_and_stops_on_request(monkeypatch, tmp_path: Path):
@@ -112,3 +113,12 @@ def test_a_reanalysis_keeps_the_commit_that_measured(tmp_path: Path):
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     again = analyzer.analyze(tmp_path)
     assert again["git_sha"] == "0" * 40 and again["analysed_sha"] != "0" * 40
+
+
+def test_a_process_missing_from_a_sample_in_the_window_is_named():
+    t = [T0 + 5 * i for i in range(5)]
+    recorded = {"interval_s": 5.0, "t": t, "lag": {"query": "q", "t": [], "values": []}, "processes": {
+        "kafka": {"cpu_pct": [5.0, 5.0, None, 5.0, 5.0], "rss_mib": [9.0, 9.0, None, 9.0, 9.0]},
+        "api": {"cpu_pct": [1.0] * 5, "rss_mib": [9.0] * 5}}}
+    assert resources.summarize(recorded, T0, T0 + 20)["gone"] == ["kafka"]
+    assert resources.summarize(recorded, T0 + 12, T0 + 20)["gone"] == []
