@@ -6,7 +6,8 @@
 # Each case runs with its defaults (the assignment's configuration) through scripts/run-loadtest.sh,
 # into results/loadtests/<stamp>-<case>/. During 02-baseline the live dashboards are screenshotted
 # in Chromium (results/dashboards/live-load/), so the report shows them under load. Cases run one
-# after another with a pause between them, so one case's drain does not load the next.
+# after another with a pause between them, so one case's drain does not load the next. At the end,
+# monitoring.log_audit checks the services' logs (results/logs/latest.json).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-${CHAT4ALL_CACHE_DIR:-$HOME/.cache/chat4all}/venv/bin/python}
@@ -29,4 +30,6 @@ for case in "${cases[@]}"; do
   [[ -n $shot ]] && { wait "$shot" || echo "[loadtests] live dashboards: a panel drew nothing (see summary.json)"; }
   sleep "${PAUSE_S:-20}"
 done
+# Every line our services logged during the runs, checked for the structured fields.
+"$PY" -m monitoring.log_audit || status=1
 exit "$status"
