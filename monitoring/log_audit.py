@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from devstack.layout import REPO_DIR, Layout, git_sha
 # Our processes (the supervised programs that run chat4all_app); a replica's log is "<name>-2.log".
 SERVICES = ("api", "router", "connector-whatsapp", "connector-instagram", "mock-whatsapp", "mock-instagram")
 FIELDS = ("timestamp", "level", "service", "correlation_id", "message")
+CANDIDATES = 200  # the API's newest correlation ids, among which the trace is chosen
 
 
 def parse(line: str) -> dict[str, Any] | None:
@@ -35,64 +37,97 @@ def parse(line: str) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-def audit_file(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The counts of one log file, and its JSON records."""
+def rotated(path: Path) -> list[Path]:
+    """`path` and the backups supervisord rotated it into (name.log.2, name.log.1, name.log), oldest
+    first."""
+    backups = [p for p in path.parent.glob(path.name + ".*") if p.suffix[1:].isdigit()]
+    return [*sorted(backups, key=lambda p: -int(p.suffix[1:])), path]
+
+
+def joined_lines(paths: list[Path]) -> Iterator[str]:
+    """The lines of `paths` read as one stream: supervisord rotates at a byte count, so a file can end
+    in the middle of a line that the next one finishes."""
+    carry = ""
+    for path in paths:
+        with path.open(errors="replace") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    carry += line
+                    continue
+                yield carry + line
+                carry = ""
+    if carry:
+        yield carry
+
+
+def audit_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:
+    """The counts of one service's log (with its rotated backups), its newest record with a
+    correlation id (else its newest record), and the correlation ids it logged, newest last."""
     lines = json_lines = complete = 0
     missing: Counter[str] = Counter()
-    records = []
-    with path.open(errors="replace") as f:
-        for line in f:
-            if not line.strip():
+    files = rotated(path)
+    sample, ids = None, []
+    for line in joined_lines(files):
+        if not line.strip():
+            continue
+        lines += 1
+        record = parse(line)
+        if record is None:
+            continue
+        json_lines += 1
+        absent = [k for k in FIELDS if k not in record]
+        missing.update(absent)
+        complete += not absent
+        if record.get("correlation_id"):
+            sample = record
+            ids.append(record["correlation_id"])
+            del ids[:-CANDIDATES]  # only the newest are candidates for the trace
+        elif sample is None or not sample.get("correlation_id"):
+            sample = record
+    return ({"files": [p.name for p in files], "lines": lines, "json_lines": json_lines,
+             "complete_lines": complete, "missing_fields": dict(missing)}, sample, ids)
+
+
+def follow(logs: dict[str, Path], candidates: list[str]) -> dict[str, Any] | None:
+    """The newest of `candidates` (correlation ids the API logged) that another service logged too,
+    with every line of it (its hops), in time order."""
+    wanted = set(candidates)
+    hops: dict[str, list[dict[str, Any]]] = {}
+    for path in logs.values():
+        for line in joined_lines(rotated(path)):
+            if '"correlation_id"' not in line:
                 continue
-            lines += 1
             record = parse(line)
-            if record is None:
-                continue
-            json_lines += 1
-            absent = [k for k in FIELDS if k not in record]
-            missing.update(absent)
-            complete += not absent
-            records.append(record)
-    return {"lines": lines, "json_lines": json_lines, "complete_lines": complete,
-            "missing_fields": dict(missing)}, records
-
-
-def follow(records: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
-    """One correlation id the API logged for an accepted message, and the lines of every service
-    that logged it (the newest such id that more than one service logged)."""
-    seen: dict[str, set[str]] = {}
-    for service, lines in records.items():
-        for r in lines:
-            if r.get("correlation_id"):
-                seen.setdefault(r["correlation_id"], set()).add(service)
-    for r in reversed(records.get("api", [])):
-        cid = r.get("correlation_id")
-        if cid and len(seen.get(cid, ())) > 1:
-            hops = [line for service in sorted(seen[cid]) for line in records[service]
-                    if line.get("correlation_id") == cid]
-            return {"correlation_id": cid, "services": sorted(seen[cid]),
-                    "lines": sorted(hops, key=lambda line: line["timestamp"])[:12]}
+            if record and record.get("correlation_id") in wanted:
+                hops.setdefault(record["correlation_id"], []).append(record)
+    for cid in reversed(candidates):
+        services = sorted({r["service"] for r in hops.get(cid, []) if "service" in r})
+        if len(services) > 1:
+            return {"correlation_id": cid, "services": services,
+                    "lines": sorted(hops[cid], key=lambda r: r.get("timestamp", ""))[:12]}
     return None
 
 
 def audit(logs: Path) -> dict[str, Any]:
-    files, records, samples = {}, {}, {}
+    files, samples, paths = {}, {}, {}
+    api_ids: list[str] = []
     for path in sorted(logs.glob("*.log")):
         service = path.stem
         if service.removesuffix("-2") not in SERVICES:
             continue
-        counts, lines = audit_file(path)
+        counts, sample, ids = audit_file(path)
         if not counts["lines"]:
             continue  # a process that has not logged yet (the provider mocks log only on errors)
-        files[service], records[service] = counts, lines
-        with_id = [r for r in records[service] if r.get("correlation_id")]
-        if with_id or records[service]:
-            samples[service] = (with_id or records[service])[-1]
+        files[service], paths[service] = counts, path
+        if sample:
+            samples[service] = sample
+        if service == "api":
+            api_ids = ids
     total = {k: sum(f[k] for f in files.values()) for k in ("lines", "json_lines", "complete_lines")}
     return {"version": 1, "git_sha": git_sha(), "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "fields": list(FIELDS), "files": files, "total": total,
             "complete_share": total["complete_lines"] / total["lines"] if total["lines"] else None,
-            "trace": follow(records), "samples": samples}
+            "trace": follow(paths, api_ids), "samples": samples}
 
 
 def main(argv: list[str] | None = None) -> int:

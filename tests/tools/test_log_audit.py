@@ -26,7 +26,7 @@ def test_counts_complete_lines_and_follows_one_message_across_services(tmp_path:
     (tmp_path / "mock-whatsapp.log").write_text("")
     result = log_audit.audit(tmp_path)
     assert set(result["files"]) == {"api", "router"}  # third-party and empty logs are not counted
-    assert result["files"]["api"] == {"lines": 4, "json_lines": 3, "complete_lines": 2,
+    assert result["files"]["api"] == {"files": ["api.log"], "lines": 4, "json_lines": 3, "complete_lines": 2,
                                       "missing_fields": {"level": 1, "service": 1, "correlation_id": 1}}
     assert result["total"] == {"lines": 5, "json_lines": 4, "complete_lines": 3}
     assert result["complete_share"] == 0.6
@@ -37,3 +37,14 @@ def test_counts_complete_lines_and_follows_one_message_across_services(tmp_path:
 def test_no_logs_is_a_clear_error(tmp_path: Path, capsys):
     assert log_audit.main(["--logs", str(tmp_path), "--out", str(tmp_path / "o.json")]) == 2
     assert "no logs in" in capsys.readouterr().err
+
+
+def test_a_line_cut_by_supervisords_rotation_is_joined_again(tmp_path: Path):
+    whole = [line("router", f"c{i}", "message routed", f"2026-01-01T00:00:0{i}Z") for i in range(3)]
+    cut = len(whole[1]) // 2
+    (tmp_path / "router.log.2").write_text(whole[0] + "\n" + whole[1][:cut])  # rotated mid-line
+    (tmp_path / "router.log.1").write_text(whole[1][cut:] + "\n")
+    (tmp_path / "router.log").write_text(whole[2] + "\n")
+    counts = log_audit.audit(tmp_path)["files"]["router"]
+    assert counts["files"] == ["router.log.2", "router.log.1", "router.log"]
+    assert counts["lines"] == counts["complete_lines"] == 3
