@@ -554,7 +554,8 @@ def resources_markdown(r: dict[str, Any] | None) -> list[str]:
                   + (f" (Prometheus: {lag['error']})" if lag.get("error") else "") + "."]
     hot = r.get("first_hot_s") or {}
     lines.append(f"- First sample at or above {fmt(r.get('hot_pct'), 0)} % of a core: "
-                 + (", ".join(f"{name} at {fmt(t, 0)} s" for name, t in hot.items()) or "none") + ".")
+                 + (", ".join(f"{name} at {fmt(t, 0)} s ({r['hot_samples'][name]} of {fmt(r['samples'])} "
+                              "samples)" for name, t in hot.items()) or "none") + ".")
     return lines
 
 

@@ -111,12 +111,12 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
     lag = resources["lag"]
     values = _within(lag["t"], lag["values"], start, end)
     # When each process first used HOT_PCT of a core in a sample (a staircase's first bottleneck).
-    first_hot = {}
+    first_hot, hot_samples = {}, {}
     for name, s in resources["processes"].items():
         hot = [t for t, v in zip(resources["t"], s["cpu_pct"], strict=True)
                if start <= t <= end and v is not None and v >= HOT_PCT]
         if hot:
-            first_hot[name] = round(hot[0] - start, 1)
+            first_hot[name], hot_samples[name] = round(hot[0] - start, 1), len(hot)
     busiest = max(processes, key=lambda n: processes[n]["cpu_p95_pct"]) if processes else None
     return {"interval_s": resources["interval_s"], "samples": len(_within(resources["t"], resources["t"],
                                                                           start, end)),
@@ -127,6 +127,7 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
                            if any(start <= t <= end and v is None
                                   for t, v in zip(resources["t"], s["cpu_pct"], strict=True))),
             "first_hot_s": dict(sorted(first_hot.items(), key=lambda item: item[1])),
+            "hot_samples": hot_samples,
             "lag": {"query": lag["query"], "samples": len(values),
                     "median": statistics.median(values) if values else None,
                     "p95": _p95(values) if values else None, "max": max(values) if values else None,

@@ -76,7 +76,7 @@ def test_resources_are_summarized_over_the_load_window_only():
     router = s["processes"]["router"]
     assert router["cpu_max_pct"] == 85.0 and router["cpu_mean_pct"] == pytest.approx(48.6, abs=0.1)
     assert router["rss_first_third_mib"] == 100.0 and router["rss_last_third_mib"] == 110.0
-    assert s["first_hot_s"] == {"router": 25.0}
+    assert s["first_hot_s"] == {"router": 25.0} and s["hot_samples"] == {"router": 1}
     assert s["lag"]["max"] == 40.0 and s["lag"]["median"] == 3.0
     assert s["processes"]["api"]["cpu_max_pct"] == 10.0
     assert s["gone"] == []  # the api sample missing at 60 s is outside the window
