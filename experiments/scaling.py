@@ -174,9 +174,10 @@ def scale_api(x: Run) -> dict:
                 quotas = {a: stack.enter_context(CpuQuota(a, x.pid(a), cores)) for a in apis}
                 throttled0 = {a: q.throttled_s() for a, q in quotas.items()}
                 t0 = x.timeline.mark(f"rate steps via nginx, {len(apis)} API process(es) of {cores} core")
-                # Two processes start where one stopped: the steps below it are served by one already.
-                best, steps = _max_sustained(x, lb, phases[0]["max_sustained_rps"] if phases else start,
-                                             seconds, p95_ms)
+                # Two processes start where one stopped: the steps below it are served by one already
+                # (where one served nothing, from the first step again).
+                first = (phases[0]["max_sustained_rps"] if phases else 0) or start
+                best, steps = _max_sustained(x, lb, first, seconds, p95_ms)
                 t1 = x.timeline.now()
                 phases.append({
                     "api_processes": len(apis), "max_sustained_rps": round(best), "steps": steps,
