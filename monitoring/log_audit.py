@@ -66,12 +66,15 @@ def audit_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None, list[
     lines = json_lines = complete = 0
     missing: Counter[str] = Counter()
     files = rotated(path)
-    sample, ids = None, []
-    for line in joined_lines(files):
+    sample, ids, cut = None, [], 0
+    for n, line in enumerate(joined_lines(files)):
         if not line.strip():
             continue
-        lines += 1
         record = parse(line)
+        if record is None and n == 0 and len(files) > 1:
+            cut = 1  # the oldest backup starts mid-line: its beginning was rotated away
+            continue
+        lines += 1
         if record is None:
             continue
         json_lines += 1
@@ -85,7 +88,8 @@ def audit_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None, list[
         elif sample is None or not sample.get("correlation_id"):
             sample = record
     return ({"files": [p.name for p in files], "lines": lines, "json_lines": json_lines,
-             "complete_lines": complete, "missing_fields": dict(missing)}, sample, ids)
+             "complete_lines": complete, "missing_fields": dict(missing), "cut_by_rotation": cut},
+            sample, ids)
 
 
 def follow(logs: dict[str, Path], candidates: list[str]) -> dict[str, Any] | None:

@@ -27,7 +27,8 @@ def test_counts_complete_lines_and_follows_one_message_across_services(tmp_path:
     result = log_audit.audit(tmp_path)
     assert set(result["files"]) == {"api", "router"}  # third-party and empty logs are not counted
     assert result["files"]["api"] == {"files": ["api.log"], "lines": 4, "json_lines": 3, "complete_lines": 2,
-                                      "missing_fields": {"level": 1, "service": 1, "correlation_id": 1}}
+                                      "missing_fields": {"level": 1, "service": 1, "correlation_id": 1},
+                                      "cut_by_rotation": 0}
     assert result["total"] == {"lines": 5, "json_lines": 4, "complete_lines": 3}
     assert result["complete_share"] == 0.6
     assert result["trace"]["correlation_id"] == "c1"
@@ -48,3 +49,15 @@ def test_a_line_cut_by_supervisords_rotation_is_joined_again(tmp_path: Path):
     counts = log_audit.audit(tmp_path)["files"]["router"]
     assert counts["files"] == ["router.log.2", "router.log.1", "router.log"]
     assert counts["lines"] == counts["complete_lines"] == 3
+
+
+def test_the_oldest_backup_may_start_mid_line_and_that_line_is_not_counted(tmp_path: Path):
+    whole = line("api", "c1", "message accepted", "2026-01-01T00:00:00Z")
+    (tmp_path / "api.log.1").write_text(whole[20:] + "\n" + whole + "\n")  # its head was rotated away
+    (tmp_path / "api.log").write_text(whole + "\n")
+    counts = log_audit.audit(tmp_path)["files"]["api"]
+    assert counts["cut_by_rotation"] == 1 and counts["lines"] == counts["complete_lines"] == 2
+    (tmp_path / "api.log.1").unlink()
+    (tmp_path / "api.log").write_text(whole[20:] + "\n")  # without backups a broken line counts
+    counts = log_audit.audit(tmp_path)["files"]["api"]
+    assert counts["cut_by_rotation"] == 0 and counts["lines"] == 1 and counts["complete_lines"] == 0
