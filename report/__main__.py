@@ -17,14 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m report", description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO_DIR / "docs" / "report" / "relatorio-tecnico.pdf",
                         help="PDF to write (default: %(default)s)")
-    parser.add_argument("--dashboards", type=Path, default=REPO_DIR / "results" / "dashboards",
-                        help="panel PNGs written by `make render-dashboards` (default: %(default)s)")
     parser.add_argument("--keep", type=Path, help="also write the Markdown, HTML and figures into this dir")
     args = parser.parse_args(argv)
     from report.render import build  # after argparse: --help works without the PDF toolchain
 
     try:
-        built = build(REPO_DIR, args.out, args.dashboards, args.keep)
+        built = build(REPO_DIR, args.out, args.keep)
     except (ReportDataError, ReportFieldError, jinja2.UndefinedError) as exc:
         print(f"[report] ERROR: {exc}", file=sys.stderr)
         return 1

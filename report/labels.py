@@ -96,3 +96,49 @@ def check(name: str) -> str:
         text = text.replace(english, portuguese)
     text = text.replace(">=", "≥").replace("<=", "≤").replace("==", "=")
     return re.sub(r"(\d)\.(\d)", r"\1,\2", text)
+
+# Each k6 case's configuration (loadtests/<case>.js defaults), in Portuguese.
+LOADTESTS = {
+    "01-warmup": "5 VUs, 2 min, espera de 6 s, 100 B",
+    "02-baseline": "20 VUs, 5 min, espera de 2,2 s, 200 B",
+    "03-spike": "5 → 50 VUs em 30 s, 1 min no pico, volta a 5",
+    "04-file-upload": "10 VUs, 3 min, arquivos de 100 KB a 1 MB, espera de 8 s",
+    "05-stress": "10 → 100 VUs, +10 por minuto, espera de 1 s",
+    "06-soak": "30 VUs, 15 min, 70 % POST e 30 % GET, espera de 6 s",
+    "07-capacity": "taxa de chegada 100 → 3.000 req/s em 4 min, sem espera",
+    "08-websocket": "500 pessoas em WebSocket, 200 msg/s por 2 min",
+}
+
+# Why a criterion can fail here and what meeting it would take: printed only for a failed one.
+SHORTFALL = {
+    "throughput": "Vazão: o caso 02 oferece ~540 msg/min; abaixo de 500 a API ou o k6 não acompanharam a "
+                  "taxa, o que a Tabela de carga mostra pelos erros e pela latência.",
+    "p95": "P95 sem contenção: a latência da API sobe quando o router e o Cassandra disputam a CPU; "
+           "separar a API dos workers (outra máquina ou cota) é o que a levaria abaixo da meta.",
+    "spike_p99": "P99 no pico: com 50 VUs a API, o Kafka e o k6 disputam os 2 núcleos; a cauda vem dessa "
+                 "fila de CPU. Resolver pede mais núcleos ou a API em outra máquina, não mudança de código.",
+    "error_rate": "Erros: o caso com mais erros passou de 1 %; a causa está no seu resumo "
+                  "(`summary.md`, códigos de status).",
+    "files": "Arquivos: o upload de teste não passou ou a soma SHA-256 divergiu.",
+    "workers": "Escala dos workers: a réplica em standby e o que é compartilhado (Seção 6.3) comem o "
+               "ganho; sem standby o ganho sobe, ao custo de um failover mais lento.",
+    "api": "Escala da API: o nginx e o k6 dividem a CPU que sobra; em máquinas separadas a razão "
+           "se aproximaria de 2\N{MULTIPLICATION SIGN}.",
+    "lag": "Lag < 100: o lag de consumo é o highwater menos o offset confirmado, e os workers confirmam a "
+           "cada lote e a cada intervalo de commit; a ~9 msg/s por 4 tópicos o valor fica dessa ordem. "
+           "Confirmar com mais frequência baixaria o lag medido, ao custo de mais escritas no Kafka.",
+    "cpu": "CPU < 80 %: o processo mais ocupado passou de 80 % de um núcleo em média; com 2 núcleos "
+           "para tudo, só outra máquina ou uma cota maior o atenderia.",
+    "distribution": "Distribuição: uma das instâncias processou menos de 30 % do trabalho.",
+    "recovery": "Recuperação: a detecção custa o timeout de sessão e o resto é rebalance e drenagem.",
+    "no_loss": "Perda no failover: a contabilidade por message_id encontrou mensagens aceitas e não "
+               "armazenadas; o summary.md do experimento as lista.",
+    "breaker": "Circuit breaker: não abriu, ou abriu fora de 3 a 5 falhas seguidas.",
+    "store_forward": "Store-and-forward: nem todas as mensagens PENDING foram entregues após a volta.",
+    "health": "Health checks: o /health não respondeu 503 em menos de 60 s.",
+    "prometheus": "Prometheus: o painel de serviços não mostrou a coleta da API e do router.",
+    "dashboards": "Dashboards: um painel pedido pelo enunciado não desenhou dados durante a carga.",
+    "logs": "Logs: há linhas sem algum dos campos estruturados (results/logs/latest.json as conta).",
+    "basic_metrics": "Métricas básicas: um dos painéis de vazão, P95 ou erros ficou sem dados.",
+    "screenshots": "Capturas: falta a captura durante a carga ou durante o failover.",
+}

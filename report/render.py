@@ -13,10 +13,11 @@ import jinja2
 import markdown
 
 from monitoring.panels import dashboards as grafana_dashboards
-from report import charts, criteria, dashboards, data, diagrams, labels
+from report import charts, criteria, data, diagrams, expectations, labels, shots
 from report.fmt import FILTERS, ReportFieldError, field
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+COMPONENT_HEALTH_PX = 940  # the page's first three rows of panels, at monitoring.live's 1400 px width
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "attr_list", "md_in_html", "toc", "sane_lists"]
 
 
@@ -60,24 +61,30 @@ def environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     env.filters.update({"esc": esc, "code": code, "uri": uri, "check": labels.check})
-    env.globals.update(experiment_fault=labels.EXPERIMENTS, passed=passed)
+    env.globals.update(experiment_fault=labels.EXPERIMENTS, passed=passed, loadtest_config=labels.LOADTESTS,
+                       shortfall=labels.SHORTFALL)
     return env
 
 
-def context(root: Path, dashboards_dir: Path, work: Path) -> dict[str, Any]:
+def context(root: Path, work: Path) -> dict[str, Any]:
     """Everything the template prints: the results, the criteria, and the figures drawn for it
     (written into `work`)."""
-    ctx = data.load(root, dashboards_dir)
+    ctx = data.load(root)
     ctx["targets"] = criteria.targets(ctx)
-    boards = grafana_dashboards()
-    ctx["dashboards"] = dashboards.collect(dashboards_dir, boards)
-    ctx["dashboard_count"] = len(boards)
+    ctx["expectations"] = expectations.expectations(ctx["loadtests"])
+    ctx["dashboard_count"] = len(grafana_dashboards())
     sequence, ctx["step"] = diagrams.sequence(ctx["settings"], work / "sequencia.png")  # step: {key: n}
     ctx["fig"] = {
-        "components": diagrams.components(ctx["settings"], len(boards), work / "componentes.png"),
+        "components": diagrams.components(ctx["settings"], ctx["dashboard_count"], work / "componentes.png"),
         "sequence": sequence,
         "scaling": charts.scaling(ctx, work / "escala.png"),
         "api_latency": charts.api_latency(ctx, work / "api-latencia.png"),
+        # Component Health down to the router's processing time (its rows: flow and lag, services, timings).
+        "live_load_overview": ctx["live"]["load"]["shots"]["system-overview"],
+        "live_load_health": shots.top(ctx["live"]["load"]["shots"]["component-health"], COMPONENT_HEALTH_PX,
+                                      work / "ao-vivo-carga-component-health.png"),
+        "live_failover_health": shots.top(ctx["live"]["failover"]["shots"]["component-health"],
+                                          COMPONENT_HEALTH_PX, work / "ao-vivo-failover.png"),
     }
     return ctx
 
@@ -100,12 +107,12 @@ def to_html(text: str) -> str:
             f"<body>{body}</body></html>")
 
 
-def build(root: Path, out: Path, dashboards_dir: Path, keep: Path | None = None) -> Built:
+def build(root: Path, out: Path, keep: Path | None = None) -> Built:
     """Render the report into `out` (PDF); `keep`: also write the Markdown, HTML and figures there."""
     with tempfile.TemporaryDirectory(prefix="chat4all-report-") as tmp:
         work = keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        return publish(context(root, dashboards_dir, work), root, out, keep)
+        return publish(context(root, work), root, out, keep)
 
 
 def publish(ctx: dict[str, Any], root: Path, out: Path, keep: Path | None = None) -> Built:
