@@ -574,6 +574,9 @@ def analyze(result_dir: Path, raw: Path | None = None, bucket_s: float | None = 
                "pipeline": pipeline(result_dir / "pipeline.json")}
     summary["thresholds_ok"] = all(v == "passed" for e in summary["thresholds"].values() for v in e.values())
     summary["push"] = push_figures(k6_summary(result_dir))
+    # None: a run from before overrides.json was recorded (scripts/run-loadtest.sh writes it).
+    overrides = result_dir / "overrides.json"
+    summary["overrides"] = json.loads(overrides.read_text()) if overrides.is_file() else None
     summary["resources"] = resources(result_dir / "resources.json", summary["window"])
     # The code that measured: an earlier analysis of this run (made right after it) recorded it.
     earlier = result_dir / "summary.json"

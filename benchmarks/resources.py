@@ -97,9 +97,12 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
     """The load window [start, end] (epoch s) of a resources.json: per process CPU mean/P95/max (% of
     one core) and memory at the first and last third of the window; consumer lag median/P95/max."""
     third = (end - start) / 3
+    # A CPU sample at t covers the interval before t: only those that began inside the window count
+    # (the one ending just after the start would carry k6's setup, user registrations, into the load).
+    cpu_start = start + resources["interval_s"]
     processes = {}
     for name, s in resources["processes"].items():
-        cpu = _within(resources["t"], s["cpu_pct"], start, end)
+        cpu = _within(resources["t"], s["cpu_pct"], cpu_start, end)
         rss = _within(resources["t"], s["rss_mib"], start, end)
         if not cpu:
             continue
@@ -114,12 +117,12 @@ def summarize(resources: dict[str, Any], start: float, end: float) -> dict[str, 
     first_hot, hot_samples = {}, {}
     for name, s in resources["processes"].items():
         hot = [t for t, v in zip(resources["t"], s["cpu_pct"], strict=True)
-               if start <= t <= end and v is not None and v >= HOT_PCT]
+               if cpu_start <= t <= end and v is not None and v >= HOT_PCT]
         if hot:
             first_hot[name], hot_samples[name] = round(hot[0] - start, 1), len(hot)
     busiest = max(processes, key=lambda n: processes[n]["cpu_p95_pct"]) if processes else None
     return {"interval_s": resources["interval_s"], "samples": len(_within(resources["t"], resources["t"],
-                                                                          start, end)),
+                                                                          cpu_start, end)),
             "processes": dict(sorted(processes.items())),
             "busiest": busiest, "hot_pct": HOT_PCT,
             # Processes missing from a sample in the window: they exited (a crash, or a fault injected).

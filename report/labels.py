@@ -137,7 +137,10 @@ SHORTFALL = {
     "store_forward": "Store-and-forward: nem todas as mensagens PENDING foram entregues após a volta.",
     "health": "Health checks: o /health não respondeu 503 em menos de 60 s.",
     "prometheus": "Prometheus: o painel de serviços não mostrou a coleta da API e do router.",
-    "dashboards": "Dashboards: um painel pedido pelo enunciado não desenhou dados durante a carga.",
+    "dashboards": "Dashboards Grafana: os painéis são gerados como JSON do Grafana e provisionados no "
+                  "Compose, mas a imagem do Grafana não se obtém nesta máquina; aqui rodam, do mesmo código, "
+                  "como consoles do Prometheus, capturados ao vivo. Atender pede rodar o Compose onde o "
+                  "Docker Hub responde e capturar o Grafana (results/dashboards/grafana/).",
     "logs": "Logs: há linhas sem algum dos campos estruturados (results/logs/latest.json as conta).",
     "basic_metrics": "Métricas básicas: um dos painéis de vazão, P95 ou erros ficou sem dados.",
     "screenshots": "Capturas: falta a captura durante a carga ou durante o failover.",

@@ -79,10 +79,8 @@ def context(root: Path, work: Path) -> dict[str, Any]:
         "sequence": sequence,
         "scaling": charts.scaling(ctx, work / "escala.png"),
         "api_latency": charts.api_latency(ctx, work / "api-latencia.png"),
-        # Component Health down to the router's processing time (its rows: flow and lag, services, timings).
         "live_load_overview": ctx["live"]["load"]["shots"]["system-overview"],
-        "live_load_health": shots.top(ctx["live"]["load"]["shots"]["component-health"], COMPONENT_HEALTH_PX,
-                                      work / "ao-vivo-carga-component-health.png"),
+        # Component Health down to the router's processing time (its rows: flow and lag, services, timings).
         "live_failover_health": shots.top(ctx["live"]["failover"]["shots"]["component-health"],
                                           COMPONENT_HEALTH_PX, work / "ao-vivo-failover.png"),
     }

@@ -5,6 +5,7 @@
 #
 # CASE: 02-baseline, 02, 02-baseline.js or a path to a script. Into
 # $RESULTS_DIR/<UTC timestamp>-<case>/ (default results/loadtests/) it writes:
+#   overrides.json    the case settings given in the environment and extra k6 args (none: as specified)
 #   raw.ndjson        every k6 sample (--out json; git-ignored, can be large)
 #   k6-summary.json   k6's end-of-test summary (--summary-export; tokens removed afterwards)
 #   k6-output.txt     k6's console output
@@ -46,6 +47,14 @@ mkdir -p "$dir"
 export RUN_ID="${RUN_ID:-${stamp,,}$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}"
 
 echo "[loadtest] $name -> $dir (run id $RUN_ID)"
+# What this run changed from the case's defaults: the cases' env settings that are set, and extra k6
+# arguments (overrides.json; the report cites only runs without overrides, made as specified).
+settings=$(grep -ohE 'env(Str|Int|Num)\("[A-Z0-9_]+"' loadtests/*.js loadtests/lib/*.js | sed -E 's/.*\("//; s/"//' \
+  | grep -vxE 'RUN_ID|WS_URL|ADDRESSES' | sort -u)
+# shellcheck disable=SC2086 # one argument per setting name
+"$PY" -c 'import json, os, sys
+print(json.dumps({"env": {k: os.environ[k] for k in sys.argv[2:] if k in os.environ},
+                  "k6_args": sys.argv[1].split()}))' "$*" $settings > "$dir/overrides.json"
 "$PY" -m benchmarks.accounting before "$dir" || echo "[loadtest] warning: no snapshot before the run" >&2
 
 # CPU, memory and consumer lag while k6 runs (resources.json; the analysis keeps the load window).

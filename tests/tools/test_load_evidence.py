@@ -71,10 +71,11 @@ def test_resources_are_summarized_over_the_load_window_only():
                    "rss_mib": [100.0] * 6 + [110.0] * 7},
         "api": {"cpu_pct": [10.0] * 12 + [None], "rss_mib": [50.0] * 12 + [None]}},
         "lag": {"query": "sum(kafka_consumer_lag)", "t": t, "values": [500.0] + [3.0] * 10 + [40.0, 900.0]}}
-    # The load window is 5..55 s: the first and last samples (warm-up, drain) are outside it.
+    # The load window is 5..55 s: the first and last samples (warm-up, drain) are outside it, and so is
+    # the CPU sample ending at 5 s (it covers 0..5 s, before the load).
     s = resources.summarize(recorded, T0 + 5, T0 + 55)
     router = s["processes"]["router"]
-    assert router["cpu_max_pct"] == 85.0 and router["cpu_mean_pct"] == pytest.approx(48.6, abs=0.1)
+    assert router["cpu_max_pct"] == 85.0 and router["cpu_mean_pct"] == pytest.approx(49.5, abs=0.1)
     assert router["rss_first_third_mib"] == 100.0 and router["rss_last_third_mib"] == 110.0
     assert s["first_hot_s"] == {"router": 25.0} and s["hot_samples"] == {"router": 1}
     assert s["lag"]["max"] == 40.0 and s["lag"]["median"] == 3.0
@@ -120,5 +121,5 @@ def test_a_process_missing_from_a_sample_in_the_window_is_named():
     recorded = {"interval_s": 5.0, "t": t, "lag": {"query": "q", "t": [], "values": []}, "processes": {
         "kafka": {"cpu_pct": [5.0, 5.0, None, 5.0, 5.0], "rss_mib": [9.0, 9.0, None, 9.0, 9.0]},
         "api": {"cpu_pct": [1.0] * 5, "rss_mib": [9.0] * 5}}}
-    assert resources.summarize(recorded, T0, T0 + 20)["gone"] == ["kafka"]
+    assert resources.summarize(recorded, T0, T0 + 20)["gone"] == ["kafka"]  # the missing sample is at 10 s
     assert resources.summarize(recorded, T0 + 12, T0 + 20)["gone"] == []
