@@ -35,10 +35,6 @@ def msg_min(v: Any) -> str:
     return f"{integer(v)} msg/min"
 
 
-def msg_s(v: Any) -> str:
-    return f"{num(v, 1)} msg/s"
-
-
 def ms(v: Any) -> str:
     return f"{num(v, 1)} ms"
 
@@ -124,7 +120,6 @@ ESSENTIAL_PANELS = {
     "component-health": ("Published vs consumed", "Consumer lag per topic partition", "Service up",
                          "Router processing time per batch"),
 }
-ESSENTIAL_DASHBOARDS = tuple(ESSENTIAL_PANELS)
 
 
 def criterion(key: str, measured: Any, text: str | None, ok: bool | None, command: str,

@@ -289,8 +289,6 @@ def load(root: Path) -> dict[str, Any]:
                         "run `make profile RATE=200 SECONDS=35 HZ=0` (with the stack up)")
     runs = loadtest_runs(root)
     loadtests = newest_per_case(runs)
-    # The load test the report describes: the baseline case if it was run, else the newest run.
-    loadtest = loadtests.get("02-baseline", runs[-1])
     upload = read_json(root, "results/bench/upload.json",
                        "run `python -m benchmarks.upload --size-mib 2048 --repeats 1 "
                        "--out results/bench/upload.json` (with the stack up)")
@@ -319,13 +317,7 @@ def load(root: Path) -> dict[str, Any]:
         # Screenshots of Grafana itself, if one was ever captured (Grafana's image is not available here).
         "grafana_captures": len(list((root / "results" / "dashboards" / "grafana").glob("*.png"))),
         "profile": profile,
-        "profile_processes": [{"name": n, **v} for n, v in sorted(profile["processes"].items())],
         "profile_total_ms": profile_total_ms,
-        # The top packages (own time) of each process py-spy sampled; none when it did not sample.
-        "profile_packages": [{"name": name, "packages": prof["packages"][:3]}
-                             for name, prof in sorted(profile.get("profiles", {}).items())
-                             if prof["packages"]],
-        "loadtest": loadtest,
         "upload": upload,
         "loadtests": loadtests,
         "experiments": experiments,
